@@ -1,0 +1,44 @@
+#include "sinks/console/console_sink.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "sinks/message_format.h"
+
+namespace metlog {
+
+ConsoleSink::ConsoleSink(const sinks::ConsoleOptions& options)
+    : options_(options),
+      out_(options.stream() == sinks::ConsoleOptions::STDERR ? stderr
+                                                             : stdout) {}
+
+absl::Status ConsoleSink::Write(absl::Span<const MessagePtr> batch) {
+  std::string text;
+  for (const MessagePtr& message : batch) {
+    absl::StrAppend(&text,
+                    options_.format() == sinks::ConsoleOptions::JSON
+                        ? FormatJson(*message)
+                        : FormatText(*message),
+                    "\n");
+  }
+  if (fwrite(text.data(), 1, text.size(), out_) != text.size()) {
+    return TransientError("console: short write");
+  }
+  return Flush();
+}
+
+absl::Status ConsoleSink::Flush() {
+  if (fflush(out_) != 0) return TransientError("console: flush failed");
+  return absl::OkStatus();
+}
+
+namespace {
+const SinkRegistration<sinks::ConsoleOptions> kRegistration(
+    [](const sinks::ConsoleOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      return std::make_unique<ConsoleSink>(options);
+    });
+}  // namespace
+
+}  // namespace metlog

@@ -1,0 +1,104 @@
+// The interface every sink implements, and the registry the router creates
+// sinks through. The router core includes only this header: a sink is linked
+// in (alwayslink) and found by the full name of its options message, which is
+// the type inside SinkConfig.options.
+#ifndef METLOG_SINKS_SINK_H_
+#define METLOG_SINKS_SINK_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/message.h"
+#include "proto/metlog.pb.h"
+
+namespace metlog {
+
+// A decoded message, shared (never copied) between every sink it matched.
+using MessagePtr = std::shared_ptr<const v1::Message>;
+
+// Errors a sink returns tell the runner what to do with the batch:
+// transient ones (the back end is down or busy) are retried with backoff,
+// anything else is permanent and the batch is dropped and counted.
+absl::Status TransientError(absl::string_view message);
+bool IsTransient(const absl::Status& status);
+
+// A back end. The router's SinkRunner owns one, calls it from a single thread,
+// and does the queueing, batching, retrying and accounting; a sink only turns
+// a batch into output.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+
+  // Connects or opens whatever the sink writes to. Called once before Write.
+  virtual absl::Status Start() { return absl::OkStatus(); }
+
+  // Delivers every message of the batch, or none: on an error the runner
+  // retries or drops the whole batch.
+  virtual absl::Status Write(absl::Span<const MessagePtr> batch) = 0;
+
+  // Pushes out anything the sink buffers itself.
+  virtual absl::Status Flush() { return absl::OkStatus(); }
+
+  // Releases connections and files. No call follows.
+  virtual void Stop() {}
+};
+
+// Creates sinks from their options, keyed by the options' full message name
+// (e.g. "metlog.sinks.ConsoleOptions"). Registration happens at static
+// initialisation through SinkRegistration; lookups after main() starts are
+// read-only and thread-safe.
+class SinkRegistry {
+ public:
+  using CreateFn = std::function<absl::StatusOr<std::unique_ptr<Sink>>(
+      const google::protobuf::Message& options)>;
+
+  static SinkRegistry& Global();
+
+  void Register(const google::protobuf::Message& default_options,
+                CreateFn create);
+
+  // Unpacks `options` into its registered type and creates the sink. An
+  // unknown type, or options that do not parse, is an InvalidArgument error
+  // that names the type and lists the known ones.
+  absl::StatusOr<std::unique_ptr<Sink>> Create(
+      const google::protobuf::Any& options) const;
+
+  // Full names of every registered options type, sorted.
+  std::vector<std::string> KnownTypes() const;
+
+ private:
+  struct Entry {
+    const google::protobuf::Message* default_options;
+    CreateFn create;
+  };
+  std::vector<std::pair<std::string, Entry>> entries_;
+};
+
+// Registers a sink at static initialisation:
+//   const SinkRegistration<ConsoleOptions> kRegistration(
+//       [](const ConsoleOptions& o) { return ConsoleSink::Create(o); });
+template <typename Options>
+class SinkRegistration {
+ public:
+  using TypedCreateFn =
+      std::function<absl::StatusOr<std::unique_ptr<Sink>>(const Options&)>;
+
+  explicit SinkRegistration(TypedCreateFn create) {
+    SinkRegistry::Global().Register(
+        Options::default_instance(),
+        [create](const google::protobuf::Message& options) {
+          return create(static_cast<const Options&>(options));
+        });
+  }
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_SINKS_SINK_H_
