@@ -1,0 +1,61 @@
+#include "client/pending_message.h"
+
+#include "absl/strings/str_cat.h"
+#include "client/uuid.h"
+
+namespace metlog {
+namespace {
+
+void AddStringField(absl::string_view name, absl::string_view value,
+                    v1::Message* out) {
+  v1::Field* field = out->add_fields();
+  field->set_name(std::string(name));
+  field->add_value_string(std::string(value));
+}
+
+void AddRateField(double rate, v1::Message* out) {
+  v1::Field* field = out->add_fields();
+  field->set_name("rate");
+  field->set_value_type(v1::Field::DOUBLE);
+  field->add_value_double(rate);
+}
+
+}  // namespace
+
+void Materialize(PendingMessage& pending, absl::BitGenRef random,
+                 v1::Message* out) {
+  out->Clear();
+  switch (pending.kind) {
+    case PendingMessage::Kind::kCounter:
+      out->set_type("counter");
+      out->set_payload(absl::StrCat(pending.count));
+      AddStringField("name", pending.name, out);
+      AddRateField(pending.rate, out);
+      break;
+    case PendingMessage::Kind::kTimer:
+      out->set_type("timer");
+      out->set_payload(absl::StrCat(pending.value));
+      AddStringField("name", pending.name, out);
+      AddRateField(pending.rate, out);
+      break;
+    case PendingMessage::Kind::kGauge:
+      out->set_type("gauge");
+      out->set_payload(absl::StrCat(pending.value));
+      AddStringField("name", pending.name, out);
+      break;
+    case PendingMessage::Kind::kFull:
+      if (pending.message != nullptr) out->Swap(pending.message.get());
+      break;
+  }
+  if (!out->has_uuid()) out->set_uuid(RandomUuid(random));
+  if (!out->has_timestamp()) out->set_timestamp(pending.timestamp_ns);
+  if (!out->has_env_version()) out->set_env_version("1.0");
+  if (const Origin* origin = pending.origin) {
+    if (!out->has_logger()) out->set_logger(origin->logger);
+    if (!out->has_severity()) out->set_severity(origin->severity);
+    if (!out->has_hostname()) out->set_hostname(origin->hostname);
+    if (!out->has_pid()) out->set_pid(origin->pid);
+  }
+}
+
+}  // namespace metlog

@@ -1,0 +1,30 @@
+// Ready-made senders. Each returns an error only for a malformed address or
+// key; an unreachable router is never an error (messages are dropped and
+// counted until it appears).
+#ifndef METLOG_CLIENT_SENDERS_H_
+#define METLOG_CLIENT_SENDERS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "client/queued_sender.h"
+#include "client/sender.h"
+#include "client/zmq_transport.h"
+
+namespace metlog {
+
+// PUSH over ZeroMQ to each endpoint, batched by a background thread.
+absl::StatusOr<std::unique_ptr<Sender>> MakeZmqSender(
+    std::vector<std::string> endpoints,
+    QueuedSender::Options options = QueuedSender::Options());
+
+// As above, with every ZeroMQ option (CURVE keys, high-water mark).
+absl::StatusOr<std::unique_ptr<Sender>> MakeZmqSender(
+    const ZmqTransport::Options& transport_options,
+    QueuedSender::Options options);
+
+}  // namespace metlog
+
+#endif  // METLOG_CLIENT_SENDERS_H_

@@ -1,0 +1,25 @@
+#include "router/input.h"
+
+#include "glog/logging.h"
+
+namespace metlog {
+
+void Input::Handle(const DecodeResult& result, absl::string_view peer,
+                   Dispatcher* dispatcher) {
+  counters_.packets.fetch_add(1, std::memory_order_relaxed);
+  counters_.accepted.fetch_add(result.messages.size(),
+                               std::memory_order_relaxed);
+  if (!result.first_error.empty()) {
+    for (size_t i = 0; i < result.rejected.size(); ++i) {
+      counters_.rejected[i].fetch_add(result.rejected[i],
+                                      std::memory_order_relaxed);
+    }
+    LOG_EVERY_T(WARNING, 1)
+        << "input " << name_ << ": rejected " << result.rejected_total()
+        << " from " << (peer.empty() ? "unknown peer" : peer) << ": "
+        << result.first_error;
+  }
+  if (!result.messages.empty()) dispatcher->Dispatch(result.messages);
+}
+
+}  // namespace metlog

@@ -1,0 +1,59 @@
+// What every input shares: a name, counters, and the router to hand decoded
+// messages to.
+#ifndef METLOG_ROUTER_INPUT_H_
+#define METLOG_ROUTER_INPUT_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "router/packet_decoder.h"
+#include "router/sized_message.h"
+
+namespace metlog {
+
+// Routes decoded messages to sinks (the Router). Called from input threads.
+class Dispatcher {
+ public:
+  virtual ~Dispatcher() = default;
+  virtual void Dispatch(const std::vector<SizedMessage>& messages) = 0;
+};
+
+struct InputCounters {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> accepted{0};
+  std::array<std::atomic<uint64_t>, static_cast<int>(RejectReason::kCount)>
+      rejected{};
+};
+
+class Input {
+ public:
+  explicit Input(std::string name) : name_(std::move(name)) {}
+  virtual ~Input() = default;
+
+  virtual void Start() = 0;
+  // Stops receiving; returns once the input's thread has ended.
+  virtual void Stop() = 0;
+  // Where it listens, for logs.
+  virtual std::string address() const = 0;
+
+  const std::string& name() const { return name_; }
+  const InputCounters& counters() const { return counters_; }
+
+ protected:
+  // Counts the outcome of one packet, logs rejections (rate-limited, naming
+  // the peer and the reason) and dispatches the accepted messages.
+  void Handle(const DecodeResult& result, absl::string_view peer,
+              Dispatcher* dispatcher);
+
+ private:
+  const std::string name_;
+  InputCounters counters_;
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_ROUTER_INPUT_H_

@@ -1,0 +1,58 @@
+// Turns one network packet into validated messages. Every length read from
+// the packet is checked against the configured limits before it is used; a
+// bad packet or message is rejected with a reason, never a crash.
+#ifndef METLOG_ROUTER_PACKET_DECODER_H_
+#define METLOG_ROUTER_PACKET_DECODER_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/string_view.h"
+#include "proto/config.pb.h"
+#include "router/sized_message.h"
+
+namespace metlog {
+
+enum class RejectReason : int {
+  kOversizedPacket,   // packet above limits.max_packet_bytes
+  kMalformedPacket,   // not a Packet, or its batch is not a Batch
+  kOversizedMessage,  // one message above limits.max_message_bytes
+  kMalformedMessage,  // a message's bytes are not a Message
+  kInvalidMessage,    // parses, but breaks a rule (severity, uuid, field name)
+  kCount,
+};
+
+// "oversized_packet", "malformed_message", ... as shown in stats.
+absl::string_view RejectReasonName(RejectReason reason);
+
+struct DecodeResult {
+  // Messages decoded and accepted, in packet order.
+  std::vector<SizedMessage> messages;
+  // Per reason: 1 for a packet-level rejection, else one per bad message.
+  std::array<uint64_t, static_cast<int>(RejectReason::kCount)> rejected{};
+  // The first problem, for the log line.
+  std::string first_error;
+
+  uint64_t rejected_total() const;
+};
+
+class PacketDecoder {
+ public:
+  explicit PacketDecoder(const v1::LimitsConfig& limits);
+
+  // Decodes a Packet{batch: Batch{messages}}. Messages of one packet share
+  // one arena, kept alive by whichever of them lives longest. Fills uuid and
+  // timestamp when absent. Not thread-safe (one decoder per input thread).
+  DecodeResult Decode(absl::string_view packet);
+
+ private:
+  const v1::LimitsConfig limits_;
+  absl::InsecureBitGen random_;
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_ROUTER_PACKET_DECODER_H_

@@ -1,0 +1,211 @@
+#include "router/sink_runner.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace metlog {
+
+uint64_t SinkRunnerStats::dropped_total() const {
+  uint64_t total = 0;
+  for (const auto& [reason, count] : dropped) total += count;
+  return total;
+}
+
+SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink,
+                       const v1::QueueConfig& queue, RetryPolicy retry)
+    : name_(std::move(name)),
+      sink_(std::move(sink)),
+      queue_config_(queue),
+      retry_(retry) {}
+
+SinkRunner::~SinkRunner() { Stop(absl::Now()); }
+
+absl::Status SinkRunner::Start() {
+  if (absl::Status status = sink_->Start(); !status.ok()) {
+    return absl::Status(status.code(), absl::StrCat("sink \"", name_,
+                                                    "\": ", status.message()));
+  }
+  absl::MutexLock lock(&mu_);
+  accepting_ = true;
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+bool SinkRunner::HasRoom(uint32_t bytes) const {
+  return queue_.size() < queue_config_.capacity_messages() &&
+         queued_bytes_ + bytes <= queue_config_.capacity_bytes();
+}
+
+void SinkRunner::Drop(const std::string& reason, uint64_t count) {
+  if (count > 0) stats_.dropped[reason] += count;
+}
+
+uint64_t SinkRunner::Enqueue(absl::Span<const SizedMessage> messages) {
+  absl::MutexLock lock(&mu_);
+  const bool was_empty = queue_.empty();
+  uint64_t dropped = 0;
+  const auto overflow = queue_config_.overflow();
+  for (const SizedMessage& queued : messages) {
+    // Counted one by one: a BLOCK wait below releases the lock, and Stats()
+    // must balance at every moment.
+    ++stats_.received;
+    if (queued.bytes > queue_config_.capacity_bytes()) {
+      ++dropped;
+      Drop("queue_full", 1);
+      continue;
+    }
+    if (!accepting_) {
+      ++dropped;
+      Drop("shutdown", 1);
+      continue;
+    }
+    if (!HasRoom(queued.bytes)) {
+      if (overflow == v1::QueueConfig::DROP_OLDEST) {
+        while (!HasRoom(queued.bytes)) {
+          queued_bytes_ -= queue_.front().bytes;
+          queue_.pop_front();
+          ++dropped;
+          Drop("overwritten", 1);
+        }
+      } else if (overflow == v1::QueueConfig::BLOCK) {
+        while (accepting_ && !HasRoom(queued.bytes)) room_ready_.Wait(&mu_);
+      }
+      if (!HasRoom(queued.bytes) || !accepting_) {
+        ++dropped;
+        Drop(accepting_ ? "queue_full" : "shutdown", 1);
+        continue;
+      }
+    }
+    queue_.push_back(queued);
+    queued_bytes_ += queued.bytes;
+  }
+  if (was_empty || queue_.size() >= queue_config_.max_batch_messages()) {
+    work_ready_.Signal();
+  }
+  return dropped;
+}
+
+void SinkRunner::Run() {
+  std::vector<MessagePtr> batch;
+  const size_t max_batch = std::max<uint32_t>(1, queue_config_.max_batch_messages());
+  const absl::Duration flush_interval =
+      absl::Milliseconds(queue_config_.flush_interval_ms());
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
+      if (queue_.empty()) return;  // stopping with nothing left
+      // Let the batch fill for up to flush_interval unless it is full.
+      const absl::Time fill_deadline = absl::Now() + flush_interval;
+      while (queue_.size() < max_batch && !stopping_) {
+        if (work_ready_.WaitWithDeadline(&mu_, fill_deadline)) break;
+      }
+      const size_t take = std::min(max_batch, queue_.size());
+      batch.reserve(take);
+      for (size_t i = 0; i < take; ++i) {
+        queued_bytes_ -= queue_.front().bytes;
+        batch.push_back(std::move(queue_.front().message));
+        queue_.pop_front();
+      }
+      stats_.in_flight = batch.size();
+      room_ready_.SignalAll();
+    }
+    std::string drop_reason;
+    const absl::Time started = absl::Now();
+    const bool delivered = WriteWithRetry(batch, &drop_reason);
+    {
+      absl::MutexLock lock(&mu_);
+      stats_.in_flight = 0;
+      stats_.last_write_latency = absl::Now() - started;
+      if (delivered) {
+        stats_.delivered += batch.size();
+        ++stats_.batches_written;
+      } else {
+        Drop(drop_reason, batch.size());
+      }
+    }
+    batch.clear();
+  }
+}
+
+bool SinkRunner::WriteWithRetry(const std::vector<MessagePtr>& batch,
+                                std::string* drop_reason) {
+  absl::Duration backoff = retry_.initial_backoff;
+  for (;;) {
+    const absl::Status status = sink_->Write(batch);
+    if (status.ok()) return true;
+    absl::MutexLock lock(&mu_);
+    ++stats_.write_errors;
+    if (!IsTransient(status)) {
+      LOG(ERROR) << "sink " << name_ << ": dropping " << batch.size()
+                 << " messages after a permanent error: " << status;
+      *drop_reason = "permanent_error";
+      return false;
+    }
+    // Full jitter: spread retries of many routers over the whole backoff.
+    const absl::Duration wait =
+        absl::Uniform(jitter_, 0.0, 1.0) * backoff;
+    LOG_EVERY_T(WARNING, 5) << "sink " << name_ << ": " << status
+                            << "; retrying in " << wait;
+    const absl::Time retry_at = absl::Now() + wait;
+    if (retry_at > deadline_) {
+      *drop_reason = "shutdown";
+      return false;
+    }
+    // A Stop() moves the deadline in and wakes us.
+    while (absl::Now() < retry_at && retry_at <= deadline_) {
+      work_ready_.WaitWithDeadline(&mu_, retry_at);
+    }
+    if (retry_at > deadline_) {
+      *drop_reason = "shutdown";
+      return false;
+    }
+    backoff = std::min(backoff * 2, retry_.max_backoff);
+  }
+}
+
+uint64_t SinkRunner::Stop(absl::Time deadline) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!thread_.joinable()) return 0;
+    accepting_ = false;
+    stopping_ = true;
+    deadline_ = deadline;
+    work_ready_.SignalAll();
+    room_ready_.SignalAll();
+  }
+  // The thread drains the queue; past the deadline, only the batch being
+  // written finishes and the rest is counted.
+  {
+    absl::MutexLock lock(&mu_);
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return queue_.empty() && stats_.in_flight == 0;
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&drained), deadline);
+    const uint64_t left = queue_.size();
+    Drop("shutdown", left);
+    queue_.clear();
+    queued_bytes_ = 0;
+    work_ready_.SignalAll();
+  }
+  thread_.join();
+  if (absl::Status status = sink_->Flush(); !status.ok()) {
+    LOG(ERROR) << "sink " << name_ << ": flush at shutdown: " << status;
+  }
+  sink_->Stop();
+  absl::MutexLock lock(&mu_);
+  return stats_.dropped.count("shutdown") ? stats_.dropped["shutdown"] : 0;
+}
+
+SinkRunnerStats SinkRunner::Stats() const {
+  absl::MutexLock lock(&mu_);
+  SinkRunnerStats stats = stats_;
+  stats.queued = queue_.size();
+  stats.queued_bytes = queued_bytes_;
+  return stats;
+}
+
+}  // namespace metlog
