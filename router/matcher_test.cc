@@ -1,0 +1,152 @@
+#include "router/matcher.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace metlog {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::Message Sample() {
+  v1::Message m;
+  m.set_uuid(std::string("\x01\x23\x45\x67\x89\xab\xcd\xef"
+                         "\x01\x23\x45\x67\x89\xab\xcd\xef",
+                         16));
+  m.set_timestamp(1000);
+  m.set_type("timer");
+  m.set_logger("shop");
+  m.set_severity(4);
+  m.set_payload("12.5");
+  m.set_env_version("1.0");
+  m.set_pid(42);
+  m.set_hostname("web-1");
+  v1::Field* name = m.add_fields();
+  name->set_name("name");
+  name->add_value_string("db.query");
+  name->add_value_string("second");
+  v1::Field* rate = m.add_fields();
+  rate->set_name("rate");
+  rate->set_value_type(v1::Field::DOUBLE);
+  rate->add_value_double(0.5);
+  v1::Field* rows = m.add_fields();
+  rows->set_name("rows");
+  rows->set_value_type(v1::Field::INTEGER);
+  rows->add_value_integer(7);
+  v1::Field* cached = m.add_fields();
+  cached->set_name("cached");
+  cached->set_value_type(v1::Field::BOOL);
+  cached->add_value_bool(true);
+  v1::Field* name2 = m.add_fields();
+  name2->set_name("name");
+  name2->add_value_string("other");
+  return m;
+}
+
+struct Case {
+  const char* expression;
+  bool matches;
+};
+
+class MatcherGrammarTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(MatcherGrammarTest, Evaluates) {
+  absl::StatusOr<Matcher> matcher = Matcher::Compile(GetParam().expression);
+  ASSERT_TRUE(matcher.ok()) << matcher.status();
+  EXPECT_EQ(matcher->Matches(Sample()), GetParam().matches)
+      << GetParam().expression;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, MatcherGrammarTest,
+    ::testing::Values(
+        // Constants and string variables.
+        Case{"TRUE", true}, Case{"FALSE", false},
+        Case{"Type == \"timer\"", true}, Case{"Type == 'timer'", true},
+        Case{"Type != \"timer\"", false}, Case{"Logger == \"shop\"", true},
+        Case{"Payload == \"12.5\"", true}, Case{"EnvVersion == \"1.0\"", true},
+        Case{"Hostname == \"web-1\"", true},
+        Case{"Uuid == \"01234567-89ab-cdef-0123-456789abcdef\"", true},
+        Case{"Type < \"u\"", true}, Case{"Type >= \"u\"", false},
+        // Numeric variables.
+        Case{"Severity <= 4", true}, Case{"Severity < 4", false},
+        Case{"Severity > 3", true}, Case{"Severity >= 5", false},
+        Case{"Severity == 4", true}, Case{"Severity != 4", false},
+        Case{"Pid == 42", true}, Case{"Timestamp > 999", true},
+        Case{"Timestamp < 1e3", false},
+        // Regexes.
+        Case{"Type =~ /^tim/", true}, Case{"Type !~ /^tim/", false},
+        Case{"Hostname =~ /web-\\d+/", true},
+        Case{"Payload =~ /a\\/b/", false},
+        // Precedence and grouping: && binds tighter than ||.
+        Case{"FALSE && FALSE || TRUE", true},
+        Case{"TRUE || FALSE && FALSE", true},
+        Case{"(TRUE || FALSE) && FALSE", false},
+        Case{"Type == \"timer\" && Severity <= 4 || Fields[name] =~ /^x/",
+             true},
+        Case{"((Type == \"log\") || (Severity < 5))", true},
+        // Fields: index defaults, field and value indexes, types.
+        Case{"Fields[name] == \"db.query\"", true},
+        Case{"Fields[name][0][1] == \"second\"", true},
+        Case{"Fields[name][1] == \"other\"", true},
+        Case{"Fields[name][2] == \"other\"", false},
+        Case{"Fields[name] =~ /^db\\./", true},
+        Case{"Fields[rate] == 0.5", true}, Case{"Fields[rate] < 1", true},
+        Case{"Fields[rows] >= 7", true}, Case{"Fields[rows] > 7", false},
+        Case{"Fields[cached] == TRUE", true},
+        Case{"Fields[cached] != TRUE", false},
+        Case{"Fields[missing] == NIL", true},
+        Case{"Fields[missing] != NIL", false},
+        Case{"Fields[name] != NIL", true},
+        Case{"Fields[name][0][5] == NIL", true},
+        Case{"Fields[missing] == \"x\"", false},
+        Case{"Fields[missing] != \"x\"", false},
+        // A type mismatch is false, whatever the operator.
+        Case{"Fields[rows] == \"7\"", false},
+        Case{"Fields[rows] != \"7\"", false},
+        Case{"Fields[name] == 1", false}, Case{"Fields[name] != 1", false},
+        Case{"Fields[cached] == 1", false},
+        Case{"Fields[rows] =~ /7/", false},
+        // Layout: whitespace and newlines are free.
+        Case{"  Type==\"timer\"\n&&\tSeverity<=4 ", true}));
+
+struct BadCase {
+  const char* expression;
+  const char* error;
+};
+
+class MatcherErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(MatcherErrorTest, NamesPositionAndExpectation) {
+  absl::StatusOr<Matcher> matcher = Matcher::Compile(GetParam().expression);
+  ASSERT_FALSE(matcher.ok()) << GetParam().expression;
+  EXPECT_THAT(std::string(matcher.status().message()),
+              HasSubstr(GetParam().error));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, MatcherErrorTest,
+    ::testing::Values(
+        BadCase{"", "1:1: expected a variable, TRUE, FALSE or '('"},
+        BadCase{"Type == \"timer\" &&", "1:19: expected a variable"},
+        BadCase{"Type = \"x\"", "1:6: unexpected character '='"},
+        BadCase{"Tpye == \"x\"", "1:1: unknown variable 'Tpye'"},
+        BadCase{"Type == 5", "1:9: expected a quoted string after Type =="},
+        BadCase{"Severity == \"4\"", "1:13: expected a number after Severity"},
+        BadCase{"Severity =~ /4/", "1:10: Severity is a number"},
+        BadCase{"Type =~ \"x\"", "1:9: expected a /regex/"},
+        BadCase{"Type =~ /(/", "1:9: bad regex"},
+        BadCase{"Type == \"x", "1:9: unterminated string"},
+        BadCase{"(TRUE", "1:6: expected ')'"},
+        BadCase{"TRUE)", "1:5: expected '&&', '||' or the end"},
+        BadCase{"Fields[name", "expected ']'"},
+        BadCase{"Fields == 1", "expected '[' and a field name"},
+        BadCase{"Fields[x][a] == 1", "expected an index"},
+        BadCase{"Type == \"a\"\n&& Severity <", "2:14: expected a number"},
+        BadCase{"Fields[x] < TRUE", "expected a string, number"},
+        BadCase{"((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+                "(((((((((TRUE",
+                "nested deeper than 64"}));
+
+}  // namespace
+}  // namespace metlog

@@ -1,0 +1,148 @@
+#include "router/packet_decoder.h"
+
+#include "absl/strings/escaping.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace metlog {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::Message Log(const std::string& payload) {
+  v1::Message m;
+  m.set_type("log");
+  m.set_payload(payload);
+  return m;
+}
+
+std::string PacketOf(const std::vector<v1::Message>& messages) {
+  v1::Batch batch;
+  for (const v1::Message& m : messages) *batch.add_messages() = m;
+  v1::Packet packet;
+  packet.set_batch(batch.SerializeAsString());
+  return packet.SerializeAsString();
+}
+
+uint64_t Rejected(const DecodeResult& result, RejectReason reason) {
+  return result.rejected[static_cast<int>(reason)];
+}
+
+v1::LimitsConfig Limits(uint32_t packet, uint32_t message) {
+  v1::LimitsConfig limits;
+  limits.set_max_packet_bytes(packet);
+  limits.set_max_message_bytes(message);
+  return limits;
+}
+
+TEST(PacketDecoderTest, DecodesEveryMessageAndFillsUuidAndTimestamp) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  v1::Message stamped = Log("b");
+  stamped.set_uuid(std::string(16, 'u'));
+  stamped.set_timestamp(5);
+  const DecodeResult result = decoder.Decode(PacketOf({Log("a"), stamped}));
+  ASSERT_EQ(result.messages.size(), 2u);
+  EXPECT_EQ(result.rejected_total(), 0u);
+  const v1::Message& first = *result.messages[0].message;
+  EXPECT_EQ(first.payload(), "a");
+  EXPECT_EQ(first.uuid().size(), 16u);
+  EXPECT_EQ(static_cast<uint8_t>(first.uuid()[6]) >> 4, 4);  // version 4
+  EXPECT_GT(first.timestamp(), 1700000000000000000);
+  EXPECT_EQ(result.messages[1].message->uuid(), std::string(16, 'u'));
+  EXPECT_EQ(result.messages[1].message->timestamp(), 5);
+  EXPECT_EQ(result.messages[0].bytes, Log("a").ByteSizeLong());
+}
+
+TEST(PacketDecoderTest, MessagesOutliveTheirSiblings) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  MessagePtr kept;
+  {
+    DecodeResult result = decoder.Decode(PacketOf({Log("a"), Log("b")}));
+    kept = result.messages[1].message;
+  }
+  EXPECT_EQ(kept->payload(), "b");
+}
+
+TEST(PacketDecoderTest, GarbageIsRejectedAsMalformed) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  for (const std::string& garbage :
+       {std::string("\xff\xff\xff\xff\xff\xff", 6), std::string("hello"),
+        std::string(""), std::string("\x0a\x05\x0a", 3)}) {
+    const DecodeResult result = decoder.Decode(garbage);
+    EXPECT_TRUE(result.messages.empty());
+    EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u)
+        << absl::CHexEscape(garbage);
+    EXPECT_FALSE(result.first_error.empty());
+  }
+}
+
+TEST(PacketDecoderTest, TruncatedPacketKeepsNothingPastTheDamage) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  const std::string whole = PacketOf({Log("a"), Log("b")});
+  const DecodeResult result = decoder.Decode(whole.substr(0, whole.size() - 2));
+  EXPECT_TRUE(result.messages.empty());
+  EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u);
+  EXPECT_THAT(result.first_error, HasSubstr("claims"));
+}
+
+TEST(PacketDecoderTest, DamagedBatchKeepsMessagesBeforeTheDamage) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  v1::Batch batch;
+  *batch.add_messages() = Log("a");
+  std::string bytes = batch.SerializeAsString();
+  bytes += std::string("\x0a\x7f", 2);  // a message claiming 127 bytes
+  v1::Packet packet;
+  packet.set_batch(bytes);
+  const DecodeResult result = decoder.Decode(packet.SerializeAsString());
+  ASSERT_EQ(result.messages.size(), 1u);
+  EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u);
+}
+
+TEST(PacketDecoderTest, OversizedPacketIsRejectedBeforeDecoding) {
+  PacketDecoder decoder{Limits(100, 100)};
+  const DecodeResult result =
+      decoder.Decode(PacketOf({Log(std::string(200, 'x'))}));
+  EXPECT_TRUE(result.messages.empty());
+  EXPECT_EQ(Rejected(result, RejectReason::kOversizedPacket), 1u);
+}
+
+TEST(PacketDecoderTest, OversizedMessageIsDroppedOthersKept) {
+  PacketDecoder decoder{Limits(10000, 50)};
+  const DecodeResult result = decoder.Decode(
+      PacketOf({Log("small"), Log(std::string(100, 'x')), Log("also")}));
+  ASSERT_EQ(result.messages.size(), 2u);
+  EXPECT_EQ(result.messages[1].message->payload(), "also");
+  EXPECT_EQ(Rejected(result, RejectReason::kOversizedMessage), 1u);
+}
+
+TEST(PacketDecoderTest, InvalidMessagesAreCountedByReason) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  v1::Message severity = Log("s");
+  severity.set_severity(9);
+  v1::Message uuid = Log("u");
+  uuid.set_uuid("short");
+  v1::Message nameless = Log("n");
+  nameless.add_fields()->add_value_string("x");
+  const DecodeResult result =
+      decoder.Decode(PacketOf({severity, uuid, nameless, Log("ok")}));
+  ASSERT_EQ(result.messages.size(), 1u);
+  EXPECT_EQ(result.messages[0].message->payload(), "ok");
+  EXPECT_EQ(Rejected(result, RejectReason::kInvalidMessage), 3u);
+  EXPECT_THAT(result.first_error, HasSubstr("severity 9"));
+}
+
+TEST(PacketDecoderTest, WrongWireTypesAreMalformed) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  // Packet.batch (field 1) sent as a varint, then a Batch whose message
+  // (field 1) holds bytes that are not a Message.
+  const DecodeResult wrong_type = decoder.Decode(std::string("\x08\x05", 2));
+  EXPECT_EQ(Rejected(wrong_type, RejectReason::kMalformedPacket), 1u);
+  v1::Packet packet;
+  packet.set_batch(std::string("\x0a\x02\x0a\xff", 4));
+  const DecodeResult bad_message = decoder.Decode(packet.SerializeAsString());
+  EXPECT_TRUE(bad_message.messages.empty());
+  EXPECT_EQ(Rejected(bad_message, RejectReason::kMalformedMessage), 1u);
+}
+
+}  // namespace
+}  // namespace metlog

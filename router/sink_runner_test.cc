@@ -1,0 +1,222 @@
+#include "router/sink_runner.h"
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace metlog {
+namespace {
+
+// A sink that records what it is given and can be made slow or failing.
+class RecordingSink : public Sink {
+ public:
+  struct State {
+    absl::Mutex mu;
+    std::vector<std::string> payloads ABSL_GUARDED_BY(mu);
+    std::vector<size_t> batch_sizes ABSL_GUARDED_BY(mu);
+    int transient_failures ABSL_GUARDED_BY(mu) = 0;
+    bool permanent_failure ABSL_GUARDED_BY(mu) = false;
+    absl::Duration delay ABSL_GUARDED_BY(mu);
+    bool stopped ABSL_GUARDED_BY(mu) = false;
+  };
+
+  explicit RecordingSink(std::shared_ptr<State> state) : state_(state) {}
+
+  absl::Status Write(absl::Span<const MessagePtr> batch) override {
+    absl::Duration delay;
+    {
+      absl::MutexLock lock(&state_->mu);
+      delay = state_->delay;
+      if (state_->permanent_failure) {
+        return absl::InvalidArgumentError("rejected");
+      }
+      if (state_->transient_failures > 0) {
+        --state_->transient_failures;
+        return TransientError("busy");
+      }
+    }
+    absl::SleepFor(delay);
+    absl::MutexLock lock(&state_->mu);
+    state_->batch_sizes.push_back(batch.size());
+    for (const MessagePtr& m : batch) state_->payloads.push_back(m->payload());
+    return absl::OkStatus();
+  }
+
+  void Stop() override {
+    absl::MutexLock lock(&state_->mu);
+    state_->stopped = true;
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+SizedMessage Message(int i) {
+  auto m = std::make_shared<v1::Message>();
+  m->set_payload(absl::StrCat(i));
+  return {m, 10};
+}
+
+v1::QueueConfig Queue(uint32_t capacity, v1::QueueConfig::Overflow overflow) {
+  v1::QueueConfig queue;
+  queue.set_capacity_messages(capacity);
+  queue.set_overflow(overflow);
+  queue.set_max_batch_messages(10);
+  queue.set_flush_interval_ms(1);
+  return queue;
+}
+
+RetryPolicy FastRetry() {
+  RetryPolicy retry;
+  retry.initial_backoff = absl::Milliseconds(1);
+  retry.max_backoff = absl::Milliseconds(5);
+  return retry;
+}
+
+void ExpectBalanced(const SinkRunnerStats& s) {
+  EXPECT_EQ(s.received, s.delivered + s.dropped_total() + s.queued + s.in_flight)
+      << "received " << s.received << " delivered " << s.delivered
+      << " dropped " << s.dropped_total() << " queued " << s.queued
+      << " in flight " << s.in_flight;
+}
+
+TEST(SinkRunnerTest, DeliversEverythingInOrderInBoundedBatches) {
+  auto state = std::make_shared<RecordingSink::State>();
+  SinkRunner runner("rec", std::make_unique<RecordingSink>(state),
+                    Queue(1000, v1::QueueConfig::DROP_NEWEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  for (int i = 0; i < 95; ++i) runner.Enqueue({Message(i)});
+  EXPECT_EQ(runner.Stop(absl::Now() + absl::Seconds(5)), 0u);
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.received, 95u);
+  EXPECT_EQ(stats.delivered, 95u);
+  absl::MutexLock lock(&state->mu);
+  ASSERT_EQ(state->payloads.size(), 95u);
+  for (int i = 0; i < 95; ++i) EXPECT_EQ(state->payloads[i], absl::StrCat(i));
+  for (size_t size : state->batch_sizes) EXPECT_LE(size, 10u);
+  EXPECT_TRUE(state->stopped);
+}
+
+TEST(SinkRunnerTest, DropNewestUnderOverloadBalancesAtEveryMoment) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->delay = absl::Milliseconds(2);
+  }
+  SinkRunner runner("slow", std::make_unique<RecordingSink>(state),
+                    Queue(50, v1::QueueConfig::DROP_NEWEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  uint64_t dropped_by_enqueue = 0;
+  for (int i = 0; i < 5000; ++i) {
+    dropped_by_enqueue += runner.Enqueue({Message(i)});
+    if (i % 100 == 0) ExpectBalanced(runner.Stats());
+  }
+  const SinkRunnerStats during = runner.Stats();
+  EXPECT_LE(during.queued, 50u);
+  EXPECT_GT(during.dropped.at("queue_full"), 0u);
+  EXPECT_EQ(during.dropped.at("queue_full"), dropped_by_enqueue);
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  const SinkRunnerStats after = runner.Stats();
+  ExpectBalanced(after);
+  EXPECT_EQ(after.received, 5000u);
+  EXPECT_EQ(after.delivered + after.dropped_total(), 5000u);
+  absl::MutexLock lock(&state->mu);
+  EXPECT_EQ(state->payloads.size(), after.delivered);
+  EXPECT_EQ(state->payloads.front(), "0");  // the oldest survive
+}
+
+TEST(SinkRunnerTest, DropOldestKeepsTheNewest) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->delay = absl::Milliseconds(2);
+  }
+  SinkRunner runner("slow", std::make_unique<RecordingSink>(state),
+                    Queue(20, v1::QueueConfig::DROP_OLDEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  for (int i = 0; i < 2000; ++i) runner.Enqueue({Message(i)});
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  const SinkRunnerStats stats = runner.Stats();
+  ExpectBalanced(stats);
+  EXPECT_GT(stats.dropped.at("overwritten"), 0u);
+  absl::MutexLock lock(&state->mu);
+  EXPECT_EQ(state->payloads.back(), "1999");
+}
+
+TEST(SinkRunnerTest, BlockLosesNothingAndHoldsTheProducer) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->delay = absl::Milliseconds(1);
+  }
+  SinkRunner runner("slow", std::make_unique<RecordingSink>(state),
+                    Queue(10, v1::QueueConfig::BLOCK), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  uint64_t dropped = 0;
+  for (int i = 0; i < 500; ++i) {
+    dropped += runner.Enqueue({Message(i)});
+    EXPECT_LE(runner.Stats().queued, 10u);
+  }
+  EXPECT_EQ(dropped, 0u);
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  EXPECT_EQ(runner.Stats().delivered, 500u);
+}
+
+TEST(SinkRunnerTest, TransientErrorsAreRetriedUntilDelivered) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 3;
+  }
+  SinkRunner runner("flaky", std::make_unique<RecordingSink>(state),
+                    Queue(100, v1::QueueConfig::DROP_NEWEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  runner.Enqueue({Message(1), Message(2)});
+  runner.Stop(absl::Now() + absl::Seconds(5));
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.delivered, 2u);
+  EXPECT_EQ(stats.write_errors, 3u);
+  EXPECT_EQ(stats.dropped_total(), 0u);
+}
+
+TEST(SinkRunnerTest, PermanentErrorsDropTheBatchWithAReason) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->permanent_failure = true;
+  }
+  SinkRunner runner("broken", std::make_unique<RecordingSink>(state),
+                    Queue(100, v1::QueueConfig::DROP_NEWEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  runner.Enqueue({Message(1), Message(2), Message(3)});
+  runner.Stop(absl::Now() + absl::Seconds(5));
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.dropped.at("permanent_error"), 3u);
+  ExpectBalanced(stats);
+}
+
+TEST(SinkRunnerTest, ShutdownDeadlineCountsWhatIsLeft) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1000000;  // the back end never recovers
+  }
+  SinkRunner runner("down", std::make_unique<RecordingSink>(state),
+                    Queue(100, v1::QueueConfig::DROP_NEWEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  for (int i = 0; i < 30; ++i) runner.Enqueue({Message(i)});
+  const uint64_t lost = runner.Stop(absl::Now() + absl::Milliseconds(200));
+  EXPECT_EQ(lost, 30u);
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.dropped.at("shutdown"), 30u);
+  ExpectBalanced(stats);
+  // After Stop nothing more is accepted, and that is counted too.
+  EXPECT_EQ(runner.Enqueue({Message(99)}), 1u);
+  ExpectBalanced(runner.Stats());
+}
+
+}  // namespace
+}  // namespace metlog
