@@ -161,6 +161,8 @@ class Client {
   ClientStats Stats() const;
 
   const std::string& logger() const { return origin_.logger; }
+  // The sender, e.g. to read a CaptureSender's messages in a test.
+  Sender& sender() { return *sender_; }
 
  private:
   friend class ScopedTimer;

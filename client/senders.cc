@@ -1,6 +1,9 @@
 #include "client/senders.h"
 
+#include <algorithm>
 #include <utility>
+
+#include "client/udp_transport.h"
 
 namespace metlog {
 
@@ -17,6 +20,16 @@ absl::StatusOr<std::unique_ptr<Sender>> MakeZmqSender(
   absl::StatusOr<std::unique_ptr<ZmqTransport>> transport =
       ZmqTransport::Create(transport_options);
   if (!transport.ok()) return transport.status();
+  return std::make_unique<QueuedSender>(*std::move(transport),
+                                        std::move(options));
+}
+
+absl::StatusOr<std::unique_ptr<Sender>> MakeUdpSender(
+    const std::string& address, QueuedSender::Options options) {
+  absl::StatusOr<std::unique_ptr<UdpTransport>> transport =
+      UdpTransport::Create(address);
+  if (!transport.ok()) return transport.status();
+  options.max_packet_bytes = std::min(options.max_packet_bytes, kMaxUdpPayload);
   return std::make_unique<QueuedSender>(*std::move(transport),
                                         std::move(options));
 }

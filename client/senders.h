@@ -25,6 +25,12 @@ absl::StatusOr<std::unique_ptr<Sender>> MakeZmqSender(
     const ZmqTransport::Options& transport_options,
     QueuedSender::Options options);
 
+// One Packet per UDP datagram to "host:port", each kept under
+// min(options.max_packet_bytes, kMaxUdpPayload) bytes.
+absl::StatusOr<std::unique_ptr<Sender>> MakeUdpSender(
+    const std::string& address,
+    QueuedSender::Options options = QueuedSender::Options());
+
 }  // namespace metlog
 
 #endif  // METLOG_CLIENT_SENDERS_H_

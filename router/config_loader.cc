@@ -1,13 +1,9 @@
 #include "router/config_loader.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
+#include "proto/text_proto.h"
 #include "sinks/sink.h"
 
 namespace metlog {
@@ -23,30 +19,6 @@ constexpr absl::string_view kDefaultConfig = R"pb(
     }
   }
 )pb";
-
-// Collects the parser's complaints as "source:line:column: message" with
-// 1-based lines and columns, as editors expect.
-class LineColumnErrors : public google::protobuf::io::ErrorCollector {
- public:
-  explicit LineColumnErrors(absl::string_view source) : source_(source) {}
-
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    errors_.push_back(
-        absl::StrCat(source_, ":", line + 1, ":", column + 1, ": ", message));
-  }
-
-  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
-                  const std::string& message) override {
-    AddError(line, column, absl::StrCat("warning: ", message));
-  }
-
-  std::string Text() const { return absl::StrJoin(errors_, "\n"); }
-
- private:
-  std::string source_;
-  std::vector<std::string> errors_;
-};
 
 absl::Status Validate(const v1::RouterConfig& config,
                       absl::string_view source) {
@@ -89,11 +61,9 @@ absl::Status Validate(const v1::RouterConfig& config,
 absl::StatusOr<v1::RouterConfig> ParseRouterConfig(absl::string_view text,
                                                    absl::string_view source) {
   v1::RouterConfig config;
-  LineColumnErrors errors(source);
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text), &config)) {
-    return absl::InvalidArgumentError(errors.Text());
+  if (absl::Status status = ParseTextProto(text, source, &config);
+      !status.ok()) {
+    return status;
   }
   if (absl::Status status = Validate(config, source); !status.ok()) {
     return status;
@@ -102,13 +72,14 @@ absl::StatusOr<v1::RouterConfig> ParseRouterConfig(absl::string_view text,
 }
 
 absl::StatusOr<v1::RouterConfig> LoadRouterConfig(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) {
-    return absl::NotFoundError(absl::StrCat("cannot read config ", path));
+  v1::RouterConfig config;
+  if (absl::Status status = ReadTextProto(path, &config); !status.ok()) {
+    return status;
   }
-  std::stringstream text;
-  text << file.rdbuf();
-  return ParseRouterConfig(text.str(), path);
+  if (absl::Status status = Validate(config, path); !status.ok()) {
+    return status;
+  }
+  return config;
 }
 
 v1::RouterConfig DefaultRouterConfig() {
