@@ -47,7 +47,12 @@ void QueuedSender::Send(PendingMessage message) {
     return;
   }
   queue_.push_back(std::move(message));
-  if (queue_.size() == 1 || queue_.size() == kEagerBatch) work_ready_.Signal();
+  // Wake the background thread only when it sleeps on an empty queue or a
+  // packet's worth is waiting: a futex wake per message would cost more
+  // than the rest of this call.
+  if ((queue_.size() == 1 && sender_idle_) || queue_.size() == kEagerBatch) {
+    work_ready_.Signal();
+  }
 }
 
 bool QueuedSender::Flush(absl::Duration timeout) {
@@ -82,7 +87,9 @@ void QueuedSender::Run() {
     {
       absl::MutexLock lock(&mu_);
       in_progress_ = 0;
+      sender_idle_ = true;
       while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
+      sender_idle_ = false;
       // Let a packet fill unless it is already big, or someone is waiting.
       const absl::Time deadline = absl::Now() + options_.linger;
       while (queue_.size() < kEagerBatch && !stopping_ && !flush_requested_) {

@@ -67,6 +67,9 @@ class QueuedSender : public Sender {
   std::vector<PendingMessage> queue_ ABSL_GUARDED_BY(mu_);
   size_t in_progress_ ABSL_GUARDED_BY(mu_) = 0;
   bool flush_requested_ ABSL_GUARDED_BY(mu_) = false;
+  // The background thread waits for a first message (not for a packet to
+  // fill), so the next Send must wake it.
+  bool sender_idle_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   std::atomic<uint64_t> sent_{0};
