@@ -15,6 +15,7 @@ using ::testing::HasSubstr;
 
 constexpr char kConfig[] = R"pb(
   inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+  admin { listen_address: "127.0.0.1:0" }
   sinks {
     name: "console"
     queue { flush_interval_ms: 10 }

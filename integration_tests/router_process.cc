@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -61,11 +62,18 @@ absl::StatusOr<RouterProcess> RouterProcess::Start(
   if (error != 0) {
     return absl::InternalError(absl::StrCat("cannot start ", binary));
   }
-  // The router logs "input NAME ENDPOINT listening" once it serves.
+  // The router logs "admin listening on port N", then "input NAME
+  // ENDPOINT listening" per input once it serves.
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
   while (absl::Now() < deadline) {
     for (absl::string_view line : absl::StrSplit(process.Stderr(), '\n')) {
-      const size_t at = line.find("tcp://");
+      if (const size_t at = line.find("admin listening on port ");
+          at != absl::string_view::npos) {
+        process.admin_address_ = absl::StrCat(
+            "127.0.0.1:", line.substr(at + strlen("admin listening on port ")));
+      }
+      size_t at = line.find("tcp://");
+      if (at == absl::string_view::npos) at = line.find("udp://");
       if (at != absl::string_view::npos &&
           line.find(" listening") != absl::string_view::npos) {
         const absl::string_view rest = line.substr(at);
@@ -89,7 +97,8 @@ RouterProcess::RouterProcess(RouterProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
       stdout_path_(std::move(other.stdout_path_)),
       stderr_path_(std::move(other.stderr_path_)),
-      endpoint_(std::move(other.endpoint_)) {}
+      endpoint_(std::move(other.endpoint_)),
+      admin_address_(std::move(other.admin_address_)) {}
 
 RouterProcess::~RouterProcess() {
   if (pid_ > 0) {

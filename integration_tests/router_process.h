@@ -16,7 +16,8 @@ namespace metlog::testing {
 class RouterProcess {
  public:
   // Starts the router with `config_text` (a RouterConfig text proto) and
-  // waits until its first input listens. Output goes to files in
+  // waits until its inputs listen. Configs should bind port "*"/0 for
+  // inputs and "127.0.0.1:0" for admin, so parallel tests never collide. Output goes to files in
   // $TEST_TMPDIR named after `name`.
   static absl::StatusOr<RouterProcess> Start(const std::string& name,
                                              const std::string& config_text);
@@ -26,8 +27,12 @@ class RouterProcess {
   // Kills the router if the test did not stop it.
   ~RouterProcess();
 
-  // The first input's endpoint, e.g. tcp://127.0.0.1:40123.
+  // The first input's endpoint, e.g. tcp://127.0.0.1:40123 or
+  // udp://127.0.0.1:40124.
   const std::string& endpoint() const { return endpoint_; }
+  // The admin service's host:port, when the config enables it.
+  const std::string& admin_address() const { return admin_address_; }
+  pid_t pid() const { return pid_; }
 
   std::string Stdout() const;
   std::string Stderr() const;
@@ -45,6 +50,7 @@ class RouterProcess {
   std::string stdout_path_;
   std::string stderr_path_;
   std::string endpoint_;
+  std::string admin_address_;
 };
 
 // Path of a runfile given its workspace-relative path, e.g. "router/router".

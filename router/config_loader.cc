@@ -11,11 +11,19 @@ namespace {
 
 constexpr absl::string_view kDefaultConfig = R"pb(
   inputs { name: "zmq" zmq { endpoint: "tcp://127.0.0.1:5565" } }
+  admin { listen_address: "127.0.0.1:5566" }
   sinks {
     name: "console"
     match: "TRUE"
     options {
       [type.googleapis.com/metlog.sinks.ConsoleOptions] { format: TEXT }
+    }
+  }
+  sinks {
+    name: "file"
+    match: "TRUE"
+    options {
+      [type.googleapis.com/metlog.sinks.FileOptions] { path: "metlog.jsonl" }
     }
   }
 )pb";
@@ -29,7 +37,7 @@ absl::Status Validate(const v1::RouterConfig& config,
   for (const v1::InputConfig& input : config.inputs()) {
     if (input.kind_case() == v1::InputConfig::KIND_NOT_SET) {
       return absl::InvalidArgumentError(absl::StrCat(
-          source, ": input \"", input.name(), "\" names no kind (zmq)"));
+          source, ": input \"", input.name(), "\" names no kind (zmq, udp)"));
     }
   }
   if (config.sinks_size() == 0) {

@@ -20,7 +20,9 @@ absl::StatusOr<v1::RouterConfig> ParseRouterConfig(absl::string_view text,
 // Reads and parses a file.
 absl::StatusOr<v1::RouterConfig> LoadRouterConfig(const std::string& path);
 
-// ZeroMQ PULL on tcp://127.0.0.1:5565 and a console sink taking everything.
+// ZeroMQ PULL on tcp://127.0.0.1:5565, admin on 127.0.0.1:5566, and two
+// sinks taking everything: the console, and metlog.jsonl in the working
+// directory.
 v1::RouterConfig DefaultRouterConfig();
 
 }  // namespace metlog

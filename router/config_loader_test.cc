@@ -84,7 +84,10 @@ TEST(ConfigLoaderTest, EmbeddedDefaultIsValid) {
   const v1::RouterConfig config = DefaultRouterConfig();
   ASSERT_EQ(config.inputs_size(), 1);
   EXPECT_EQ(config.inputs(0).zmq().endpoint(), "tcp://127.0.0.1:5565");
-  ASSERT_EQ(config.sinks_size(), 1);
+  EXPECT_EQ(config.admin().listen_address(), "127.0.0.1:5566");
+  ASSERT_EQ(config.sinks_size(), 2);
+  EXPECT_EQ(config.sinks(0).name(), "console");
+  EXPECT_EQ(config.sinks(1).name(), "file");
   EXPECT_TRUE(Router::Check(config).ok());
 }
 

@@ -4,7 +4,8 @@
 
 namespace metlog {
 
-void Input::Handle(const DecodeResult& result, absl::string_view peer,
+void Input::Handle(const DecodeResult& result,
+                   const std::function<std::string()>& peer,
                    Dispatcher* dispatcher) {
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.accepted.fetch_add(result.messages.size(),
@@ -16,7 +17,7 @@ void Input::Handle(const DecodeResult& result, absl::string_view peer,
     }
     LOG_EVERY_T(WARNING, 1)
         << "input " << name_ << ": rejected " << result.rejected_total()
-        << " from " << (peer.empty() ? "unknown peer" : peer) << ": "
+        << " from " << peer() << ": "
         << result.first_error;
   }
   if (!result.messages.empty()) dispatcher->Dispatch(result.messages);

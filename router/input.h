@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,8 @@ namespace metlog {
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
-  virtual void Dispatch(const std::vector<SizedMessage>& messages) = 0;
+  // Returns how many (message, sink) deliveries a full queue refused.
+  virtual uint64_t Dispatch(const std::vector<SizedMessage>& messages) = 0;
 };
 
 struct InputCounters {
@@ -46,8 +48,9 @@ class Input {
  protected:
   // Counts the outcome of one packet, logs rejections (rate-limited, naming
   // the peer and the reason) and dispatches the accepted messages.
-  void Handle(const DecodeResult& result, absl::string_view peer,
-              Dispatcher* dispatcher);
+  // `peer` is asked for only when there is something to log.
+  void Handle(const DecodeResult& result,
+              const std::function<std::string()>& peer, Dispatcher* dispatcher);
 
  private:
   const std::string name_;

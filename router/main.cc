@@ -1,19 +1,22 @@
 // The Metlog router: `router [--config=FILE] [--check]`.
 #include <signal.h>
+#include <unistd.h>
 
-#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "glog/logging.h"
+#include "router/admin_service.h"
 #include "router/config_loader.h"
 #include "router/router.h"
 
 ABSL_FLAG(std::string, config, "",
           "Router config (text proto). Empty: the embedded default, ZeroMQ "
-          "on tcp://127.0.0.1:5565 and a console sink.");
+          "on tcp://127.0.0.1:5565, admin on 127.0.0.1:5566, a console sink "
+          "and a file sink (metlog.jsonl in the working directory).");
 ABSL_FLAG(bool, check, false,
           "Validate the config (parse, matchers, sink options), print what "
           "is wrong by line and column, and exit: 0 valid, 1 not.");
@@ -27,18 +30,29 @@ absl::StatusOr<v1::RouterConfig> ReadConfig() {
   return LoadRouterConfig(path);
 }
 
+// Re-reads the config file and applies it; the embedded default has nothing
+// to re-read.
+absl::Status ReloadFromFile(Router& router) {
+  absl::StatusOr<v1::RouterConfig> config = ReadConfig();
+  if (!config.ok()) return config.status();
+  if (absl::Status status = Router::Check(*config); !status.ok()) {
+    return status;
+  }
+  return router.Reload(*config);
+}
+
 int Run() {
   absl::StatusOr<v1::RouterConfig> config = ReadConfig();
+  if (config.ok() && absl::GetFlag(FLAGS_check)) {
+    if (absl::Status status = Router::Check(*config); !status.ok()) {
+      config = status;
+    }
+  }
   if (!config.ok()) {
     std::cerr << "router: " << config.status().message() << "\n";
     return 1;
   }
   if (absl::GetFlag(FLAGS_check)) {
-    absl::Status status = Router::Check(*config);
-    if (!status.ok()) {
-      std::cerr << "router: " << status.message() << "\n";
-      return 1;
-    }
     std::cout << "config OK: " << config->inputs_size() << " inputs, "
               << config->sinks_size() << " sinks\n";
     return 0;
@@ -50,21 +64,48 @@ int Run() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<Router>> router = Router::Create(*config);
-  if (!router.ok()) {
-    std::cerr << "router: " << router.status().message() << "\n";
+  absl::StatusOr<std::unique_ptr<Router>> created = Router::Create(*config);
+  if (!created.ok()) {
+    std::cerr << "router: " << created.status().message() << "\n";
     return 1;
   }
-  (*router)->Start();
-  for (const std::string& address : (*router)->InputAddresses()) {
+  Router& router = **created;
+  AdminService admin(&router, config->limits(),
+                     [&router] { return ReloadFromFile(router); });
+  std::unique_ptr<grpc::Server> admin_server;
+  if (!config->admin().listen_address().empty()) {
+    int port = 0;
+    auto server =
+        StartAdminServer(config->admin().listen_address(), &admin, &port);
+    if (!server.ok()) {
+      std::cerr << "router: " << server.status().message() << "\n";
+      return 1;
+    }
+    admin_server = *std::move(server);
+    LOG(INFO) << "admin listening on port " << port;
+  }
+  router.Start();
+  for (const std::string& address : router.InputAddresses()) {
     LOG(INFO) << "input " << address << " listening";
   }
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-  LOG(INFO) << "signal " << signal_number << ": stopping";
-  const uint64_t undelivered = (*router)->Stop();
+
+  for (;;) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number != SIGHUP) break;
+    if (absl::Status status = ReloadFromFile(router); !status.ok()) {
+      LOG(ERROR) << "SIGHUP: config rejected, the running one stays: "
+                 << status;
+    }
+    router.ReopenSinks();
+  }
+  LOG(INFO) << "stopping: inputs closed, draining sinks";
+  admin.SetDraining();
+  const uint64_t undelivered = router.Stop();
+  if (admin_server != nullptr) admin_server->Shutdown();
   LOG(INFO) << "stopped; " << undelivered << " messages undelivered";
   return 0;
 }
@@ -75,8 +116,17 @@ int Run() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Metlog router: receives messages and fans them out to sinks.\n"
-      "  router [--config=router.textproto] [--check]");
+      "  router [--config=router.textproto] [--check]\n"
+      "SIGHUP re-reads the config and reopens sink files; SIGTERM/SIGINT "
+      "drain and stop.");
   absl::ParseCommandLine(argc, argv);
+  // Under `bazel run`, relative paths (--config, file sinks) mean the
+  // directory the command was typed in, not Bazel's runfiles tree.
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
+      dir != nullptr && chdir(dir) != 0) {
+    std::cerr << "router: cannot enter " << dir << "\n";
+    return 1;
+  }
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
   return metlog::Run();

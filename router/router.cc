@@ -1,17 +1,26 @@
 #include "router/router.h"
 
+#include <unistd.h>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/field.h"
+#include "client/uuid.h"
 #include "glog/logging.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "router/udp_input.h"
 #include "router/zmq_input.h"
 #include "sinks/sink.h"
 
 namespace metlog {
 namespace {
 
+using google::protobuf::util::MessageDifferencer;
+
 struct CompiledSink {
-  Matcher matcher;
+  std::shared_ptr<const Matcher> matcher;
   std::unique_ptr<Sink> sink;
 };
 
@@ -29,7 +38,48 @@ absl::StatusOr<CompiledSink> CompileSink(const v1::SinkConfig& config) {
     return absl::InvalidArgumentError(absl::StrCat(
         "sink \"", config.name(), "\": ", sink.status().message()));
   }
-  return CompiledSink{*std::move(matcher), *std::move(sink)};
+  return CompiledSink{std::make_shared<const Matcher>(*std::move(matcher)),
+                      *std::move(sink)};
+}
+
+absl::StatusOr<std::unique_ptr<Input>> CreateInput(
+    const v1::InputConfig& config, const v1::LimitsConfig& limits,
+    Dispatcher* dispatcher) {
+  switch (config.kind_case()) {
+    case v1::InputConfig::kZmq: {
+      auto input = ZmqInput::Create(
+          config.name().empty() ? "zmq" : config.name(), config.zmq(), limits,
+          dispatcher);
+      if (!input.ok()) return input.status();
+      return std::unique_ptr<Input>(*std::move(input));
+    }
+    case v1::InputConfig::kUdp: {
+      auto input = UdpInput::Create(
+          config.name().empty() ? "udp" : config.name(), config.udp(), limits,
+          dispatcher);
+      if (!input.ok()) return input.status();
+      return std::unique_ptr<Input>(*std::move(input));
+    }
+    case v1::InputConfig::KIND_NOT_SET:
+      break;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("input \"", config.name(), "\" names no kind"));
+}
+
+// Whether two configs differ in what a reload cannot change.
+bool RestartNeeded(const v1::RouterConfig& a, const v1::RouterConfig& b) {
+  v1::RouterConfig fixed_a = a, fixed_b = b;
+  for (v1::RouterConfig* c : {&fixed_a, &fixed_b}) {
+    c->clear_sinks();
+    c->clear_shutdown_deadline_ms();
+    c->clear_stats_interval_ms();
+  }
+  return !MessageDifferencer::Equals(fixed_a, fixed_b);
+}
+
+void AddCounter(absl::string_view name, uint64_t value, v1::Message* m) {
+  *m->add_fields() = MakeField(name, static_cast<int64_t>(value), "count");
 }
 
 }  // namespace
@@ -44,24 +94,44 @@ absl::Status Router::Check(const v1::RouterConfig& config) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<const Router::RoutingTable>> Router::BuildTable(
+    const v1::RouterConfig& config, const RoutingTable* current) {
+  auto table = std::make_shared<RoutingTable>();
+  for (const v1::SinkConfig& sink_config : config.sinks()) {
+    const Route* kept = nullptr;
+    if (current != nullptr) {
+      for (const Route& route : current->routes) {
+        if (MessageDifferencer::Equals(route.config, sink_config)) {
+          kept = &route;
+        }
+      }
+    }
+    if (kept != nullptr) {
+      table->routes.push_back(*kept);
+      continue;
+    }
+    absl::StatusOr<CompiledSink> compiled = CompileSink(sink_config);
+    if (!compiled.ok()) return compiled.status();
+    auto runner = std::make_shared<SinkRunner>(
+        sink_config.name(), std::move(compiled->sink), sink_config.queue());
+    if (absl::Status status = runner->Start(); !status.ok()) return status;
+    table->routes.push_back(
+        {sink_config, std::move(compiled->matcher), std::move(runner)});
+  }
+  return table;
+}
+
 absl::StatusOr<std::unique_ptr<Router>> Router::Create(
     const v1::RouterConfig& config) {
   std::unique_ptr<Router> router(new Router(config));
-  for (const v1::SinkConfig& sink_config : config.sinks()) {
-    absl::StatusOr<CompiledSink> compiled = CompileSink(sink_config);
-    if (!compiled.ok()) return compiled.status();
-    auto runner = std::make_unique<SinkRunner>(
-        sink_config.name(), std::move(compiled->sink), sink_config.queue());
-    if (absl::Status status = runner->Start(); !status.ok()) return status;
-    router->routes_.push_back({sink_config.name(),
-                               std::move(compiled->matcher),
-                               std::move(runner)});
+  auto table = BuildTable(config, nullptr);
+  if (!table.ok()) return table.status();
+  {
+    absl::MutexLock lock(&router->table_mu_);
+    router->table_ = *std::move(table);
   }
   for (const v1::InputConfig& input_config : config.inputs()) {
-    const std::string name =
-        input_config.name().empty() ? "zmq" : input_config.name();
-    absl::StatusOr<std::unique_ptr<ZmqInput>> input = ZmqInput::Create(
-        name, input_config.zmq(), config.limits(), router.get());
+    auto input = CreateInput(input_config, config.limits(), router.get());
     if (!input.ok()) return input.status();
     router->inputs_.push_back(*std::move(input));
   }
@@ -72,19 +142,34 @@ Router::~Router() { Stop(); }
 
 void Router::Start() {
   for (auto& input : inputs_) input->Start();
+  if (config_.stats_interval_ms() > 0) {
+    stats_thread_ = std::thread([this] {
+      const absl::Duration interval =
+          absl::Milliseconds(config_.stats_interval_ms());
+      while (!stopping_.WaitForNotificationWithTimeout(interval)) {
+        ReportStats();
+      }
+    });
+  }
 }
 
 uint64_t Router::Stop() {
   if (stopped_) return 0;
   stopped_ = true;
   for (auto& input : inputs_) input->Stop();
+  stopping_.Notify();
+  if (stats_thread_.joinable()) stats_thread_.join();
+  {
+    absl::MutexLock lock(&tails_mu_);
+    for (auto& tail : tails_) tail->Close();
+  }
   const absl::Time deadline =
       absl::Now() + absl::Milliseconds(config_.shutdown_deadline_ms());
   uint64_t undelivered = 0;
-  for (Route& route : routes_) {
+  for (const Route& route : table()->routes) {
     const uint64_t lost = route.runner->Stop(deadline);
     if (lost > 0) {
-      LOG(WARNING) << "sink " << route.name << ": " << lost
+      LOG(WARNING) << "sink " << route.config.name() << ": " << lost
                    << " messages undelivered at shutdown";
     }
     undelivered += lost;
@@ -92,16 +177,165 @@ uint64_t Router::Stop() {
   return undelivered;
 }
 
-void Router::Dispatch(const std::vector<SizedMessage>& messages) {
+std::shared_ptr<const Router::RoutingTable> Router::table() const {
+  absl::MutexLock lock(&table_mu_);
+  return table_;
+}
+
+absl::Status Router::Reload(const v1::RouterConfig& config) {
+  absl::MutexLock reload_lock(&reload_mu_);
+  if (RestartNeeded(config_, config)) {
+    return absl::FailedPreconditionError(
+        "inputs, limits or admin changed: those need a restart; the running "
+        "config stays");
+  }
+  std::shared_ptr<const RoutingTable> old_table = table();
+  auto new_table = BuildTable(config, old_table.get());
+  if (!new_table.ok()) return new_table.status();
+  {
+    absl::MutexLock lock(&table_mu_);
+    table_ = *new_table;
+  }
+  // Wait until no Route() call still holds the old table, so nothing more
+  // reaches the runners about to be retired.
+  while (old_table.use_count() > 1) absl::SleepFor(absl::Milliseconds(1));
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(config.shutdown_deadline_ms());
+  int kept = 0, retired = 0;
+  for (const Route& route : old_table->routes) {
+    bool still_used = false;
+    for (const Route& now : (*new_table)->routes) {
+      still_used = still_used || now.runner == route.runner;
+    }
+    if (still_used) {
+      ++kept;
+      continue;
+    }
+    ++retired;
+    if (uint64_t lost = route.runner->Stop(deadline); lost > 0) {
+      LOG(WARNING) << "reload: sink " << route.config.name() << ": " << lost
+                   << " messages undelivered while retiring it";
+    }
+  }
+  config_ = config;
+  LOG(INFO) << "reload: " << (*new_table)->routes.size() << " sinks ("
+            << kept << " kept with their queues, " << retired << " retired)";
+  return absl::OkStatus();
+}
+
+void Router::ReopenSinks() {
+  for (const Route& route : table()->routes) route.runner->RequestReopen();
+}
+
+uint64_t Router::Dispatch(const std::vector<SizedMessage>& messages) {
+  const std::shared_ptr<const RoutingTable> routing = table();
+  uint64_t refused = 0;
   std::vector<SizedMessage> matched;
   matched.reserve(messages.size());
-  for (Route& route : routes_) {
+  for (const Route& route : routing->routes) {
     matched.clear();
     for (const SizedMessage& message : messages) {
-      if (route.matcher.Matches(*message.message)) matched.push_back(message);
+      if (route.matcher->Matches(*message.message)) matched.push_back(message);
     }
-    if (!matched.empty()) route.runner->Enqueue(matched);
+    if (!matched.empty()) refused += route.runner->Enqueue(matched);
   }
+  if (tail_count_.load(std::memory_order_relaxed) > 0) {
+    absl::MutexLock lock(&tails_mu_);
+    for (const auto& tail : tails_) {
+      for (const SizedMessage& message : messages) tail->Offer(message.message);
+    }
+  }
+  return refused;
+}
+
+std::shared_ptr<Tail> Router::AddTail(Matcher matcher, size_t backlog) {
+  auto tail = std::make_shared<Tail>(std::move(matcher), backlog);
+  absl::MutexLock lock(&tails_mu_);
+  tails_.push_back(tail);
+  tail_count_.store(static_cast<int>(tails_.size()));
+  return tail;
+}
+
+void Router::RemoveTail(const std::shared_ptr<Tail>& tail) {
+  absl::MutexLock lock(&tails_mu_);
+  tails_.erase(std::remove(tails_.begin(), tails_.end(), tail), tails_.end());
+  tail_count_.store(static_cast<int>(tails_.size()));
+}
+
+v1::StatsResponse Router::Stats() const {
+  v1::StatsResponse response;
+  for (const auto& input : inputs_) {
+    v1::InputStats* stats = response.add_inputs();
+    stats->set_name(input->name());
+    const InputCounters& counters = input->counters();
+    stats->set_packets_received(counters.packets.load());
+    stats->set_messages_accepted(counters.accepted.load());
+    for (int i = 0; i < static_cast<int>(RejectReason::kCount); ++i) {
+      if (const uint64_t n = counters.rejected[i].load(); n > 0) {
+        (*stats->mutable_rejected())[std::string(
+            RejectReasonName(static_cast<RejectReason>(i)))] = n;
+      }
+    }
+  }
+  for (const Route& route : table()->routes) {
+    const SinkRunnerStats runner = route.runner->Stats();
+    v1::SinkStats* stats = response.add_sinks();
+    stats->set_name(route.config.name());
+    stats->set_received(runner.received);
+    stats->set_delivered(runner.delivered);
+    for (const auto& [reason, count] : runner.dropped) {
+      (*stats->mutable_dropped())[reason] = count;
+    }
+    stats->set_queued(runner.queued);
+    stats->set_in_flight(runner.in_flight);
+    stats->set_queued_bytes(runner.queued_bytes);
+    stats->set_write_errors(runner.write_errors);
+    stats->set_last_write_latency_us(
+        absl::ToInt64Microseconds(runner.last_write_latency));
+  }
+  return response;
+}
+
+void Router::ReportStats() {
+  static const std::string hostname = [] {
+    char name[256] = {};
+    gethostname(name, sizeof(name) - 1);
+    return std::string(name);
+  }();
+  static absl::InsecureBitGen random;
+  const v1::StatsResponse stats = Stats();
+  auto message = std::make_shared<v1::Message>();
+  message->set_uuid(RandomUuid(random));
+  message->set_timestamp(absl::GetCurrentTimeNanos());
+  message->set_type("metlog.router.stats");
+  message->set_logger("metlog.router");
+  message->set_severity(6);
+  message->set_hostname(hostname);
+  message->set_pid(getpid());
+  message->set_env_version("1.0");
+  uint64_t delivered = 0, dropped = 0;
+  for (const v1::InputStats& input : stats.inputs()) {
+    const std::string prefix = absl::StrCat("input.", input.name(), ".");
+    AddCounter(prefix + "packets", input.packets_received(), message.get());
+    AddCounter(prefix + "accepted", input.messages_accepted(), message.get());
+    for (const auto& [reason, n] : input.rejected()) {
+      AddCounter(absl::StrCat(prefix, "rejected.", reason), n, message.get());
+    }
+  }
+  for (const v1::SinkStats& sink : stats.sinks()) {
+    const std::string prefix = absl::StrCat("sink.", sink.name(), ".");
+    AddCounter(prefix + "received", sink.received(), message.get());
+    AddCounter(prefix + "delivered", sink.delivered(), message.get());
+    AddCounter(prefix + "queued", sink.queued(), message.get());
+    for (const auto& [reason, n] : sink.dropped()) {
+      AddCounter(absl::StrCat(prefix, "dropped.", reason), n, message.get());
+      dropped += n;
+    }
+    delivered += sink.delivered();
+  }
+  message->set_payload(absl::StrCat("delivered=", delivered,
+                                    " dropped=", dropped));
+  Dispatch({{message, static_cast<uint32_t>(message->ByteSizeLong())}});
 }
 
 std::vector<std::string> Router::InputAddresses() const {

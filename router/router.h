@@ -3,22 +3,31 @@
 #ifndef METLOG_ROUTER_ROUTER_H_
 #define METLOG_ROUTER_ROUTER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "proto/admin.pb.h"
 #include "proto/config.pb.h"
 #include "router/input.h"
 #include "router/matcher.h"
 #include "router/sink_runner.h"
+#include "router/tail.h"
 
 namespace metlog {
 
 class Router : public Dispatcher {
  public:
+  // Everything Create checks short of binding ports and starting sinks:
+  // matchers compile, every sink's options are known and valid.
+  static absl::Status Check(const v1::RouterConfig& config);
+
   // Compiles matchers, creates and starts sinks, binds inputs. Inputs do not
   // receive until Start(). Any error (bad match, unknown sink type, port in
   // use) fails the whole creation with a message naming the culprit.
@@ -26,34 +35,69 @@ class Router : public Dispatcher {
       const v1::RouterConfig& config);
   ~Router() override;
 
-  // Everything Create checks short of binding ports and starting sinks:
-  // matchers compile, every sink's options are known and valid.
-  static absl::Status Check(const v1::RouterConfig& config);
-
   void Start();
 
-  // Stops inputs, lets sinks drain for the configured deadline, stops them.
-  // Returns how many messages could not be delivered. Idempotent.
+  // Stops inputs, lets sinks drain until the configured deadline, stops
+  // them. Returns how many messages could not be delivered. Idempotent.
   uint64_t Stop();
 
-  void Dispatch(const std::vector<SizedMessage>& messages) override;
+  // Applies a new config without losing queued messages: sinks whose config
+  // is unchanged keep their queue and connection; a changed or removed sink
+  // is drained into its old instance (within the shutdown deadline) after
+  // new messages already go to the new one. Inputs, limits and the admin
+  // address need a restart: a config changing them is rejected, as is one
+  // that fails Check; either way the running config stays.
+  absl::Status Reload(const v1::RouterConfig& config);
 
+  // Asks every sink to reopen its files (SIGHUP, for logrotate).
+  void ReopenSinks();
+
+  // Routes messages; returns how many (message, sink) deliveries a full
+  // queue refused. Thread-safe; with BLOCK overflow it may wait.
+  uint64_t Dispatch(const std::vector<SizedMessage>& messages) override;
+
+  // Opens a live view of matching traffic; close it with Tail::Close and
+  // RemoveTail.
+  std::shared_ptr<Tail> AddTail(Matcher matcher, size_t backlog);
+  void RemoveTail(const std::shared_ptr<Tail>& tail);
+
+  v1::StatsResponse Stats() const;
   // "name address" of each input, for the start-up log.
   std::vector<std::string> InputAddresses() const;
+  absl::Duration uptime() const { return absl::Now() - started_; }
 
  private:
   struct Route {
-    std::string name;
-    Matcher matcher;
-    std::unique_ptr<SinkRunner> runner;
+    v1::SinkConfig config;
+    std::shared_ptr<const Matcher> matcher;
+    std::shared_ptr<SinkRunner> runner;
+  };
+  // What Dispatch reads; replaced whole on reload.
+  struct RoutingTable {
+    std::vector<Route> routes;
   };
 
   explicit Router(const v1::RouterConfig& config) : config_(config) {}
 
-  const v1::RouterConfig config_;
-  // Fixed after Create(); Dispatch reads them from input threads.
-  std::vector<Route> routes_;
+  static absl::StatusOr<std::shared_ptr<const RoutingTable>> BuildTable(
+      const v1::RouterConfig& config, const RoutingTable* current);
+  std::shared_ptr<const RoutingTable> table() const;
+  // Routes a message about the router itself every stats interval.
+  void ReportStats();
+
+  v1::RouterConfig config_;  // changed only by Reload, under reload_mu_
+  absl::Mutex reload_mu_;
+  mutable absl::Mutex table_mu_;
+  std::shared_ptr<const RoutingTable> table_ ABSL_GUARDED_BY(table_mu_);
   std::vector<std::unique_ptr<Input>> inputs_;
+
+  absl::Mutex tails_mu_;
+  std::vector<std::shared_ptr<Tail>> tails_ ABSL_GUARDED_BY(tails_mu_);
+  std::atomic<int> tail_count_{0};
+
+  const absl::Time started_ = absl::Now();
+  absl::Notification stopping_;
+  std::thread stats_thread_;
   bool stopped_ = false;
 };
 

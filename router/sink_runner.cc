@@ -25,8 +25,14 @@ SinkRunner::~SinkRunner() { Stop(absl::Now()); }
 
 absl::Status SinkRunner::Start() {
   if (absl::Status status = sink_->Start(); !status.ok()) {
-    return absl::Status(status.code(), absl::StrCat("sink \"", name_,
-                                                    "\": ", status.message()));
+    if (!IsTransient(status)) {
+      return absl::Status(status.code(), absl::StrCat("sink \"", name_, "\": ",
+                                                      status.message()));
+    }
+    // A back end that is down now may be up by the first write, which
+    // retries; refusing to start would lose everything meanwhile.
+    LOG(WARNING) << "sink " << name_ << ": " << status
+                 << "; will retry on the first write";
   }
   absl::MutexLock lock(&mu_);
   accepting_ = true;
@@ -103,15 +109,22 @@ void SinkRunner::Run() {
       while (queue_.size() < max_batch && !stopping_) {
         if (work_ready_.WaitWithDeadline(&mu_, fill_deadline)) break;
       }
-      const size_t take = std::min(max_batch, queue_.size());
-      batch.reserve(take);
-      for (size_t i = 0; i < take; ++i) {
+      uint64_t batch_bytes = 0;
+      while (!queue_.empty() && batch.size() < max_batch &&
+             (batch.empty() || batch_bytes + queue_.front().bytes <=
+                                   queue_config_.max_batch_bytes())) {
+        batch_bytes += queue_.front().bytes;
         queued_bytes_ -= queue_.front().bytes;
         batch.push_back(std::move(queue_.front().message));
         queue_.pop_front();
       }
       stats_.in_flight = batch.size();
       room_ready_.SignalAll();
+    }
+    if (reopen_requested_.exchange(false)) {
+      if (absl::Status status = sink_->Reopen(); !status.ok()) {
+        LOG(ERROR) << "sink " << name_ << ": reopen: " << status;
+      }
     }
     std::string drop_reason;
     const absl::Time started = absl::Now();
@@ -198,6 +211,12 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
   sink_->Stop();
   absl::MutexLock lock(&mu_);
   return stats_.dropped.count("shutdown") ? stats_.dropped["shutdown"] : 0;
+}
+
+void SinkRunner::RequestReopen() {
+  reopen_requested_.store(true);
+  absl::MutexLock lock(&mu_);
+  work_ready_.Signal();
 }
 
 SinkRunnerStats SinkRunner::Stats() const {

@@ -4,6 +4,7 @@
 #ifndef METLOG_ROUTER_SINK_RUNNER_H_
 #define METLOG_ROUTER_SINK_RUNNER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -69,6 +70,10 @@ class SinkRunner {
   // Returns that count.
   uint64_t Stop(absl::Time deadline);
 
+  // Asks the sink to reopen its files before its next write (SIGHUP, for
+  // logrotate). Thread-safe; the sink itself is only called on its thread.
+  void RequestReopen();
+
   SinkRunnerStats Stats() const;
   const std::string& name() const { return name_; }
 
@@ -98,6 +103,7 @@ class SinkRunner {
   absl::Time deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   SinkRunnerStats stats_ ABSL_GUARDED_BY(mu_);
 
+  std::atomic<bool> reopen_requested_{false};
   absl::InsecureBitGen jitter_;  // the runner thread's only
   std::thread thread_;
 };

@@ -61,15 +61,16 @@ void ZmqInput::Run() {
       // Wake regularly to notice Stop().
       if (zmq::poll(items, 1, std::chrono::milliseconds(100)) == 0) continue;
       while (socket_.recv(packet, zmq::recv_flags::dontwait)) {
-        const char* peer = nullptr;
-        try {
-          peer = packet.gets("Peer-Address");
-        } catch (const zmq::error_t&) {
-          // Not every transport knows its peer (inproc, ipc).
-        }
+        auto peer = [&packet]() -> std::string {
+          try {
+            return packet.gets("Peer-Address");
+          } catch (const zmq::error_t&) {
+            return "unknown peer";  // inproc and ipc have no address
+          }
+        };
         Handle(decoder_.Decode(absl::string_view(
                    static_cast<const char*>(packet.data()), packet.size())),
-               peer == nullptr ? "" : peer, dispatcher_);
+               peer, dispatcher_);
       }
     } catch (const zmq::error_t& error) {
       LOG_EVERY_T(ERROR, 1) << "input " << name() << ": " << error.what();

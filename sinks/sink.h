@@ -46,6 +46,10 @@ class Sink {
   // Pushes out anything the sink buffers itself.
   virtual absl::Status Flush() { return absl::OkStatus(); }
 
+  // Closes and reopens files after an outside rotation (logrotate), on
+  // SIGHUP. Sinks without files ignore it.
+  virtual absl::Status Reopen() { return absl::OkStatus(); }
+
   // Releases connections and files. No call follows.
   virtual void Stop() {}
 };

@@ -1,0 +1,104 @@
+#include "router/admin_service.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace metlog {
+namespace {
+
+// Messages a slow Tail viewer may fall behind by before some are skipped.
+constexpr size_t kTailBacklog = 10000;
+
+}  // namespace
+
+AdminService::AdminService(Router* router, const v1::LimitsConfig& limits,
+                           std::function<absl::Status()> reload)
+    : router_(router),
+      limits_(limits),
+      reload_(std::move(reload)),
+      decoder_(limits) {}
+
+void AdminService::SetDraining() { draining_.store(true); }
+
+grpc::Status AdminService::Health(grpc::ServerContext*,
+                                  const v1::HealthRequest*,
+                                  v1::HealthResponse* response) {
+  response->set_status(draining_.load() ? "DRAINING" : "SERVING");
+  response->set_uptime_seconds(absl::ToInt64Seconds(router_->uptime()));
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Stats(grpc::ServerContext*, const v1::StatsRequest*,
+                                 v1::StatsResponse* response) {
+  *response = router_->Stats();
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Tail(grpc::ServerContext* context,
+                                const v1::TailRequest* request,
+                                grpc::ServerWriter<v1::Message>* writer) {
+  absl::StatusOr<Matcher> matcher = Matcher::Compile(request->match());
+  if (!matcher.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        std::string(matcher.status().message()));
+  }
+  std::shared_ptr<metlog::Tail> tail =
+      router_->AddTail(*std::move(matcher), kTailBacklog);
+  uint64_t sent = 0;
+  while (!context->IsCancelled() && !draining_.load() &&
+         (request->limit() == 0 || sent < request->limit())) {
+    std::optional<MessagePtr> message = tail->Next(absl::Milliseconds(200));
+    if (!message.has_value()) continue;
+    if (!writer->Write(**message)) break;
+    ++sent;
+  }
+  router_->RemoveTail(tail);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Reload(grpc::ServerContext*,
+                                  const v1::ReloadRequest*,
+                                  v1::ReloadResponse* response) {
+  if (absl::Status status = reload_(); !status.ok()) {
+    response->set_error(std::string(status.message()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminService::Publish(grpc::ServerContext*, const v1::Batch* batch,
+                                   v1::Ack* ack) {
+  if (draining_.load()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "router is stopping");
+  }
+  // Re-encoded as a Packet so gRPC messages pass the same limits and
+  // validation as every other input.
+  v1::Packet packet;
+  batch->SerializeToString(packet.mutable_batch());
+  DecodeResult result;
+  {
+    absl::MutexLock lock(&decoder_mu_);
+    result = decoder_.Decode(packet.SerializeAsString());
+  }
+  ack->set_accepted(result.messages.size());
+  ack->set_rejected(result.rejected_total());
+  ack->set_first_error(result.first_error);
+  if (!result.messages.empty()) ack->set_dropped(router_->Dispatch(result.messages));
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
+    const std::string& address, AdminService* service, int* bound_port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           bound_port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *bound_port == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin: cannot listen on ", address));
+  }
+  return server;
+}
+
+}  // namespace metlog

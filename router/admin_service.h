@@ -1,0 +1,57 @@
+// The gRPC Admin service (proto/admin.proto) over a Router: health, stats,
+// tail, reload, and Publish as an input with acknowledgements.
+#ifndef METLOG_ROUTER_ADMIN_SERVICE_H_
+#define METLOG_ROUTER_ADMIN_SERVICE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/admin.grpc.pb.h"
+#include "router/input.h"
+#include "router/packet_decoder.h"
+#include "router/router.h"
+
+namespace metlog {
+
+class AdminService final : public v1::Admin::Service {
+ public:
+  // `reload` re-reads the config and applies it (Router::Reload); it
+  // returns the error that rejected it, if any.
+  AdminService(Router* router, const v1::LimitsConfig& limits,
+               std::function<absl::Status()> reload);
+
+  grpc::Status Health(grpc::ServerContext*, const v1::HealthRequest*,
+                      v1::HealthResponse* response) override;
+  grpc::Status Stats(grpc::ServerContext*, const v1::StatsRequest*,
+                     v1::StatsResponse* response) override;
+  grpc::Status Tail(grpc::ServerContext* context,
+                    const v1::TailRequest* request,
+                    grpc::ServerWriter<v1::Message>* writer) override;
+  grpc::Status Reload(grpc::ServerContext*, const v1::ReloadRequest*,
+                      v1::ReloadResponse* response) override;
+  grpc::Status Publish(grpc::ServerContext* context, const v1::Batch* batch,
+                       v1::Ack* ack) override;
+
+  // Marks the router as draining: Health says so, Publish refuses.
+  void SetDraining();
+
+ private:
+  Router* const router_;
+  const v1::LimitsConfig limits_;
+  const std::function<absl::Status()> reload_;
+  std::atomic<bool> draining_{false};
+  absl::Mutex decoder_mu_;
+  PacketDecoder decoder_ ABSL_GUARDED_BY(decoder_mu_);
+};
+
+// Serves `service` on `address` (host:port; port 0 picks one). Returns the
+// server and, through `bound_port`, the port chosen.
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
+    const std::string& address, AdminService* service, int* bound_port);
+
+}  // namespace metlog
+
+#endif  // METLOG_ROUTER_ADMIN_SERVICE_H_

@@ -1,0 +1,111 @@
+#include "router/udp_input.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+
+namespace metlog {
+namespace {
+
+// Larger than any UDP payload (65507 bytes over IPv4), so no datagram is
+// truncated; the decoder applies the configured packet limit.
+constexpr size_t kDatagramBuffer = 65536;
+
+std::string PeerName(const sockaddr_storage& peer) {
+  char host[INET6_ADDRSTRLEN] = {};
+  char port[8] = {};
+  getnameinfo(reinterpret_cast<const sockaddr*>(&peer), sizeof(peer), host,
+              sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+  return absl::StrCat(host, ":", port);
+}
+
+}  // namespace
+
+UdpInput::UdpInput(std::string name, int fd, const v1::LimitsConfig& limits,
+                   Dispatcher* dispatcher)
+    : Input(std::move(name)), fd_(fd), decoder_(limits), dispatcher_(dispatcher) {}
+
+absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
+    std::string name, const v1::UdpInputConfig& config,
+    const v1::LimitsConfig& limits, Dispatcher* dispatcher) {
+  const std::string& address = config.address();
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input ", name, ": udp address \"", address, "\" is not host:port"));
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* resolved = nullptr;
+  const std::string host = address.substr(0, colon);
+  if (int error = getaddrinfo(host.c_str(), address.substr(colon + 1).c_str(),
+                              &hints, &resolved);
+      error != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input ", name, ": udp address \"", address, "\": ", gai_strerror(error)));
+  }
+  const int fd = socket(resolved->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int buffer = static_cast<int>(config.receive_buffer_bytes());
+  if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
+  if (fd < 0 || bind(fd, resolved->ai_addr, resolved->ai_addrlen) != 0) {
+    const std::string reason = std::strerror(errno);
+    freeaddrinfo(resolved);
+    if (fd >= 0) close(fd);
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input ", name, ": cannot bind udp ", address, ": ", reason));
+  }
+  freeaddrinfo(resolved);
+  std::unique_ptr<UdpInput> input(
+      new UdpInput(std::move(name), fd, limits, dispatcher));
+  sockaddr_storage bound{};
+  socklen_t length = sizeof(bound);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+  input->address_ = absl::StrCat("udp://", PeerName(bound));
+  return input;
+}
+
+UdpInput::~UdpInput() {
+  Stop();
+  close(fd_);
+}
+
+void UdpInput::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void UdpInput::Stop() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+}
+
+void UdpInput::Run() {
+  std::vector<char> buffer(kDatagramBuffer);
+  pollfd readable{fd_, POLLIN, 0};
+  while (!stop_.load(std::memory_order_relaxed)) {
+    // Wake regularly to notice Stop().
+    if (poll(&readable, 1, 100) <= 0) continue;
+    for (;;) {
+      sockaddr_storage peer{};
+      socklen_t peer_length = sizeof(peer);
+      const ssize_t n =
+          recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                   reinterpret_cast<sockaddr*>(&peer), &peer_length);
+      if (n < 0) break;
+      Handle(decoder_.Decode(absl::string_view(buffer.data(), n)),
+             [&peer] { return PeerName(peer); }, dispatcher_);
+    }
+  }
+}
+
+}  // namespace metlog

@@ -1,0 +1,44 @@
+// Receives one Packet per UDP datagram.
+#ifndef METLOG_ROUTER_UDP_INPUT_H_
+#define METLOG_ROUTER_UDP_INPUT_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "proto/config.pb.h"
+#include "router/input.h"
+#include "router/packet_decoder.h"
+
+namespace metlog {
+
+class UdpInput : public Input {
+ public:
+  // Binds now, so a bad address or a port in use fails the router's start.
+  static absl::StatusOr<std::unique_ptr<UdpInput>> Create(
+      std::string name, const v1::UdpInputConfig& config,
+      const v1::LimitsConfig& limits, Dispatcher* dispatcher);
+  ~UdpInput() override;
+
+  void Start() override;
+  void Stop() override;
+  std::string address() const override { return address_; }
+
+ private:
+  UdpInput(std::string name, int fd, const v1::LimitsConfig& limits,
+           Dispatcher* dispatcher);
+  void Run();
+
+  const int fd_;
+  std::string address_;
+  PacketDecoder decoder_;
+  Dispatcher* const dispatcher_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_ROUTER_UDP_INPUT_H_

@@ -1,0 +1,125 @@
+#include "sinks/file/file_sink.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "sinks/message_format.h"
+
+namespace metlog {
+namespace {
+
+absl::Status Errno(absl::string_view what, const std::string& path) {
+  return TransientError(
+      absl::StrCat("file sink: ", what, " ", path, ": ", std::strerror(errno)));
+}
+
+}  // namespace
+
+FileSink::FileSink(const sinks::FileOptions& options) : options_(options) {}
+
+FileSink::~FileSink() { Close(); }
+
+absl::Status FileSink::Start() {
+  if (options_.path().empty()) {
+    return absl::InvalidArgumentError("file sink: options.path is empty");
+  }
+  return Open();
+}
+
+absl::Status FileSink::Open() {
+  fd_ = open(options_.path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+             0644);
+  if (fd_ < 0) return Errno("cannot open", options_.path());
+  struct stat info {};
+  size_ = fstat(fd_, &info) == 0 ? info.st_size : 0;
+  return absl::OkStatus();
+}
+
+void FileSink::Close() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+absl::Status FileSink::Rotate() {
+  Close();
+  const std::string& path = options_.path();
+  const uint32_t keep = options_.keep_files();
+  if (keep == 0) {
+    unlink(path.c_str());
+  } else {
+    unlink(absl::StrCat(path, ".", keep).c_str());
+    for (uint32_t i = keep - 1; i >= 1; --i) {
+      rename(absl::StrCat(path, ".", i).c_str(),
+             absl::StrCat(path, ".", i + 1).c_str());
+    }
+    if (rename(path.c_str(), absl::StrCat(path, ".1").c_str()) != 0 &&
+        errno != ENOENT) {
+      return Errno("cannot rotate", path);
+    }
+  }
+  return Open();
+}
+
+absl::Status FileSink::Write(absl::Span<const MessagePtr> batch) {
+  if (fd_ < 0) {
+    if (absl::Status status = Open(); !status.ok()) return status;
+  }
+  std::string text;
+  for (const MessagePtr& message : batch) {
+    absl::StrAppend(&text,
+                    options_.format() == sinks::FileOptions::TEXT
+                        ? FormatText(*message)
+                        : FormatJson(*message),
+                    "\n");
+  }
+  if (options_.max_bytes() > 0 && size_ > 0 &&
+      size_ + text.size() > options_.max_bytes()) {
+    if (absl::Status status = Rotate(); !status.ok()) return status;
+  }
+  size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = write(fd_, text.data() + written, text.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Errno("cannot write", options_.path());
+    }
+    written += static_cast<size_t>(n);
+  }
+  size_ += written;
+  if (options_.sync() == sinks::FileOptions::EVERY_BATCH && fsync(fd_) != 0) {
+    return Errno("cannot fsync", options_.path());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FileSink::Flush() {
+  if (fd_ >= 0 && fsync(fd_) != 0) return Errno("cannot fsync", options_.path());
+  return absl::OkStatus();
+}
+
+absl::Status FileSink::Reopen() {
+  Close();
+  return Open();
+}
+
+void FileSink::Stop() { Close(); }
+
+namespace {
+const SinkRegistration<sinks::FileOptions> kRegistration(
+    [](const sinks::FileOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      if (options.path().empty()) {
+        return absl::InvalidArgumentError("file sink: options.path is empty");
+      }
+      return std::make_unique<FileSink>(options);
+    });
+}  // namespace
+
+}  // namespace metlog

@@ -1,0 +1,39 @@
+#ifndef METLOG_SINKS_FILE_FILE_SINK_H_
+#define METLOG_SINKS_FILE_FILE_SINK_H_
+
+#include <cstdint>
+#include <string>
+
+#include "sinks/file/file.pb.h"
+#include "sinks/sink.h"
+
+namespace metlog {
+
+// Appends one line per message (JSON or text) to a file and rotates it by
+// size: path → path.1 → … → path.keep_files, the oldest deleted. A failed
+// write is transient (retried by the runner), so a batch may be written
+// twice but never lost while the router runs.
+class FileSink : public Sink {
+ public:
+  explicit FileSink(const sinks::FileOptions& options);
+  ~FileSink() override;
+
+  absl::Status Start() override;
+  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  absl::Status Flush() override;
+  absl::Status Reopen() override;
+  void Stop() override;
+
+ private:
+  absl::Status Open();
+  void Close();
+  absl::Status Rotate();
+
+  const sinks::FileOptions options_;
+  int fd_ = -1;
+  uint64_t size_ = 0;  // bytes in the current file
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_SINKS_FILE_FILE_SINK_H_
