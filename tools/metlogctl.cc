@@ -1,0 +1,124 @@
+// The command-line face of the router's Admin service:
+//   metlogctl [--admin=127.0.0.1:5566] health | stats | reload
+//   metlogctl tail ['Type == "timer"'] [--limit=N] [--json]
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/admin.grpc.pb.h"
+#include "sinks/message_format.h"
+
+ABSL_FLAG(std::string, admin, "127.0.0.1:5566", "The router's admin address.");
+ABSL_FLAG(uint64_t, limit, 0, "tail: stop after this many messages (0: never).");
+ABSL_FLAG(bool, json, false, "tail: print JSON instead of text lines.");
+ABSL_FLAG(int, timeout_s, 5, "Deadline for health, stats and reload.");
+
+namespace metlog {
+namespace {
+
+int Fail(const grpc::Status& status) {
+  std::cerr << "metlogctl: " << absl::GetFlag(FLAGS_admin) << ": "
+            << status.error_message() << "\n";
+  return 2;
+}
+
+void SetDeadline(grpc::ClientContext* context) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s)));
+}
+
+void PrintStats(const v1::StatsResponse& stats) {
+  for (const v1::InputStats& input : stats.inputs()) {
+    std::cout << "input " << input.name() << ": packets "
+              << input.packets_received() << ", messages accepted "
+              << input.messages_accepted();
+    for (const auto& [reason, n] : input.rejected()) {
+      std::cout << ", rejected " << reason << " " << n;
+    }
+    std::cout << "\n";
+  }
+  for (const v1::SinkStats& sink : stats.sinks()) {
+    std::cout << "sink " << sink.name() << ": received " << sink.received()
+              << ", delivered " << sink.delivered() << ", queued "
+              << sink.queued() << " (" << sink.queued_bytes() << " B)"
+              << ", in flight " << sink.in_flight();
+    for (const auto& [reason, n] : sink.dropped()) {
+      std::cout << ", dropped " << reason << " " << n;
+    }
+    std::cout << ", write errors " << sink.write_errors()
+              << ", last write " << sink.last_write_latency_us() << " us\n";
+  }
+}
+
+int Run(const std::vector<char*>& args) {
+  if (args.size() < 2) {
+    std::cerr << "usage: metlogctl health|stats|reload|tail [MATCH]\n";
+    return 2;
+  }
+  const std::string command = args[1];
+  auto stub = v1::Admin::NewStub(grpc::CreateChannel(
+      absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  if (command == "health") {
+    SetDeadline(&context);
+    v1::HealthResponse response;
+    grpc::Status status = stub->Health(&context, {}, &response);
+    if (!status.ok()) return Fail(status);
+    std::cout << response.status() << " (up " << response.uptime_seconds()
+              << " s)\n";
+    return response.status() == "SERVING" ? 0 : 1;
+  }
+  if (command == "stats") {
+    SetDeadline(&context);
+    v1::StatsResponse response;
+    grpc::Status status = stub->Stats(&context, {}, &response);
+    if (!status.ok()) return Fail(status);
+    PrintStats(response);
+    return 0;
+  }
+  if (command == "reload") {
+    SetDeadline(&context);
+    v1::ReloadResponse response;
+    grpc::Status status = stub->Reload(&context, {}, &response);
+    if (!status.ok()) return Fail(status);
+    if (!response.error().empty()) {
+      std::cerr << "metlogctl: reload rejected, the running config stays: "
+                << response.error() << "\n";
+      return 1;
+    }
+    std::cout << "reloaded\n";
+    return 0;
+  }
+  if (command == "tail") {
+    v1::TailRequest request;
+    if (args.size() > 2) request.set_match(args[2]);
+    request.set_limit(absl::GetFlag(FLAGS_limit));
+    auto reader = stub->Tail(&context, request);
+    v1::Message message;
+    while (reader->Read(&message)) {
+      std::cout << (absl::GetFlag(FLAGS_json) ? FormatJson(message)
+                                              : FormatText(message))
+                << std::endl;
+    }
+    grpc::Status status = reader->Finish();
+    return status.ok() ? 0 : Fail(status);
+  }
+  std::cerr << "metlogctl: unknown command \"" << command
+            << "\"; expected health, stats, reload or tail\n";
+  return 2;
+}
+
+}  // namespace
+}  // namespace metlog
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Talks to a Metlog router's Admin service.\n"
+      "  metlogctl [--admin=HOST:PORT] health|stats|reload\n"
+      "  metlogctl tail ['Type == \"timer\"'] [--limit=N] [--json]");
+  return metlog::Run(absl::ParseCommandLine(argc, argv));
+}
