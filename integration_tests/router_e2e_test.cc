@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -149,6 +150,29 @@ TEST(RouterEndToEndTest, UdpInputTakesTheClientsUdpPackets) {
   const auto messages = WaitForMessages("udp_all", 50);
   ASSERT_EQ(messages.size(), 50u);
   EXPECT_EQ(messages[49].logger(), "udp-client");
+}
+
+TEST(RouterEndToEndTest, SeveralDecodeThreadsDeliverEverything) {
+  const std::string config = absl::StrCat(
+      R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" decode_threads: 3 } }
+         admin { listen_address: "127.0.0.1:0" })",
+      FileSink("threads_all", "TRUE"));
+  auto router = RouterProcess::Start("threads", config);
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto client = ClientFor(router->endpoint());
+  for (int i = 0; i < 3000; ++i) {
+    client->Metlog("seq", absl::StrCat(i));
+    if (i % 100 == 0) client->Flush(absl::Seconds(1));  // many packets
+  }
+  ASSERT_TRUE(client->Flush(absl::Seconds(5)));
+  const auto messages = WaitForMessages("threads_all", 3000);
+  std::set<std::string> payloads;
+  for (const auto& m : messages) payloads.insert(m.payload());
+  EXPECT_EQ(payloads.size(), 3000u);
+  EXPECT_EQ(messages.size(), 3000u);
+  absl::StatusOr<int> exit_code = router->Stop();
+  ASSERT_TRUE(exit_code.ok());
+  EXPECT_EQ(*exit_code, 0);
 }
 
 TEST(RouterEndToEndTest, SubInputReadsFromAPublisher) {

@@ -7,6 +7,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
 #include "glog/logging.h"
 #include "router/admin_service.h"
@@ -120,6 +121,9 @@ int main(int argc, char** argv) {
       "SIGHUP re-reads the config and reopens sink files; SIGTERM/SIGINT "
       "drain and stop.");
   absl::ParseCommandLine(argc, argv);
+  // Debian builds Abseil with its debug checks on; their deadlock detector
+  // takes a global lock on every Mutex acquisition.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Under `bazel run`, relative paths (--config, file sinks) mean the
   // directory the command was typed in, not Bazel's runfiles tree.
   if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");

@@ -1,5 +1,6 @@
 #include "router/packet_decoder.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -59,8 +60,18 @@ bool NextLengthDelimited(google::protobuf::io::CodedInputStream& in,
   }
 }
 
-// Owns the memory of one packet's messages.
+// Owns the memory of one packet's messages. The first block is sized from
+// the packet, so a packet's messages usually take one allocation.
 struct PacketArena {
+  explicit PacketArena(size_t packet_bytes) : arena(Options(packet_bytes)) {}
+
+  static google::protobuf::ArenaOptions Options(size_t packet_bytes) {
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = std::max<size_t>(256, 4 * packet_bytes);
+    options.max_block_size = std::max<size_t>(8192, 4 * packet_bytes);
+    return options;
+  }
+
   google::protobuf::Arena arena;
 };
 
@@ -116,7 +127,7 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
     return result;
   }
 
-  auto owner = std::make_shared<PacketArena>();
+  auto owner = std::make_shared<PacketArena>(batch.size());
   google::protobuf::io::CodedInputStream batch_in(
       reinterpret_cast<const uint8_t*>(batch.data()),
       static_cast<int>(batch.size()));

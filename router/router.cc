@@ -237,7 +237,7 @@ uint64_t Router::Dispatch(const std::vector<SizedMessage>& messages) {
     for (const SizedMessage& message : messages) {
       if (route.matcher->Matches(*message.message)) matched.push_back(message);
     }
-    if (!matched.empty()) refused += route.runner->Enqueue(matched);
+    if (!matched.empty()) refused += route.runner->Enqueue(absl::MakeSpan(matched));
   }
   if (tail_count_.load(std::memory_order_relaxed) > 0) {
     absl::MutexLock lock(&tails_mu_);

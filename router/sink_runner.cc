@@ -49,12 +49,12 @@ void SinkRunner::Drop(const std::string& reason, uint64_t count) {
   if (count > 0) stats_.dropped[reason] += count;
 }
 
-uint64_t SinkRunner::Enqueue(absl::Span<const SizedMessage> messages) {
+uint64_t SinkRunner::Enqueue(absl::Span<SizedMessage> messages) {
   absl::MutexLock lock(&mu_);
-  const bool was_empty = queue_.empty();
+  const size_t size_before = queue_.size();
   uint64_t dropped = 0;
   const auto overflow = queue_config_.overflow();
-  for (const SizedMessage& queued : messages) {
+  for (SizedMessage& queued : messages) {
     // Counted one by one: a BLOCK wait below releases the lock, and Stats()
     // must balance at every moment.
     ++stats_.received;
@@ -85,10 +85,14 @@ uint64_t SinkRunner::Enqueue(absl::Span<const SizedMessage> messages) {
         continue;
       }
     }
-    queue_.push_back(queued);
     queued_bytes_ += queued.bytes;
+    queue_.push_back(std::move(queued));
   }
-  if (was_empty || queue_.size() >= queue_config_.max_batch_messages()) {
+  // Wake the runner only when it sleeps on an empty queue or a batch just
+  // filled; a futex wake per enqueue would cost more than the enqueue.
+  const size_t max_batch = queue_config_.max_batch_messages();
+  if ((runner_idle_ && size_before == 0 && !queue_.empty()) ||
+      (size_before < max_batch && queue_.size() >= max_batch)) {
     work_ready_.Signal();
   }
   return dropped;
@@ -102,7 +106,9 @@ void SinkRunner::Run() {
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
+      runner_idle_ = true;
       while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
+      runner_idle_ = false;
       if (queue_.empty()) return;  // stopping with nothing left
       // Let the batch fill for up to flush_interval unless it is full.
       const absl::Time fill_deadline = absl::Now() + flush_interval;

@@ -61,9 +61,10 @@ class SinkRunner {
   // Starts the sink and the thread feeding it.
   absl::Status Start();
 
-  // Queues the messages under the overflow policy; with BLOCK this waits for
-  // room (or for Stop). Returns how many were dropped. Thread-safe.
-  uint64_t Enqueue(absl::Span<const SizedMessage> messages);
+  // Queues the messages (moving from them) under the overflow policy; with
+  // BLOCK this waits for room (or for Stop). Returns how many were dropped.
+  // Thread-safe.
+  uint64_t Enqueue(absl::Span<SizedMessage> messages);
 
   // Refuses new messages, lets the sink drain its queue until `deadline`,
   // flushes and stops it. What is left is counted as dropped ("shutdown").
@@ -99,6 +100,9 @@ class SinkRunner {
   std::deque<SizedMessage> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool accepting_ ABSL_GUARDED_BY(mu_) = false;
+  // The runner waits for a first message (not for a batch to fill), so the
+  // next Enqueue must wake it.
+  bool runner_idle_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   SinkRunnerStats stats_ ABSL_GUARDED_BY(mu_);

@@ -60,6 +60,10 @@ SizedMessage Message(int i) {
   return {m, 10};
 }
 
+uint64_t Enqueue(SinkRunner& runner, std::vector<SizedMessage> messages) {
+  return runner.Enqueue(absl::MakeSpan(messages));
+}
+
 v1::QueueConfig Queue(uint32_t capacity, v1::QueueConfig::Overflow overflow) {
   v1::QueueConfig queue;
   queue.set_capacity_messages(capacity);
@@ -88,7 +92,7 @@ TEST(SinkRunnerTest, DeliversEverythingInOrderInBoundedBatches) {
   SinkRunner runner("rec", std::make_unique<RecordingSink>(state),
                     Queue(1000, v1::QueueConfig::DROP_NEWEST), FastRetry());
   ASSERT_TRUE(runner.Start().ok());
-  for (int i = 0; i < 95; ++i) runner.Enqueue({Message(i)});
+  for (int i = 0; i < 95; ++i) Enqueue(runner, {Message(i)});
   EXPECT_EQ(runner.Stop(absl::Now() + absl::Seconds(5)), 0u);
   const SinkRunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.received, 95u);
@@ -111,7 +115,7 @@ TEST(SinkRunnerTest, DropNewestUnderOverloadBalancesAtEveryMoment) {
   ASSERT_TRUE(runner.Start().ok());
   uint64_t dropped_by_enqueue = 0;
   for (int i = 0; i < 5000; ++i) {
-    dropped_by_enqueue += runner.Enqueue({Message(i)});
+    dropped_by_enqueue += Enqueue(runner, {Message(i)});
     if (i % 100 == 0) ExpectBalanced(runner.Stats());
   }
   const SinkRunnerStats during = runner.Stats();
@@ -137,7 +141,7 @@ TEST(SinkRunnerTest, DropOldestKeepsTheNewest) {
   SinkRunner runner("slow", std::make_unique<RecordingSink>(state),
                     Queue(20, v1::QueueConfig::DROP_OLDEST), FastRetry());
   ASSERT_TRUE(runner.Start().ok());
-  for (int i = 0; i < 2000; ++i) runner.Enqueue({Message(i)});
+  for (int i = 0; i < 2000; ++i) Enqueue(runner, {Message(i)});
   runner.Stop(absl::Now() + absl::Seconds(10));
   const SinkRunnerStats stats = runner.Stats();
   ExpectBalanced(stats);
@@ -157,7 +161,7 @@ TEST(SinkRunnerTest, BlockLosesNothingAndHoldsTheProducer) {
   ASSERT_TRUE(runner.Start().ok());
   uint64_t dropped = 0;
   for (int i = 0; i < 500; ++i) {
-    dropped += runner.Enqueue({Message(i)});
+    dropped += Enqueue(runner, {Message(i)});
     EXPECT_LE(runner.Stats().queued, 10u);
   }
   EXPECT_EQ(dropped, 0u);
@@ -174,7 +178,7 @@ TEST(SinkRunnerTest, TransientErrorsAreRetriedUntilDelivered) {
   SinkRunner runner("flaky", std::make_unique<RecordingSink>(state),
                     Queue(100, v1::QueueConfig::DROP_NEWEST), FastRetry());
   ASSERT_TRUE(runner.Start().ok());
-  runner.Enqueue({Message(1), Message(2)});
+  Enqueue(runner, {Message(1), Message(2)});
   runner.Stop(absl::Now() + absl::Seconds(5));
   const SinkRunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.delivered, 2u);
@@ -191,7 +195,7 @@ TEST(SinkRunnerTest, PermanentErrorsDropTheBatchWithAReason) {
   SinkRunner runner("broken", std::make_unique<RecordingSink>(state),
                     Queue(100, v1::QueueConfig::DROP_NEWEST), FastRetry());
   ASSERT_TRUE(runner.Start().ok());
-  runner.Enqueue({Message(1), Message(2), Message(3)});
+  Enqueue(runner, {Message(1), Message(2), Message(3)});
   runner.Stop(absl::Now() + absl::Seconds(5));
   const SinkRunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.dropped.at("permanent_error"), 3u);
@@ -207,14 +211,14 @@ TEST(SinkRunnerTest, ShutdownDeadlineCountsWhatIsLeft) {
   SinkRunner runner("down", std::make_unique<RecordingSink>(state),
                     Queue(100, v1::QueueConfig::DROP_NEWEST), FastRetry());
   ASSERT_TRUE(runner.Start().ok());
-  for (int i = 0; i < 30; ++i) runner.Enqueue({Message(i)});
+  for (int i = 0; i < 30; ++i) Enqueue(runner, {Message(i)});
   const uint64_t lost = runner.Stop(absl::Now() + absl::Milliseconds(200));
   EXPECT_EQ(lost, 30u);
   const SinkRunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.dropped.at("shutdown"), 30u);
   ExpectBalanced(stats);
   // After Stop nothing more is accepted, and that is counted too.
-  EXPECT_EQ(runner.Enqueue({Message(99)}), 1u);
+  EXPECT_EQ(Enqueue(runner, {Message(99)}), 1u);
   ExpectBalanced(runner.Stats());
 }
 

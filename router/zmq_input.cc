@@ -1,5 +1,6 @@
 #include "router/zmq_input.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,14 +9,22 @@
 namespace metlog {
 
 ZmqInput::ZmqInput(std::string name, const v1::LimitsConfig& limits,
-                   Dispatcher* dispatcher)
-    : Input(std::move(name)), decoder_(limits), dispatcher_(dispatcher) {}
+                   uint32_t decode_threads, Dispatcher* dispatcher)
+    : Input(std::move(name)),
+      limits_(limits),
+      decode_threads_(std::max<uint32_t>(1, decode_threads)),
+      dispatcher_(dispatcher) {}
+
+std::string ZmqInput::InprocEndpoint(absl::string_view role) const {
+  return absl::StrCat("inproc://metlog-input-", role, "-",
+                      reinterpret_cast<uintptr_t>(this));
+}
 
 absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     std::string name, const v1::ZmqInputConfig& config,
     const v1::LimitsConfig& limits, Dispatcher* dispatcher) {
-  std::unique_ptr<ZmqInput> input(
-      new ZmqInput(std::move(name), limits, dispatcher));
+  std::unique_ptr<ZmqInput> input(new ZmqInput(
+      std::move(name), limits, config.decode_threads(), dispatcher));
   const bool sub = config.socket_type() == v1::ZmqInputConfig::SUB;
   try {
     input->socket_ = zmq::socket_t(
@@ -34,6 +43,15 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
       input->socket_.connect(config.endpoint());
       input->endpoint_ = config.endpoint();
     }
+    if (input->decode_threads_ > 1) {
+      input->backend_ = zmq::socket_t(input->context_, zmq::socket_type::push);
+      input->backend_.bind(input->InprocEndpoint("packets"));
+      input->control_ = zmq::socket_t(input->context_, zmq::socket_type::pair);
+      input->control_.bind(input->InprocEndpoint("control"));
+      input->control_peer_ =
+          zmq::socket_t(input->context_, zmq::socket_type::pair);
+      input->control_peer_.connect(input->InprocEndpoint("control"));
+    }
   } catch (const zmq::error_t& error) {
     return absl::InvalidArgumentError(absl::StrCat(
         "input ", input->name(), ": cannot ", config.bind() ? "bind " : "connect ",
@@ -45,22 +63,44 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
 ZmqInput::~ZmqInput() { Stop(); }
 
 void ZmqInput::Start() {
-  thread_ = std::thread([this] { Run(); });
+  if (decode_threads_ == 1) {
+    threads_.emplace_back([this] {
+      PacketDecoder decoder(limits_);
+      Receive(socket_, decoder);
+    });
+    return;
+  }
+  threads_.emplace_back([this] {
+    try {
+      zmq::proxy_steerable(socket_, backend_, zmq::socket_ref(), control_);
+    } catch (const zmq::error_t& error) {
+      LOG(ERROR) << "input " << name() << ": proxy: " << error.what();
+    }
+  });
+  for (uint32_t i = 0; i < decode_threads_; ++i) {
+    threads_.emplace_back([this] {
+      zmq::socket_t packets(context_, zmq::socket_type::pull);
+      packets.connect(InprocEndpoint("packets"));
+      PacketDecoder decoder(limits_);
+      Receive(packets, decoder);
+    });
+  }
 }
 
 void ZmqInput::Stop() {
-  stop_.store(true);
-  if (thread_.joinable()) thread_.join();
+  if (stop_.exchange(true)) return;
+  if (decode_threads_ > 1) control_peer_.send(zmq::str_buffer("TERMINATE"));
+  for (std::thread& thread : threads_) thread.join();
 }
 
-void ZmqInput::Run() {
-  zmq::pollitem_t items[] = {{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+void ZmqInput::Receive(zmq::socket_t& socket, PacketDecoder& decoder) {
+  zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
   zmq::message_t packet;
   while (!stop_.load(std::memory_order_relaxed)) {
     try {
       // Wake regularly to notice Stop().
       if (zmq::poll(items, 1, std::chrono::milliseconds(100)) == 0) continue;
-      while (socket_.recv(packet, zmq::recv_flags::dontwait)) {
+      while (socket.recv(packet, zmq::recv_flags::dontwait)) {
         auto peer = [&packet]() -> std::string {
           try {
             return packet.gets("Peer-Address");
@@ -68,7 +108,7 @@ void ZmqInput::Run() {
             return "unknown peer";  // inproc and ipc have no address
           }
         };
-        Handle(decoder_.Decode(absl::string_view(
+        Handle(decoder.Decode(absl::string_view(
                    static_cast<const char*>(packet.data()), packet.size())),
                peer, dispatcher_);
       }
