@@ -28,10 +28,7 @@ using ::testing::HasSubstr;
 using testing::ReadFile;
 using testing::RouterProcess;
 using testing::Runfile;
-
-std::string TempPath(const std::string& name) {
-  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
-}
+using testing::TempPath;
 
 // A file sink block writing JSON lines to $TEST_TMPDIR/<name>.jsonl.
 std::string FileSink(const std::string& name, const std::string& match,

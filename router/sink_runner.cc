@@ -140,7 +140,10 @@ void SinkRunner::Run() {
       stats_.in_flight = 0;
       stats_.last_write_latency = absl::Now() - started;
       if (delivered) {
-        stats_.delivered += batch.size();
+        const uint64_t unusable =
+            std::min<uint64_t>(sink_->TakeUnusable(), batch.size());
+        Drop("unusable", unusable);
+        stats_.delivered += batch.size() - unusable;
         ++stats_.batches_written;
       } else {
         Drop(drop_reason, batch.size());

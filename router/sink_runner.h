@@ -28,7 +28,8 @@ struct SinkRunnerStats {
   uint64_t received = 0;
   uint64_t delivered = 0;
   // "queue_full", "overwritten" (drop_oldest), "permanent_error",
-  // "shutdown" (still queued or retrying when the drain deadline passed).
+  // "shutdown" (still queued or retrying when the drain deadline passed),
+  // "unusable" (the sink could not use them, e.g. a log line for statsd).
   std::map<std::string, uint64_t> dropped;
   uint64_t queued = 0;
   uint64_t queued_bytes = 0;

@@ -43,6 +43,11 @@ class Sink {
   // retries or drops the whole batch.
   virtual absl::Status Write(absl::Span<const MessagePtr> batch) = 0;
 
+  // Messages of the last successful Write that the sink could not use (a
+  // statsd sink given a log line, say) and left out; the runner counts them
+  // as dropped ("unusable") rather than delivered. Reset by the call.
+  virtual uint64_t TakeUnusable() { return 0; }
+
   // Pushes out anything the sink buffers itself.
   virtual absl::Status Flush() { return absl::OkStatus(); }
 

@@ -9,18 +9,37 @@ build_packages=(
   bazel-bootstrap g++ clang-format
   libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc libabsl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libre2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libcpp-httplib-dev
   libgoogle-glog-dev libgoogle-perftools-dev libssl-dev libsodium-dev
   iproute2 netcat-openbsd
 )
 peer_packages=()
+peers_dir="${METLOG_PEERS_DIR:-/opt/metlog-peers}"
+want_peers=false
 
 for arg in "$@"; do
   case "$arg" in
-    --peers) ;;  # No sink with a real back end exists yet; see issue 5.
+    --peers)
+      want_peers=true
+      peer_packages=(graphite-carbon python3-whisper prometheus)
+      ;;
     *) echo "bootstrap.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
+
+install_npm_peers() {
+  if [ -f "$peers_dir/node_modules/statsd/stats.js" ]; then
+    echo "bootstrap: Etsy statsd already in $peers_dir"
+    return
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "bootstrap: npm is needed for Etsy statsd (Node.js 18 or later)" >&2
+    exit 1
+  fi
+  echo "bootstrap: npm install statsd into $peers_dir"
+  $SUDO mkdir -p "$peers_dir"
+  $SUDO npm install --silent --no-audit --no-fund --prefix "$peers_dir" statsd
+}
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -33,12 +52,12 @@ for pkg in "${build_packages[@]}" "${peer_packages[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "bootstrap: all ${#build_packages[@]} packages already installed"
-  exit 0
+  echo "bootstrap: all $((${#build_packages[@]} + ${#peer_packages[@]})) packages already installed"
+else
+  echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-
-echo "bootstrap: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+if $want_peers; then install_npm_peers; fi
 echo "bootstrap: done"

@@ -1,0 +1,41 @@
+// Reads DESIGN.md's metric conventions out of a message, for the sinks that
+// speak metrics (statsd, carbon, prometheus):
+//   counter: type "counter", payload = count, fields "name", "rate";
+//   timer:   type "timer", payload = milliseconds, fields "name", "rate";
+//   gauge:   type "gauge", payload = value, field "name".
+#ifndef METLOG_SINKS_METRIC_H_
+#define METLOG_SINKS_METRIC_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "proto/metlog.pb.h"
+
+namespace metlog {
+
+struct Metric {
+  enum class Kind { kCounter, kTimer, kGauge };
+  Kind kind;
+  std::string name;   // the "name" field, or the rendered template
+  double value = 0;   // the payload as a number
+  double rate = 1.0;  // sampling rate, 1 when absent
+};
+
+// The metric a message carries, or nullopt when it is not a counter, timer
+// or gauge, has no name, or its payload is not a number.
+std::optional<Metric> ReadMetric(const v1::Message& message);
+
+// The first value of field `name` as text (numbers formatted), or nullopt.
+std::optional<std::string> FieldText(const v1::Message& message,
+                                     absl::string_view name);
+
+// Expands {name}, {type}, {logger}, {hostname} and {fields.KEY} in
+// `name_template` from the message; an absent part expands to "". Returns
+// nullopt when {name} is used and the message has no name.
+std::optional<std::string> RenderName(absl::string_view name_template,
+                                      const v1::Message& message);
+
+}  // namespace metlog
+
+#endif  // METLOG_SINKS_METRIC_H_

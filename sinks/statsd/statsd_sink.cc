@@ -1,0 +1,140 @@
+#include "sinks/statsd/statsd_sink.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "sinks/metric.h"
+
+namespace metlog {
+namespace {
+
+// statsd's line syntax reserves these; a name containing them would split
+// or corrupt the line.
+std::string SafeName(std::string name) {
+  for (char& c : name) {
+    if (c == ':' || c == '|' || c == '@' || c == '\n' || c == ' ') c = '_';
+  }
+  return name;
+}
+
+}  // namespace
+
+StatsdSink::StatsdSink(const sinks::StatsdOptions& options)
+    : options_(options) {}
+
+StatsdSink::~StatsdSink() { Stop(); }
+
+absl::Status StatsdSink::Start() {
+  const std::string& address = options_.address();
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("statsd: address \"", address, "\" is not host:port"));
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* resolved = nullptr;
+  if (int error = getaddrinfo(address.substr(0, colon).c_str(),
+                              address.substr(colon + 1).c_str(), &hints,
+                              &resolved);
+      error != 0) {
+    return TransientError(
+        absl::StrCat("statsd: ", address, ": ", gai_strerror(error)));
+  }
+  fd_ = socket(resolved->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const bool connected =
+      fd_ >= 0 && connect(fd_, resolved->ai_addr, resolved->ai_addrlen) == 0;
+  freeaddrinfo(resolved);
+  if (!connected) {
+    Stop();
+    return TransientError(
+        absl::StrCat("statsd: ", address, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> StatsdSink::Lines(const v1::Message& message) const {
+  std::optional<Metric> metric = ReadMetric(message);
+  if (!metric.has_value()) return {};
+  std::optional<std::string> name =
+      RenderName(options_.name_template(), message);
+  if (!name.has_value() || name->empty()) return {};
+  const std::string full_name = SafeName(absl::StrCat(options_.prefix(), *name));
+  const std::string sampled =
+      metric->rate < 1.0 ? absl::StrCat("|@", metric->rate) : "";
+  switch (metric->kind) {
+    case Metric::Kind::kCounter:
+      return {absl::StrCat(full_name, ":", metric->value, "|c", sampled)};
+    case Metric::Kind::kTimer:
+      return {absl::StrCat(full_name, ":", metric->value, "|ms", sampled)};
+    case Metric::Kind::kGauge:
+      if (metric->value < 0) {
+        return {absl::StrCat(full_name, ":0|g"),
+                absl::StrCat(full_name, ":", metric->value, "|g")};
+      }
+      return {absl::StrCat(full_name, ":", metric->value, "|g")};
+  }
+  return {};
+}
+
+absl::Status StatsdSink::SendDatagram(const std::string& datagram) {
+  if (send(fd_, datagram.data(), datagram.size(), 0) < 0) {
+    return TransientError(absl::StrCat("statsd: send to ", options_.address(),
+                                       ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StatsdSink::Write(absl::Span<const MessagePtr> batch) {
+  if (fd_ < 0) {
+    if (absl::Status status = Start(); !status.ok()) return status;
+  }
+  uint64_t unusable = 0;
+  std::string datagram;
+  for (const MessagePtr& message : batch) {
+    const std::vector<std::string> lines = Lines(*message);
+    if (lines.empty()) ++unusable;
+    for (const std::string& line : lines) {
+      if (!datagram.empty() &&
+          datagram.size() + 1 + line.size() > options_.max_datagram_bytes()) {
+        if (absl::Status status = SendDatagram(datagram); !status.ok()) {
+          return status;
+        }
+        datagram.clear();
+      }
+      if (!datagram.empty()) datagram.push_back('\n');
+      datagram.append(line);
+    }
+  }
+  if (!datagram.empty()) {
+    if (absl::Status status = SendDatagram(datagram); !status.ok()) {
+      return status;
+    }
+  }
+  unusable_ += unusable;
+  return absl::OkStatus();
+}
+
+uint64_t StatsdSink::TakeUnusable() { return std::exchange(unusable_, 0); }
+
+void StatsdSink::Stop() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+namespace {
+const SinkRegistration<sinks::StatsdOptions> kRegistration(
+    [](const sinks::StatsdOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      return std::make_unique<StatsdSink>(options);
+    });
+}  // namespace
+
+}  // namespace metlog

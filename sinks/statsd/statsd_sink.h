@@ -1,0 +1,41 @@
+#ifndef METLOG_SINKS_STATSD_STATSD_SINK_H_
+#define METLOG_SINKS_STATSD_STATSD_SINK_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sinks/sink.h"
+#include "sinks/statsd/statsd.pb.h"
+
+namespace metlog {
+
+// Turns metric messages into statsd lines ("name:1|c|@0.1", "name:12.5|ms",
+// "name:7|g") and sends them packed into UDP datagrams. A failed send is
+// transient: the runner retries the whole batch, so after a statsd outage a
+// batch may be counted twice rather than lost.
+class StatsdSink : public Sink {
+ public:
+  explicit StatsdSink(const sinks::StatsdOptions& options);
+  ~StatsdSink() override;
+
+  absl::Status Start() override;
+  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  uint64_t TakeUnusable() override;
+  void Stop() override;
+
+  // The statsd lines for one message (a negative gauge takes two, since
+  // statsd reads "-5" as a decrement); empty when it is no metric.
+  std::vector<std::string> Lines(const v1::Message& message) const;
+
+ private:
+  absl::Status SendDatagram(const std::string& datagram);
+
+  const sinks::StatsdOptions options_;
+  int fd_ = -1;
+  uint64_t unusable_ = 0;
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_SINKS_STATSD_STATSD_SINK_H_
