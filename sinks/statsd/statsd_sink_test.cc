@@ -2,95 +2,17 @@
 // management port.
 #include "sinks/statsd/statsd_sink.h"
 
-#include <cstdlib>
-#include <fstream>
-
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "client/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peer_process.h"
+#include "integration_tests/peers.h"
 
 namespace metlog {
 namespace {
 
 using ::testing::ElementsAre;
-using testing::PeerProcess;
-
-std::string PeersDir() {
-  const char* dir = std::getenv("METLOG_PEERS_DIR");
-  return dir != nullptr ? dir : "/opt/metlog-peers";
-}
-
-// Etsy statsd on free loopback ports, no backends, and a flush interval long
-// enough that nothing is reset while the test reads.
-class EtsyStatsd {
- public:
-  static absl::StatusOr<EtsyStatsd> Start() {
-    EtsyStatsd statsd;
-    statsd.port_ = testing::FreeUdpPort();
-    statsd.mgmt_port_ = testing::FreeTcpPort();
-    const std::string config = testing::TempPath("statsd_config.js");
-    std::ofstream(config) << absl::StrCat(
-        "{ port: ", statsd.port_, ", address: '127.0.0.1', mgmt_port: ",
-        statsd.mgmt_port_,
-        ", mgmt_address: '127.0.0.1', backends: [], flushInterval: 3600000 }");
-    auto process = PeerProcess::Start(
-        "statsd", {"/usr/bin/node",
-                   PeersDir() + "/node_modules/statsd/stats.js", config});
-    if (!process.ok()) return process.status();
-    statsd.process_.emplace(*std::move(process));
-    if (absl::Status s = testing::WaitForUdpPort(statsd.port_, *statsd.process_);
-        !s.ok()) {
-      return s;
-    }
-    if (absl::Status s =
-            testing::WaitForTcpPort(statsd.mgmt_port_, *statsd.process_);
-        !s.ok()) {
-      return s;
-    }
-    return statsd;
-  }
-
-  int port() const { return port_; }
-
-  // The management port's answer to `command` ("counters", "timers",
-  // "gauges").
-  std::string Ask(const std::string& command) const {
-    auto answer = testing::TcpExchange(mgmt_port_, command + "\n", "END");
-    return answer.ok() ? *answer : "";
-  }
-
-  // The value statsd holds for `name` under `command`, as text, waiting for
-  // it to appear (UDP is asynchronous).
-  std::string ValueOf(const std::string& command, const std::string& name) const {
-    const std::string key = absl::StrCat("'", name, "': ");
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    do {
-      const std::string answer = Ask(command);
-      if (const size_t at = answer.find(key); at != std::string::npos) {
-        const size_t start = at + key.size();
-        size_t end = start;
-        if (answer[start] == '[') {
-          end = answer.find(']', start) + 1;
-        } else {
-          end = answer.find_first_of(",\n }", start);
-        }
-        return answer.substr(start, end - start);
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    } while (absl::Now() < deadline);
-    return "";
-  }
-
- private:
-  EtsyStatsd() = default;
-  int port_ = 0;
-  int mgmt_port_ = 0;
-  std::optional<PeerProcess> process_;
-};
+using testing::EtsyStatsd;
 
 MessagePtr Metric(const std::string& type, const std::string& name,
                   const std::string& payload, double rate = 1.0) {

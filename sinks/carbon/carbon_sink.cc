@@ -1,0 +1,144 @@
+#include "sinks/carbon/carbon_sink.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "sinks/metric.h"
+
+namespace metlog {
+namespace {
+
+// Graphite paths are dot-separated words; spaces or newlines would split the
+// line.
+std::string SafePath(std::string path) {
+  for (char& c : path) {
+    if (c == ' ' || c == '\n' || c == '\t') c = '_';
+  }
+  return path;
+}
+
+}  // namespace
+
+CarbonSink::CarbonSink(const sinks::CarbonOptions& options)
+    : options_(options) {}
+
+CarbonSink::~CarbonSink() { Stop(); }
+
+absl::Status CarbonSink::Start() { return Connect(); }
+
+absl::Status CarbonSink::Connect() {
+  Stop();
+  const std::string& address = options_.address();
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("carbon: address \"", address, "\" is not host:port"));
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* resolved = nullptr;
+  if (int error = getaddrinfo(address.substr(0, colon).c_str(),
+                              address.substr(colon + 1).c_str(), &hints,
+                              &resolved);
+      error != 0) {
+    return TransientError(
+        absl::StrCat("carbon: ", address, ": ", gai_strerror(error)));
+  }
+  fd_ = socket(resolved->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+               0);
+  int result = fd_ < 0 ? -1 : connect(fd_, resolved->ai_addr, resolved->ai_addrlen);
+  freeaddrinfo(resolved);
+  if (result != 0 && errno == EINPROGRESS) {
+    pollfd writable{fd_, POLLOUT, 0};
+    int error = ETIMEDOUT;
+    socklen_t length = sizeof(error);
+    if (poll(&writable, 1, static_cast<int>(options_.connect_timeout_ms())) == 1) {
+      getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
+    }
+    errno = error;
+    result = error == 0 ? 0 : -1;
+  }
+  if (result != 0) {
+    const std::string reason = std::strerror(errno);
+    Stop();
+    return TransientError(absl::StrCat("carbon: connect ", address, ": ", reason));
+  }
+  // Blocking from here: the runner's thread is the sink's own.
+  fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+  return absl::OkStatus();
+}
+
+bool CarbonSink::ConnectionAlive() const {
+  pollfd readable{fd_, POLLIN | POLLRDHUP, 0};
+  if (poll(&readable, 1, 0) == 0) return true;
+  return (readable.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
+}
+
+std::optional<std::string> CarbonSink::Line(const v1::Message& message) const {
+  std::optional<Metric> metric = ReadMetric(message);
+  if (!metric.has_value()) return std::nullopt;
+  std::optional<std::string> name =
+      RenderName(options_.name_template(), message);
+  if (!name.has_value() || name->empty()) return std::nullopt;
+  const double value = metric->kind == Metric::Kind::kCounter
+                           ? metric->value / metric->rate
+                           : metric->value;
+  return absl::StrCat(SafePath(absl::StrCat(options_.prefix(), *name)), " ",
+                      value, " ", message.timestamp() / 1000000000, "\n");
+}
+
+absl::Status CarbonSink::Write(absl::Span<const MessagePtr> batch) {
+  if (fd_ < 0 || !ConnectionAlive()) {
+    if (absl::Status status = Connect(); !status.ok()) return status;
+  }
+  std::string text;
+  uint64_t unusable = 0;
+  for (const MessagePtr& message : batch) {
+    if (std::optional<std::string> line = Line(*message)) {
+      text.append(*line);
+    } else {
+      ++unusable;
+    }
+  }
+  size_t sent = 0;
+  while (sent < text.size()) {
+    const ssize_t n = send(fd_, text.data() + sent, text.size() - sent,
+                           MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string reason = std::strerror(errno);
+      Stop();
+      return TransientError(
+          absl::StrCat("carbon: send to ", options_.address(), ": ", reason));
+    }
+    sent += static_cast<size_t>(n);
+  }
+  unusable_ += unusable;
+  return absl::OkStatus();
+}
+
+uint64_t CarbonSink::TakeUnusable() { return std::exchange(unusable_, 0); }
+
+void CarbonSink::Stop() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+namespace {
+const SinkRegistration<sinks::CarbonOptions> kRegistration(
+    [](const sinks::CarbonOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      return std::make_unique<CarbonSink>(options);
+    });
+}  // namespace
+
+}  // namespace metlog

@@ -1,0 +1,89 @@
+// The carbon sink against a real carbon-cache, read back from whisper files.
+#include "sinks/carbon/carbon_sink.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/field.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "integration_tests/peers.h"
+
+namespace metlog {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::CarbonCache;
+
+MessagePtr Metric(const std::string& type, const std::string& name,
+                  const std::string& payload, absl::Time at,
+                  double rate = 1.0) {
+  auto m = std::make_shared<v1::Message>();
+  m->set_type(type);
+  m->set_logger("shop");
+  m->set_payload(payload);
+  m->set_timestamp(absl::ToUnixNanos(at));
+  *m->add_fields() = MakeField("name", name);
+  *m->add_fields() = MakeField("rate", rate);
+  return m;
+}
+
+sinks::CarbonOptions OptionsFor(const CarbonCache& carbon) {
+  sinks::CarbonOptions options;
+  options.set_address(absl::StrCat("127.0.0.1:", carbon.line_port()));
+  options.set_prefix("metlog.");
+  options.set_name_template("{logger}.{name}");
+  return options;
+}
+
+TEST(CarbonSinkTest, LinesArePathValueTimestamp) {
+  sinks::CarbonOptions options;
+  CarbonSink sink(options);
+  const absl::Time at = absl::FromUnixSeconds(1764085500);
+  EXPECT_EQ(*sink.Line(*Metric("counter", "orders", "3", at, 0.5)),
+            "orders 6 1764085500\n");
+  EXPECT_EQ(*sink.Line(*Metric("timer", "db query", "12.5", at)),
+            "db_query 12.5 1764085500\n");
+  v1::Message log;
+  log.set_type("log");
+  EXPECT_FALSE(sink.Line(log).has_value());
+}
+
+TEST(CarbonSinkTest, CarbonStoresTheValues) {
+  auto carbon = CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  CarbonSink sink(OptionsFor(*carbon));
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Time now = absl::Now();
+  ASSERT_TRUE(sink.Write({Metric("counter", "orders", "4", now - absl::Seconds(2)),
+                          Metric("counter", "orders", "7", now - absl::Seconds(1)),
+                          Metric("gauge", "depth", "17", now)})
+                  .ok());
+  EXPECT_THAT(carbon->Values("metlog.shop.orders", 2), ElementsAre(4, 7));
+  EXPECT_THAT(carbon->Values("metlog.shop.depth", 1), ElementsAre(17));
+}
+
+TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
+  auto carbon = CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  CarbonSink sink(OptionsFor(*carbon));
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Time now = absl::Now();
+  ASSERT_TRUE(sink.Write({Metric("counter", "restart", "1", now - absl::Seconds(3))}).ok());
+  ASSERT_THAT(carbon->Values("metlog.shop.restart", 1), ElementsAre(1));
+
+  const std::vector<int> ports = carbon->ports();
+  ASSERT_TRUE(carbon->Stop().ok());
+  // With carbon down the batch fails as transient: the runner would retry.
+  const std::vector<MessagePtr> batch = {
+      Metric("counter", "restart", "2", now - absl::Seconds(2))};
+  const absl::Status down = sink.Write(batch);
+  EXPECT_TRUE(IsTransient(down)) << down;
+
+  auto restarted = CarbonCache::Start(ports);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  ASSERT_TRUE(sink.Write(batch).ok());  // the retry, on a new connection
+  EXPECT_THAT(restarted->Values("metlog.shop.restart", 2), ElementsAre(1, 2));
+}
+
+}  // namespace
+}  // namespace metlog
