@@ -1,0 +1,75 @@
+#ifndef METLOG_SINKS_PROMETHEUS_PROMETHEUS_SINK_H_
+#define METLOG_SINKS_PROMETHEUS_PROMETHEUS_SINK_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "sinks/metric.h"
+#include "sinks/prometheus/prometheus.pb.h"
+#include "sinks/sink.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace metlog {
+
+// Keeps the latest state of every series in memory and serves it over HTTP
+// (cpp-httplib) on its own thread. State lives as long as the sink: a
+// reload that changes this sink's config starts from zero, which
+// Prometheus reads as a counter reset.
+class PrometheusSink : public Sink {
+ public:
+  explicit PrometheusSink(const sinks::PrometheusOptions& options);
+  ~PrometheusSink() override;
+
+  // Binds the listen address and starts serving.
+  absl::Status Start() override;
+  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  uint64_t TakeUnusable() override;
+  void Stop() override;
+
+  // The port bound by Start().
+  int port() const { return port_; }
+  // The exposition text served at /metrics.
+  std::string Exposition() const;
+
+ private:
+  struct Series {
+    std::string labels;  // rendered: {a="1",b="2"} or empty
+    double value = 0;    // counter total or gauge value
+    std::vector<double> bucket_counts;  // histogram, cumulative at render
+    double sum = 0;
+    double count = 0;
+  };
+  struct Family {
+    Metric::Kind kind;
+    std::map<std::string, Series> series;  // by rendered labels
+  };
+
+  // Applies one message; false when it is no metric.
+  bool Apply(const v1::Message& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string Labels(const v1::Message& message) const;
+
+  const sinks::PrometheusOptions options_;
+  const std::vector<double> buckets_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+  uint64_t unusable_ = 0;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, Family> families_ ABSL_GUARDED_BY(mu_);
+  uint64_t series_count_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t series_refused_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_SINKS_PROMETHEUS_PROMETHEUS_SINK_H_

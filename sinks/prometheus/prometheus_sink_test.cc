@@ -1,0 +1,127 @@
+// The Prometheus sink: its exposition text, then a real Prometheus scraping
+// it and answering queries.
+#include "sinks/prometheus/prometheus_sink.h"
+
+#include "absl/strings/str_cat.h"
+#include "client/field.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "integration_tests/peers.h"
+
+namespace metlog {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+MessagePtr Metric(const std::string& type, const std::string& name,
+                  const std::string& payload, const std::string& region = "eu",
+                  double rate = 1.0) {
+  auto m = std::make_shared<v1::Message>();
+  m->set_type(type);
+  m->set_logger("shop");
+  m->set_payload(payload);
+  *m->add_fields() = MakeField("name", name);
+  *m->add_fields() = MakeField("rate", rate);
+  *m->add_fields() = MakeField("region", region);
+  return m;
+}
+
+sinks::PrometheusOptions Options() {
+  sinks::PrometheusOptions options;
+  options.set_listen_address("127.0.0.1:0");
+  options.set_prefix("metlog_");
+  options.add_label_fields("logger");
+  options.add_label_fields("region");
+  options.add_buckets_ms(10);
+  options.add_buckets_ms(100);
+  return options;
+}
+
+TEST(PrometheusSinkTest, ExpositionFormat) {
+  PrometheusSink sink(Options());
+  ASSERT_TRUE(sink.Start().ok());
+  auto log = std::make_shared<v1::Message>();
+  log->set_type("log");
+  ASSERT_TRUE(sink.Write({Metric("counter", "orders", "2"),
+                          Metric("counter", "orders", "1", "eu", 0.5),
+                          Metric("counter", "orders", "5", "us"),
+                          Metric("timer", "db.query", "7"),
+                          Metric("timer", "db.query", "70"),
+                          Metric("timer", "db.query", "700"),
+                          Metric("gauge", "depth", "-3"), log})
+                  .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 1u);
+  const std::string text = sink.Exposition();
+  EXPECT_THAT(text, HasSubstr("# TYPE metlog_orders_total counter\n"));
+  EXPECT_THAT(text, HasSubstr(
+                        "metlog_orders_total{logger=\"shop\",region=\"eu\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr(
+                        "metlog_orders_total{logger=\"shop\",region=\"us\"} 5\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE metlog_db_query_milliseconds histogram\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"10\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"100\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_sum{logger=\"shop\","
+                              "region=\"eu\"} 777\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_depth{logger=\"shop\",region=\"eu\"} -3\n"));
+  // Served over HTTP too.
+  auto served = testing::HttpGet(sink.port(), "/metrics");
+  ASSERT_TRUE(served.ok()) << served.status();
+  EXPECT_EQ(*served, sink.Exposition());
+  sink.Stop();
+}
+
+TEST(PrometheusSinkTest, SummaryHasSumAndCountOnly) {
+  sinks::PrometheusOptions options = Options();
+  options.set_timer_type(sinks::PrometheusOptions::SUMMARY);
+  PrometheusSink sink(options);
+  ASSERT_TRUE(sink.Start().ok());
+  ASSERT_TRUE(sink.Write({Metric("timer", "db", "4")}).ok());
+  const std::string text = sink.Exposition();
+  EXPECT_THAT(text, HasSubstr("# TYPE metlog_db_milliseconds summary\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_db_milliseconds_count{logger=\"shop\",region=\"eu\"} 1\n"));
+  EXPECT_THAT(text, Not(HasSubstr("_bucket")));
+}
+
+TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
+  sinks::PrometheusOptions options = Options();
+  options.set_max_series(2);
+  PrometheusSink sink(options);
+  ASSERT_TRUE(sink.Start().ok());
+  ASSERT_TRUE(sink.Write({Metric("counter", "c", "1", "a"),
+                          Metric("counter", "c", "1", "b"),
+                          Metric("counter", "c", "1", "c"),
+                          Metric("counter", "c", "1", "d"),
+                          Metric("counter", "c", "1", "a")})
+                  .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 0u);
+  const std::string text = sink.Exposition();
+  EXPECT_THAT(text, HasSubstr("metlog_c_total{logger=\"shop\",region=\"a\"} 2\n"));
+  EXPECT_THAT(text, Not(HasSubstr("region=\"c\"")));
+  EXPECT_THAT(text, HasSubstr("metlog_prometheus_series_refused_total 2\n"));
+}
+
+TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {
+  PrometheusSink sink(Options());
+  ASSERT_TRUE(sink.Start().ok());
+  ASSERT_TRUE(sink.Write({Metric("counter", "orders", "3"),
+                          Metric("counter", "orders", "4"),
+                          Metric("timer", "db", "50"),
+                          Metric("gauge", "depth", "17")})
+                  .ok());
+  auto prometheus =
+      testing::Prometheus::Start(absl::StrCat("127.0.0.1:", sink.port()));
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status();
+  EXPECT_EQ(prometheus->Query("metlog_orders_total{region=\"eu\"}"), 7);
+  EXPECT_EQ(prometheus->Query("metlog_db_milliseconds_count"), 1);
+  EXPECT_EQ(prometheus->Query("metlog_db_milliseconds_bucket{le=\"100\"}"), 1);
+  EXPECT_EQ(prometheus->Query("metlog_depth"), 17);
+  sink.Stop();
+}
+
+}  // namespace
+}  // namespace metlog
