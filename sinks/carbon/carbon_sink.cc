@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "sinks/metric.h"
 
 namespace metlog {
 namespace {
@@ -83,31 +83,56 @@ bool CarbonSink::ConnectionAlive() const {
   return (readable.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
 }
 
-std::optional<std::string> CarbonSink::Line(const v1::Message& message) const {
-  std::optional<Metric> metric = ReadMetric(message);
-  if (!metric.has_value()) return std::nullopt;
+std::optional<std::string> CarbonSink::Path(const v1::Message& message) const {
   std::optional<std::string> name =
       RenderName(options_.name_template(), message);
   if (!name.has_value() || name->empty()) return std::nullopt;
-  const double value = metric->kind == Metric::Kind::kCounter
-                           ? metric->value / metric->rate
-                           : metric->value;
-  return absl::StrCat(SafePath(absl::StrCat(options_.prefix(), *name)), " ",
-                      value, " ", message.timestamp() / 1000000000, "\n");
+  return SafePath(absl::StrCat(options_.prefix(), *name));
 }
 
 absl::Status CarbonSink::Write(absl::Span<const MessagePtr> batch) {
   if (fd_ < 0 || !ConnectionAlive()) {
     if (absl::Status status = Connect(); !status.ok()) return status;
   }
-  std::string text;
+  // Fold the batch into copies of the slots it touches.
+  std::map<SlotKey, Slot> touched;
   uint64_t unusable = 0;
   for (const MessagePtr& message : batch) {
-    if (std::optional<std::string> line = Line(*message)) {
-      text.append(*line);
-    } else {
+    std::optional<Metric> metric = ReadMetric(*message);
+    std::optional<std::string> path =
+        metric.has_value() ? Path(*message) : std::nullopt;
+    if (!path.has_value()) {
       ++unusable;
+      continue;
     }
+    SlotKey key{*std::move(path), message->timestamp() / 1000000000};
+    auto it = touched.find(key);
+    if (it == touched.end()) {
+      auto known = slots_.find(key);
+      it = touched.emplace(key, known != slots_.end() && known->second.kind == metric->kind
+                                    ? known->second
+                                    : Slot{metric->kind}).first;
+    }
+    Slot& slot = it->second;
+    slot.kind = metric->kind;
+    switch (metric->kind) {
+      case Metric::Kind::kCounter:
+        slot.value += metric->value / metric->rate;
+        break;
+      case Metric::Kind::kTimer:
+        slot.value += metric->value;
+        slot.count += 1;
+        break;
+      case Metric::Kind::kGauge:
+        slot.value = metric->value;
+        break;
+    }
+  }
+  std::string text;
+  int64_t newest = 0;
+  for (const auto& [key, slot] : touched) {
+    absl::StrAppend(&text, key.first, " ", slot.Stored(), " ", key.second, "\n");
+    newest = std::max(newest, key.second);
   }
   size_t sent = 0;
   while (sent < text.size()) {
@@ -121,6 +146,10 @@ absl::Status CarbonSink::Write(absl::Span<const MessagePtr> batch) {
           absl::StrCat("carbon: send to ", options_.address(), ": ", reason));
     }
     sent += static_cast<size_t>(n);
+  }
+  for (auto& [key, slot] : touched) slots_[key] = slot;
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    it = it->first.second < newest - 60 ? slots_.erase(it) : std::next(it);
   }
   unusable_ += unusable;
   return absl::OkStatus();

@@ -2,15 +2,21 @@
 #define METLOG_SINKS_CARBON_CARBON_SINK_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
 #include "sinks/carbon/carbon.pb.h"
+#include "sinks/metric.h"
 #include "sinks/sink.h"
 
 namespace metlog {
 
-// Graphite plaintext over TCP. A dropped connection is a transient error:
+// Graphite plaintext over TCP. Whisper keeps one value per path and second,
+// so the sink sends per (path, second) the running total of counters, the
+// mean of timers and the last gauge, across batches: two counters in the
+// same second are stored as their sum instead of the second overwriting the
+// first. A dropped connection is a transient error:
 // the runner retries the whole batch after backoff and the sink reconnects,
 // so a batch is never lost to a carbon restart (carbon keeps one value per
 // timestamp, so a batch sent twice stores the same points). Bytes already
@@ -25,16 +31,31 @@ class CarbonSink : public Sink {
   uint64_t TakeUnusable() override;
   void Stop() override;
 
-  // "path value timestamp\n", or nullopt when the message is no metric.
-  std::optional<std::string> Line(const v1::Message& message) const;
+  // The metric path for a message, or nullopt when it is no metric.
+  std::optional<std::string> Path(const v1::Message& message) const;
 
  private:
+  // What one path has received in one second.
+  struct Slot {
+    Metric::Kind kind;
+    double value = 0;  // counter total, timer sum, or last gauge
+    double count = 0;  // timer samples
+    double Stored() const {
+      return kind == Metric::Kind::kTimer && count > 0 ? value / count : value;
+    }
+  };
+  using SlotKey = std::pair<std::string, int64_t>;  // path, unix second
+
   absl::Status Connect();
   // False when carbon has closed its end (it never sends anything, so a
   // readable socket means end of stream or an error).
   bool ConnectionAlive() const;
 
   const sinks::CarbonOptions options_;
+  // Recent slots, so a later batch in the same second adds to them; entries
+  // older than a minute are forgotten. Changed only once a batch is sent, so
+  // a retried batch is not counted twice.
+  std::map<SlotKey, Slot> slots_;
   int fd_ = -1;
   uint64_t unusable_ = 0;
 };

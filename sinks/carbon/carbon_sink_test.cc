@@ -35,17 +35,12 @@ sinks::CarbonOptions OptionsFor(const CarbonCache& carbon) {
   return options;
 }
 
-TEST(CarbonSinkTest, LinesArePathValueTimestamp) {
+TEST(CarbonSinkTest, PathsAreSafe) {
   sinks::CarbonOptions options;
+  options.set_prefix("p.");
   CarbonSink sink(options);
-  const absl::Time at = absl::FromUnixSeconds(1764085500);
-  EXPECT_EQ(*sink.Line(*Metric("counter", "orders", "3", at, 0.5)),
-            "orders 6 1764085500\n");
-  EXPECT_EQ(*sink.Line(*Metric("timer", "db query", "12.5", at)),
-            "db_query 12.5 1764085500\n");
-  v1::Message log;
-  log.set_type("log");
-  EXPECT_FALSE(sink.Line(log).has_value());
+  EXPECT_EQ(*sink.Path(*Metric("timer", "db query", "12.5", absl::Now())),
+            "p.db_query");
 }
 
 TEST(CarbonSinkTest, CarbonStoresTheValues) {
@@ -60,6 +55,25 @@ TEST(CarbonSinkTest, CarbonStoresTheValues) {
                   .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.orders", 2), ElementsAre(4, 7));
   EXPECT_THAT(carbon->Values("metlog.shop.depth", 1), ElementsAre(17));
+}
+
+TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
+  auto carbon = CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  CarbonSink sink(OptionsFor(*carbon));
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Time second = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  auto log = std::make_shared<v1::Message>();
+  log->set_type("log");
+  ASSERT_TRUE(sink.Write({Metric("counter", "same", "2", second),
+                          Metric("counter", "same", "3", second, 0.5), log,
+                          Metric("timer", "lat", "10", second),
+                          Metric("timer", "lat", "20", second)})
+                  .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 1u);
+  ASSERT_TRUE(sink.Write({Metric("counter", "same", "4", second)}).ok());
+  EXPECT_THAT(carbon->Values("metlog.shop.same", 1), ElementsAre(12));  // 2+6+4
+  EXPECT_THAT(carbon->Values("metlog.shop.lat", 1), ElementsAre(15));
 }
 
 TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
