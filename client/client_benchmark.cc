@@ -159,7 +159,8 @@ BENCHMARK(BM_Incr_ZmqDraining);
 void BM_Incr_ZmqDraining_Latency(benchmark::State& state) {
   DrainingPull pull;
   auto client = ZmqClient(pull.endpoint());
-  TimeEachCall(state, [&] { client->Incr("bench.counter"); }, client.get());
+  TimeEachCall(
+      state, [&] { client->Incr("bench.counter"); }, client.get());
   ReportSenderCounters(state, *client);
 }
 BENCHMARK(BM_Incr_ZmqDraining_Latency)->Iterations(2000000);

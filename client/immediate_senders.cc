@@ -15,9 +15,8 @@ absl::StatusOr<std::unique_ptr<StreamSender>> StreamSender::Open(
   }
   FILE* file = std::fopen(path.c_str(), "a");
   if (file == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("stream sender: cannot open ", path, ": ",
-                     std::strerror(errno)));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "stream sender: cannot open ", path, ": ", std::strerror(errno)));
   }
   return std::unique_ptr<StreamSender>(new StreamSender(file, true));
 }

@@ -130,8 +130,7 @@ ScopedTimer Client::Timer(absl::string_view name, double rate) {
   return ScopedTimer(filter_.TimerEnabled(name) ? this : nullptr, name, rate);
 }
 
-void Client::Exception(const std::exception& error,
-                       absl::string_view message) {
+void Client::Exception(const std::exception& error, absl::string_view message) {
   Metlog("exception", message.empty() ? error.what() : message,
          {MakeField("exception_type", Demangle(typeid(error).name())),
           MakeField("what", error.what())},

@@ -24,8 +24,8 @@ std::string PacketSigner::Hmac(absl::string_view key, absl::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       digest, &length);
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest,
+       &length);
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 

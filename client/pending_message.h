@@ -32,9 +32,9 @@ struct PendingMessage {
   int64_t timestamp_ns = 0;
   // Metric kinds: the metric's name, its value and its sampling rate.
   std::string name;
-  int64_t count = 0;   // kCounter
-  double value = 0;    // kTimer (milliseconds), kGauge
-  double rate = 1.0;   // kCounter, kTimer
+  int64_t count = 0;  // kCounter
+  double value = 0;   // kTimer (milliseconds), kGauge
+  double rate = 1.0;  // kCounter, kTimer
   // kFull: the message as the caller built it (any field may be left unset).
   std::unique_ptr<v1::Message> message;
 };

@@ -14,8 +14,8 @@ constexpr size_t kEagerBatch = 512;
 
 // Bytes a message adds to a serialized Batch: tag, length, body.
 size_t EncodedSizeInBatch(size_t message_bytes) {
-  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(
-                 message_bytes) +
+  return 1 +
+         google::protobuf::io::CodedOutputStream::VarintSize64(message_bytes) +
          message_bytes;
 }
 
@@ -74,7 +74,8 @@ SenderStats QueuedSender::Stats() const {
     stats.queued = queue_.size() + in_progress_;
   }
   stats.sent = sent_.load(std::memory_order_relaxed);
-  stats.dropped_queue_full = dropped_queue_full_.load(std::memory_order_relaxed);
+  stats.dropped_queue_full =
+      dropped_queue_full_.load(std::memory_order_relaxed);
   stats.dropped_unsent = dropped_unsent_.load(std::memory_order_relaxed);
   stats.dropped_oversized = dropped_oversized_.load(std::memory_order_relaxed);
   return stats;

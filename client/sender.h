@@ -13,11 +13,11 @@ namespace metlog {
 // Every message handed to a sender ends up in exactly one of these:
 // accepted = sent + queued + dropped().
 struct SenderStats {
-  uint64_t sent = 0;               // handed to the transport
-  uint64_t queued = 0;             // waiting in the sender
+  uint64_t sent = 0;                // handed to the transport
+  uint64_t queued = 0;              // waiting in the sender
   uint64_t dropped_queue_full = 0;  // the bounded queue was full
-  uint64_t dropped_unsent = 0;     // the transport refused (no router)
-  uint64_t dropped_oversized = 0;  // larger than one packet may carry
+  uint64_t dropped_unsent = 0;      // the transport refused (no router)
+  uint64_t dropped_oversized = 0;   // larger than one packet may carry
 
   uint64_t dropped() const {
     return dropped_queue_full + dropped_unsent + dropped_oversized;

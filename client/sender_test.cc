@@ -193,8 +193,8 @@ std::string IndependentHmac(const std::string& key, const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), key.data(), key.size(),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       digest, &length);
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest,
+       &length);
   return std::string(reinterpret_cast<char*>(digest), length);
 }
 
@@ -278,7 +278,8 @@ TEST(UdpSenderTest, OnePacketPerDatagramUnderTheBound) {
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
   socklen_t length = sizeof(address);
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   timeval timeout{0, 200000};
@@ -286,8 +287,8 @@ TEST(UdpSenderTest, OnePacketPerDatagramUnderTheBound) {
 
   QueuedSender::Options options;
   options.max_packet_bytes = 1400;
-  auto sender = MakeUdpSender(absl::StrCat("127.0.0.1:", ntohs(address.sin_port)),
-                              options);
+  auto sender = MakeUdpSender(
+      absl::StrCat("127.0.0.1:", ntohs(address.sin_port)), options);
   ASSERT_TRUE(sender.ok()) << sender.status();
   Client client(*std::move(sender), "udp");
   for (int i = 0; i < 300; ++i) client.Incr(absl::StrCat("udp", i));

@@ -27,8 +27,8 @@ absl::StatusOr<std::unique_ptr<UdpTransport>> UdpTransport::Create(
   if (const int error =
           getaddrinfo(host.c_str(), port.c_str(), &hints, &resolved);
       error != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "udp address \"", address, "\": ", gai_strerror(error)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("udp address \"", address, "\": ", gai_strerror(error)));
   }
   const int fd = socket(resolved->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || connect(fd, resolved->ai_addr, resolved->ai_addrlen) != 0) {
@@ -46,7 +46,8 @@ UdpTransport::~UdpTransport() { close(fd_); }
 
 absl::Status UdpTransport::Send(absl::string_view packet) {
   if (send(fd_, packet.data(), packet.size(), MSG_DONTWAIT) < 0) {
-    return absl::UnavailableError(absl::StrCat("udp send: ", std::strerror(errno)));
+    return absl::UnavailableError(
+        absl::StrCat("udp send: ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }

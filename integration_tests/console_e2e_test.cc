@@ -19,7 +19,9 @@ constexpr char kConfig[] = R"pb(
   sinks {
     name: "console"
     queue { flush_interval_ms: 10 }
-    options { [type.googleapis.com/metlog.sinks.ConsoleOptions] {} }
+    options {
+      [type.googleapis.com/metlog.sinks.ConsoleOptions] {}
+    }
   }
 )pb";
 
@@ -59,9 +61,9 @@ TEST(ConsoleEndToEndTest, ClientMessagesAppearOnTheRouterConsole) {
 TEST(ConsoleEndToEndTest, MetlogSendToolDeliversAMessage) {
   auto router = testing::RouterProcess::Start("metlog_send_e2e", kConfig);
   ASSERT_TRUE(router.ok()) << router.status();
-  const std::string command =
-      absl::StrCat(testing::Runfile("tools/metlog_send"), " --endpoint=",
-                   router->endpoint(), " --payload=hello --type=greeting");
+  const std::string command = absl::StrCat(
+      testing::Runfile("tools/metlog_send"), " --endpoint=", router->endpoint(),
+      " --payload=hello --type=greeting");
   ASSERT_EQ(std::system(command.c_str()), 0);
   ASSERT_TRUE(router->WaitForStdoutLines(1, absl::Seconds(10)));
   EXPECT_THAT(router->Stdout(),

@@ -44,7 +44,8 @@ int ConnectTcp(int port) {
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(port);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+      0) {
     close(fd);
     return -1;
   }
@@ -55,14 +56,13 @@ int ConnectTcp(int port) {
 bool UdpBound(int port) {
   std::ifstream table("/proc/net/udp");
   std::string line;
-  const std::string port_hex = absl::AsciiStrToUpper(absl::StrCat(
-      absl::Hex(port, absl::kZeroPad4)));
+  const std::string port_hex =
+      absl::AsciiStrToUpper(absl::StrCat(absl::Hex(port, absl::kZeroPad4)));
   while (std::getline(table, line)) {
     std::vector<std::string> columns =
         absl::StrSplit(line, ' ', absl::SkipEmpty());
-    if (columns.size() > 1 &&
-        (columns[1] == "0100007F:" + port_hex ||
-         columns[1] == "00000000:" + port_hex)) {
+    if (columns.size() > 1 && (columns[1] == "0100007F:" + port_hex ||
+                               columns[1] == "00000000:" + port_hex)) {
       return true;
     }
   }
@@ -107,7 +107,8 @@ absl::StatusOr<PeerProcess> PeerProcess::Start(
                                    process.stderr_path_.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   const int error = posix_spawn(&process.pid_, argv[0].c_str(), &actions,
                                 nullptr, args.data(), environ);
@@ -174,9 +175,9 @@ absl::Status WaitForTcpPort(int port, PeerProcess& peer,
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     if (!peer.Running()) {
-      return absl::InternalError(absl::StrCat(
-          "exited before listening on ", port, ":\n", peer.Stdout(),
-          peer.Stderr()));
+      return absl::InternalError(absl::StrCat("exited before listening on ",
+                                              port, ":\n", peer.Stdout(),
+                                              peer.Stderr()));
     }
     if (const int fd = ConnectTcp(port); fd >= 0) {
       close(fd);
@@ -193,9 +194,9 @@ absl::Status WaitForUdpPort(int port, PeerProcess& peer,
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     if (!peer.Running()) {
-      return absl::InternalError(absl::StrCat(
-          "exited before binding udp ", port, ":\n", peer.Stdout(),
-          peer.Stderr()));
+      return absl::InternalError(absl::StrCat("exited before binding udp ",
+                                              port, ":\n", peer.Stdout(),
+                                              peer.Stderr()));
     }
     if (UdpBound(port)) return absl::OkStatus();
     absl::SleepFor(absl::Milliseconds(50));
@@ -230,12 +231,12 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path) {
   client.set_read_timeout(5, 0);
   httplib::Result result = client.Get(path.c_str());
   if (!result) {
-    return absl::UnavailableError(absl::StrCat("GET ", path, ": ",
-                                               httplib::to_string(result.error())));
+    return absl::UnavailableError(
+        absl::StrCat("GET ", path, ": ", httplib::to_string(result.error())));
   }
   if (result->status != 200) {
-    return absl::UnavailableError(
-        absl::StrCat("GET ", path, ": HTTP ", result->status, ": ", result->body));
+    return absl::UnavailableError(absl::StrCat(
+        "GET ", path, ": HTTP ", result->status, ": ", result->body));
   }
   return result->body;
 }

@@ -18,8 +18,8 @@ class PeerProcess {
  public:
   // Runs argv[0] (an absolute path) with argv; stdout and stderr go to
   // $TEST_TMPDIR/<name>.stdout and .stderr.
-  static absl::StatusOr<PeerProcess> Start(const std::string& name,
-                                           const std::vector<std::string>& argv);
+  static absl::StatusOr<PeerProcess> Start(
+      const std::string& name, const std::vector<std::string>& argv);
 
   PeerProcess(PeerProcess&& other) noexcept;
   PeerProcess& operator=(PeerProcess&& other) noexcept;

@@ -29,15 +29,16 @@ absl::StatusOr<EtsyStatsd> EtsyStatsd::Start() {
   const std::string config =
       TempPath(absl::StrCat("statsd_", statsd.port_, ".js"));
   std::ofstream(config) << absl::StrCat(
-      "{ port: ", statsd.port_, ", address: '127.0.0.1', mgmt_port: ",
-      statsd.mgmt_port_,
+      "{ port: ", statsd.port_,
+      ", address: '127.0.0.1', mgmt_port: ", statsd.mgmt_port_,
       ", mgmt_address: '127.0.0.1', backends: [], flushInterval: 3600000 }");
   auto process = PeerProcess::Start(
       absl::StrCat("statsd_", statsd.port_),
       {"/usr/bin/node", PeersDir() + "/node_modules/statsd/stats.js", config});
   if (!process.ok()) return process.status();
   statsd.process_.emplace(*std::move(process));
-  if (absl::Status s = WaitForUdpPort(statsd.port_, *statsd.process_); !s.ok()) {
+  if (absl::Status s = WaitForUdpPort(statsd.port_, *statsd.process_);
+      !s.ok()) {
     return s;
   }
   if (absl::Status s = WaitForTcpPort(statsd.mgmt_port_, *statsd.process_);
@@ -69,9 +70,9 @@ std::string EtsyStatsd::ValueOf(const std::string& kind,
 
 absl::StatusOr<CarbonCache> CarbonCache::Start(std::vector<int> ports) {
   CarbonCache carbon;
-  carbon.ports_ = ports.empty()
-                      ? std::vector<int>{FreeTcpPort(), FreeTcpPort(), FreeTcpPort()}
-                      : ports;
+  carbon.ports_ = ports.empty() ? std::vector<int>{FreeTcpPort(), FreeTcpPort(),
+                                                   FreeTcpPort()}
+                                : ports;
   carbon.dir_ = TempPath(absl::StrCat("carbon_", carbon.ports_[0]));
   for (const char* sub : {"", "/conf", "/storage", "/storage/whisper",
                           "/storage/log", "/storage/lists"}) {
@@ -96,10 +97,10 @@ absl::StatusOr<CarbonCache> CarbonCache::Start(std::vector<int> ports) {
       "ENABLE_UDP_LISTENER = False\nWHISPER_AUTOFLUSH = True\n",
       "MAX_CREATES_PER_MINUTE = inf\nMAX_UPDATES_PER_SECOND = inf\n",
       "CACHE_WRITE_STRATEGY = sorted\n");
-  auto process = PeerProcess::Start(
-      absl::StrCat("carbon_", carbon.ports_[0]),
-      {"/usr/bin/python3", "/usr/bin/carbon-cache", "--config=" + config,
-       "--nodaemon", "start"});
+  auto process =
+      PeerProcess::Start(absl::StrCat("carbon_", carbon.ports_[0]),
+                         {"/usr/bin/python3", "/usr/bin/carbon-cache",
+                          "--config=" + config, "--nodaemon", "start"});
   if (!process.ok()) return process.status();
   carbon.process_.emplace(*std::move(process));
   if (absl::Status s = WaitForTcpPort(carbon.ports_[0], *carbon.process_);
@@ -128,10 +129,10 @@ std::vector<double> CarbonCache::Values(const std::string& path,
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   do {
     values.clear();
-    const std::string command = absl::StrCat(
-        "/usr/bin/python3 /usr/bin/whisper-fetch --from=",
-        absl::ToUnixSeconds(absl::Now()) - 3000, " ", file, " > ", out,
-        " 2>/dev/null");
+    const std::string command =
+        absl::StrCat("/usr/bin/python3 /usr/bin/whisper-fetch --from=",
+                     absl::ToUnixSeconds(absl::Now()) - 3000, " ", file, " > ",
+                     out, " 2>/dev/null");
     if (std::system(command.c_str()) == 0) {
       for (absl::string_view line : absl::StrSplit(ReadFile(out), '\n')) {
         std::vector<absl::string_view> parts =
@@ -151,7 +152,8 @@ std::vector<double> CarbonCache::Values(const std::string& path,
 absl::StatusOr<Prometheus> Prometheus::Start(const std::string& target) {
   Prometheus prometheus;
   prometheus.port_ = FreeTcpPort();
-  const std::string dir = TempPath(absl::StrCat("prometheus_", prometheus.port_));
+  const std::string dir =
+      TempPath(absl::StrCat("prometheus_", prometheus.port_));
   mkdir(dir.c_str(), 0755);
   std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
       "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n",
@@ -179,8 +181,9 @@ std::optional<double> Prometheus::Query(const std::string& query) const {
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.') {
       encoded.push_back(c);
     } else {
-      absl::StrAppend(&encoded, "%", absl::Hex(static_cast<unsigned char>(c),
-                                               absl::kZeroPad2));
+      absl::StrAppend(
+          &encoded, "%",
+          absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
     }
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(30);

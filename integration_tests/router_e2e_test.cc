@@ -34,8 +34,9 @@ using testing::TempPath;
 std::string FileSink(const std::string& name, const std::string& match,
                      const std::string& queue = "flush_interval_ms: 10") {
   return absl::StrCat(R"(
-  sinks { name: ")", name, R"(" match: ')", match,
-                      R"(' queue { )", queue, R"( } options {
+  sinks { name: ")",
+                      name, R"(" match: ')", match, R"(' queue { )", queue,
+                      R"( } options {
       [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
                       TempPath(name + ".jsonl"), R"(" } } })");
 }
@@ -60,8 +61,9 @@ std::vector<v1::Message> ReadMessages(const std::string& name) {
 }
 
 // Waits until the file sink `name` holds at least `count` messages.
-std::vector<v1::Message> WaitForMessages(const std::string& name, size_t count,
-                                         absl::Duration timeout = absl::Seconds(10)) {
+std::vector<v1::Message> WaitForMessages(
+    const std::string& name, size_t count,
+    absl::Duration timeout = absl::Seconds(10)) {
   const absl::Time deadline = absl::Now() + timeout;
   std::vector<v1::Message> messages;
   do {
@@ -177,11 +179,11 @@ TEST(RouterEndToEndTest, SubInputReadsFromAPublisher) {
   zmq::socket_t publisher(context, zmq::socket_type::pub);
   publisher.bind("tcp://127.0.0.1:*");
   const std::string endpoint = publisher.get(zmq::sockopt::last_endpoint);
-  const std::string config = absl::StrCat(
-      R"(inputs { zmq { endpoint: ")", endpoint,
-      R"(" socket_type: SUB bind: false } }
+  const std::string config =
+      absl::StrCat(R"(inputs { zmq { endpoint: ")", endpoint,
+                   R"(" socket_type: SUB bind: false } }
          admin { listen_address: "127.0.0.1:0" })",
-      FileSink("sub_all", "TRUE"));
+                   FileSink("sub_all", "TRUE"));
   auto router = RouterProcess::Start("sub", config);
   ASSERT_TRUE(router.ok()) << router.status();
   v1::Batch batch;
@@ -328,7 +330,8 @@ TEST(RouterEndToEndTest, ReloadUnderTrafficLosesNothing) {
     EXPECT_EQ(std::count(seen.begin(), seen.end(), true), kMessages) << sink;
   }
   EXPECT_GT(ReadMessages("reload_added").size(), 0u);
-  EXPECT_THAT(router->Stderr(), HasSubstr("1 kept with their queues, 1 retired"));
+  EXPECT_THAT(router->Stderr(),
+              HasSubstr("1 kept with their queues, 1 retired"));
   EXPECT_THAT(router->Stderr(), HasSubstr("stopped; 0 messages undelivered"));
 }
 
@@ -336,9 +339,10 @@ TEST(RouterEndToEndTest, ShutdownDrainsQueuedMessages) {
   // Batches wait up to 2 s to fill, so at SIGTERM nearly all are queued.
   auto router = RouterProcess::Start(
       "drain",
-      absl::StrCat(kZmqInput,
-                   FileSink("drain_all", "TRUE",
-                            "flush_interval_ms: 2000 max_batch_messages: 100000")));
+      absl::StrCat(
+          kZmqInput,
+          FileSink("drain_all", "TRUE",
+                   "flush_interval_ms: 2000 max_batch_messages: 100000")));
   ASSERT_TRUE(router.ok()) << router.status();
   auto client = ClientFor(router->endpoint());
   for (int i = 0; i < 5000; ++i) client->Incr("drained");
@@ -384,26 +388,30 @@ TEST(RouterEndToEndTest, MetlogctlShowsHealthAndStats) {
   ASSERT_TRUE(client->Flush(absl::Seconds(5)));
   WaitForMessages("ctl_all", 1);
   const std::string out = TempPath("ctl.out");
-  const std::string ctl =
-      absl::StrCat(Runfile("tools/metlogctl"), " --admin=", router->admin_address());
+  const std::string ctl = absl::StrCat(Runfile("tools/metlogctl"),
+                                       " --admin=", router->admin_address());
   ASSERT_EQ(std::system(absl::StrCat(ctl, " health > ", out).c_str()), 0);
   EXPECT_THAT(ReadFile(out), HasSubstr("SERVING"));
   ASSERT_EQ(std::system(absl::StrCat(ctl, " stats > ", out).c_str()), 0);
-  EXPECT_THAT(ReadFile(out), HasSubstr("sink ctl_all: received 1, delivered 1"));
+  EXPECT_THAT(ReadFile(out),
+              HasSubstr("sink ctl_all: received 1, delivered 1"));
   EXPECT_NE(std::system(absl::StrCat(ctl, " nonsense 2> ", out).c_str()), 0);
   EXPECT_THAT(ReadFile(out), HasSubstr("unknown command"));
 }
 
 TEST(RouterCheckTest, CheckExplainsABadConfigByLineAndColumn) {
   const std::string path = TempPath("bad.textproto");
-  std::ofstream(path) << "inputs { zmq {} }\nsinks {\n  name: \"x\"\n  match: 'Type ==' "
-                         "options { [type.googleapis.com/metlog.sinks.NullOptions] {} }\n}\n";
+  std::ofstream(path)
+      << "inputs { zmq {} }\nsinks {\n  name: \"x\"\n  match: 'Type ==' "
+         "options { [type.googleapis.com/metlog.sinks.NullOptions] {} }\n}\n";
   const std::string out = TempPath("check.out");
-  const int status = std::system(
-      absl::StrCat(Runfile("router/router"), " --check --config=", path, " 2> ", out)
-          .c_str());
+  const int status =
+      std::system(absl::StrCat(Runfile("router/router"),
+                               " --check --config=", path, " 2> ", out)
+                      .c_str());
   EXPECT_EQ(WEXITSTATUS(status), 1);
-  EXPECT_THAT(ReadFile(out), HasSubstr("sink \"x\": match \"Type ==\": 1:8: expected"));
+  EXPECT_THAT(ReadFile(out),
+              HasSubstr("sink \"x\": match \"Type ==\": 1:8: expected"));
 
   std::ofstream(path) << "inputs { zmq {} }\nsinks { nmae: \"x\" }\n";
   std::system(absl::StrCat(Runfile("router/router"), " --check --config=", path,

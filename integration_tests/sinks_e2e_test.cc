@@ -14,7 +14,6 @@
 namespace metlog {
 namespace {
 
-
 TEST(SinksEndToEndTest, OneCounterReachesStatsdCarbonPrometheusAndAFile) {
   auto statsd = testing::EtsyStatsd::Start();
   ASSERT_TRUE(statsd.ok()) << statsd.status();
@@ -24,26 +23,34 @@ TEST(SinksEndToEndTest, OneCounterReachesStatsdCarbonPrometheusAndAFile) {
   const std::string file = testing::TempPath("all_sinks.jsonl");
   const std::string metrics =
       R"(Type == "counter" || Type == "timer" || Type == "gauge")";
-  const std::string config = absl::StrCat(R"(
+  const std::string config = absl::StrCat(
+      R"(
     inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
-    sinks { name: "statsd" match: ')", metrics, R"(' queue { flush_interval_ms: 10 }
+    sinks { name: "statsd" match: ')",
+      metrics, R"(' queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.StatsdOptions] {
-        address: "127.0.0.1:)", statsd->port(), R"(" name_template: "{logger}.{name}" } } }
-    sinks { name: "carbon" match: ')", metrics, R"(' queue { flush_interval_ms: 10 }
+        address: "127.0.0.1:)",
+      statsd->port(), R"(" name_template: "{logger}.{name}" } } }
+    sinks { name: "carbon" match: ')",
+      metrics, R"(' queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.CarbonOptions] {
-        address: "127.0.0.1:)", carbon->line_port(), R"(" name_template: "{logger}.{name}" } } }
-    sinks { name: "prometheus" match: ')", metrics, R"(' queue { flush_interval_ms: 10 }
+        address: "127.0.0.1:)",
+      carbon->line_port(), R"(" name_template: "{logger}.{name}" } } }
+    sinks { name: "prometheus" match: ')",
+      metrics, R"(' queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.PrometheusOptions] {
-        listen_address: "127.0.0.1:)", prometheus_port, R"(" name_template: "{logger}_{name}" } } }
+        listen_address: "127.0.0.1:)",
+      prometheus_port, R"(" name_template: "{logger}_{name}" } } }
     sinks { name: "file" queue { flush_interval_ms: 10 }
-      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")", file, R"(" } } }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
+      file, R"(" } } }
   )");
   auto router = testing::RouterProcess::Start("all_sinks", config);
   ASSERT_TRUE(router.ok()) << router.status();
-  auto prometheus = testing::Prometheus::Start(
-      absl::StrCat("127.0.0.1:", prometheus_port));
+  auto prometheus =
+      testing::Prometheus::Start(absl::StrCat("127.0.0.1:", prometheus_port));
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();
 
   auto sender = MakeZmqSender({router->endpoint()});

@@ -45,9 +45,10 @@ std::string Fixed64(uint64_t bits) {
 
 Message MessageWithEveryFieldType() {
   Message m;
-  m.set_uuid(std::string("\x01\x02\x03\x04\x05\x06\x07\x08"
-                         "\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10",
-                         16));
+  m.set_uuid(
+      std::string("\x01\x02\x03\x04\x05\x06\x07\x08"
+                  "\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10",
+                  16));
   m.set_timestamp(1764085500123456789);
   m.set_type("timer");
   m.set_logger("checkout");
@@ -117,7 +118,7 @@ TEST(EnvelopeTest, HekaEncodedMessageDecodes) {
 
   std::string double_field;
   AppendBytes(1, "rate", &double_field);
-  AppendInt(2, 3, &double_field);  // DOUBLE
+  AppendInt(2, 3, &double_field);                                 // DOUBLE
   AppendBytes(7, Fixed64(0x3FD0000000000000ULL), &double_field);  // 0.25
 
   std::string bool_field;

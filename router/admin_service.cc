@@ -83,7 +83,8 @@ grpc::Status AdminService::Publish(grpc::ServerContext*, const v1::Batch* batch,
   ack->set_accepted(result.messages.size());
   ack->set_rejected(result.rejected_total());
   ack->set_first_error(result.first_error);
-  if (!result.messages.empty()) ack->set_dropped(router_->Dispatch(result.messages));
+  if (!result.messages.empty())
+    ack->set_dropped(router_->Dispatch(result.messages));
   return grpc::Status::OK;
 }
 

@@ -10,7 +10,10 @@ namespace metlog {
 namespace {
 
 constexpr absl::string_view kDefaultConfig = R"pb(
-  inputs { name: "zmq" zmq { endpoint: "tcp://127.0.0.1:5565" } }
+  inputs {
+    name: "zmq"
+    zmq { endpoint: "tcp://127.0.0.1:5565" }
+  }
   admin { listen_address: "127.0.0.1:5566" }
   sinks {
     name: "console"
@@ -51,14 +54,13 @@ absl::Status Validate(const v1::RouterConfig& config,
           absl::StrCat(source, ": every sink needs a name"));
     }
     if (!names.insert(sink.name()).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": sink name \"", sink.name(), "\" is used twice"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": sink name \"", sink.name(), "\" is used twice"));
     }
     if (!sink.has_options()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": sink \"", sink.name(),
-                       "\" has no options; known types: ",
-                       absl::StrJoin(SinkRegistry::Global().KnownTypes(), ", ")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": sink \"", sink.name(), "\" has no options; known types: ",
+          absl::StrJoin(SinkRegistry::Global().KnownTypes(), ", ")));
     }
   }
   return absl::OkStatus();

@@ -10,16 +10,23 @@ namespace {
 using ::testing::HasSubstr;
 
 TEST(ConfigLoaderTest, ValidConfigLoads) {
-  auto config = ParseRouterConfig(R"pb(
-    inputs { name: "main" zmq { endpoint: "tcp://127.0.0.1:7000" } }
-    sinks {
-      name: "timers"
-      match: 'Type == "timer"'
-      queue { capacity_messages: 10 overflow: DROP_OLDEST }
-      options { [type.googleapis.com/metlog.sinks.ConsoleOptions] { format: JSON } }
-    }
-    limits { max_packet_bytes: 4096 }
-  )pb", "test.textproto");
+  auto config = ParseRouterConfig(
+      R"pb(
+        inputs {
+          name: "main"
+          zmq { endpoint: "tcp://127.0.0.1:7000" }
+        }
+        sinks {
+          name: "timers"
+          match: 'Type == "timer"'
+          queue { capacity_messages: 10 overflow: DROP_OLDEST }
+          options {
+            [type.googleapis.com/metlog.sinks.ConsoleOptions] { format: JSON }
+          }
+        }
+        limits { max_packet_bytes: 4096 }
+      )pb",
+      "test.textproto");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->inputs(0).zmq().endpoint(), "tcp://127.0.0.1:7000");
   EXPECT_EQ(config->sinks(0).queue().overflow(), v1::QueueConfig::DROP_OLDEST);
@@ -30,8 +37,8 @@ TEST(ConfigLoaderTest, ValidConfigLoads) {
 }
 
 TEST(ConfigLoaderTest, SyntaxErrorNamesLineAndColumn) {
-  auto config = ParseRouterConfig("inputs { zmq {} }\nsinks {\n  nmae: \"x\"\n}\n",
-                                  "broken.textproto");
+  auto config = ParseRouterConfig(
+      "inputs { zmq {} }\nsinks {\n  nmae: \"x\"\n}\n", "broken.textproto");
   ASSERT_FALSE(config.ok());
   EXPECT_THAT(config.status().ToString(), HasSubstr("broken.textproto:3:7:"));
   EXPECT_THAT(config.status().ToString(), HasSubstr("nmae"));
@@ -54,22 +61,36 @@ TEST(ConfigLoaderTest, SemanticErrorsAreExplained) {
               HasSubstr("sink \"a\" has no options"));
   const char* twice = R"pb(
     inputs { zmq {} }
-    sinks { name: "a" options { [type.googleapis.com/metlog.sinks.ConsoleOptions] {} } }
-    sinks { name: "a" options { [type.googleapis.com/metlog.sinks.ConsoleOptions] {} } }
+    sinks {
+      name: "a"
+      options {
+        [type.googleapis.com/metlog.sinks.ConsoleOptions] {}
+      }
+    }
+    sinks {
+      name: "a"
+      options {
+        [type.googleapis.com/metlog.sinks.ConsoleOptions] {}
+      }
+    }
   )pb";
   EXPECT_THAT(ParseRouterConfig(twice, "f").status().ToString(),
               HasSubstr("\"a\" is used twice"));
 }
 
 TEST(ConfigLoaderTest, CheckRejectsBadMatchWithPosition) {
-  auto config = ParseRouterConfig(R"pb(
-    inputs { zmq {} }
-    sinks {
-      name: "bad"
-      match: 'Type == "timer" &&'
-      options { [type.googleapis.com/metlog.sinks.ConsoleOptions] {} }
-    }
-  )pb", "f");
+  auto config = ParseRouterConfig(
+      R"pb(
+        inputs { zmq {} }
+        sinks {
+          name: "bad"
+          match: 'Type == "timer" &&'
+          options {
+            [type.googleapis.com/metlog.sinks.ConsoleOptions] {}
+          }
+        }
+      )pb",
+      "f");
   ASSERT_TRUE(config.ok()) << config.status();
   const absl::Status status = Router::Check(*config);
   EXPECT_THAT(status.ToString(), HasSubstr("sink \"bad\""));

@@ -17,8 +17,7 @@ void Input::Handle(const DecodeResult& result,
     }
     LOG_EVERY_T(WARNING, 1)
         << "input " << name_ << ": rejected " << result.rejected_total()
-        << " from " << peer() << ": "
-        << result.first_error;
+        << " from " << peer() << ": " << result.first_error;
   }
   if (!result.messages.empty()) dispatcher->Dispatch(result.messages);
 }

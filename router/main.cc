@@ -7,8 +7,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/flags/usage.h"
+#include "absl/synchronization/mutex.h"
 #include "glog/logging.h"
 #include "router/admin_service.h"
 #include "router/config_loader.h"

@@ -17,8 +17,18 @@ constexpr int kMaxDepth = 64;
 
 struct Token {
   enum class Kind {
-    kEnd, kIdent, kString, kNumber, kRegex, kOp, kAnd, kOr,
-    kLeftParen, kRightParen, kLeftBracket, kRightBracket,
+    kEnd,
+    kIdent,
+    kString,
+    kNumber,
+    kRegex,
+    kOp,
+    kAnd,
+    kOr,
+    kLeftParen,
+    kRightParen,
+    kLeftBracket,
+    kRightBracket,
   } kind;
   std::string text;  // identifier, unescaped string/regex, or operator
   int line = 1;
@@ -77,7 +87,8 @@ class Lexer {
             break;
           }
           if (next == '\\' && pos_ < text_.size()) {
-            // In a regex only the delimiter's escape is ours; the rest is RE2's.
+            // In a regex only the delimiter's escape is ours; the rest is
+            // RE2's.
             char escaped = Advance();
             if (token.kind == Token::Kind::kRegex && escaped != '/') {
               token.text.push_back('\\');
@@ -93,8 +104,8 @@ class Lexer {
       } else {
         const absl::string_view rest = text_.substr(pos_);
         static constexpr absl::string_view kOps[] = {
-            "==", "!=", "<=", ">=", "=~", "!~", "&&", "||", "<", ">",
-            "(",  ")",  "[",  "]"};
+            "==", "!=", "<=", ">=", "=~", "!~", "&&",
+            "||", "<",  ">",  "(",  ")",  "[",  "]"};
         for (absl::string_view op : kOps) {
           if (absl::StartsWith(rest, op)) {
             token.text = std::string(op);
@@ -219,7 +230,9 @@ class MatcherParser {
   using Node = Matcher::Node;
 
   const Token& Peek() const { return tokens_[pos_]; }
-  const Token& Next() { return tokens_[pos_ == tokens_.size() - 1 ? pos_ : pos_++]; }
+  const Token& Next() {
+    return tokens_[pos_ == tokens_.size() - 1 ? pos_ : pos_++];
+  }
 
   int Add(Node node) {
     matcher_->nodes_.push_back(std::move(node));
@@ -260,8 +273,8 @@ class MatcherParser {
       absl::StatusOr<int> inner = Or(depth + 1);
       if (!inner.ok()) return inner;
       if (Peek().kind != Token::Kind::kRightParen) {
-        return Lexer::Error(Peek(), absl::StrCat("expected ')', found ",
-                                                 Describe(Peek())));
+        return Lexer::Error(
+            Peek(), absl::StrCat("expected ')', found ", Describe(Peek())));
       }
       Next();
       return inner;
@@ -301,19 +314,21 @@ class MatcherParser {
       }
     }
     if (!known) {
-      return Lexer::Error(variable, absl::StrCat(
-          "unknown variable '", variable.text, "'; expected one of Uuid, "
-          "Type, Logger, Payload, EnvVersion, Hostname, Timestamp, Severity, "
-          "Pid, Fields[name]"));
+      return Lexer::Error(variable,
+                          absl::StrCat("unknown variable '", variable.text,
+                                       "'; expected one of Uuid, "
+                                       "Type, Logger, Payload, EnvVersion, "
+                                       "Hostname, Timestamp, Severity, "
+                                       "Pid, Fields[name]"));
     }
     if (node.variable == Matcher::Variable::kField) {
       if (absl::Status s = FieldReference(&node); !s.ok()) return s;
     }
     const Token& op = Next();
     static const std::pair<absl::string_view, Matcher::Op> kOps[] = {
-        {"==", Matcher::Op::kEq}, {"!=", Matcher::Op::kNe},
-        {"<", Matcher::Op::kLt},  {"<=", Matcher::Op::kLe},
-        {">", Matcher::Op::kGt},  {">=", Matcher::Op::kGe},
+        {"==", Matcher::Op::kEq},    {"!=", Matcher::Op::kNe},
+        {"<", Matcher::Op::kLt},     {"<=", Matcher::Op::kLe},
+        {">", Matcher::Op::kGt},     {">=", Matcher::Op::kGe},
         {"=~", Matcher::Op::kMatch}, {"!~", Matcher::Op::kNotMatch}};
     known = false;
     for (const auto& [text, value] : kOps) {
@@ -323,10 +338,10 @@ class MatcherParser {
       }
     }
     if (!known) {
-      return Lexer::Error(op, absl::StrCat("expected an operator (== != < <= "
-                                           "> >= =~ !~) after ",
-                                           variable.text, ", found ",
-                                           Describe(op)));
+      return Lexer::Error(
+          op, absl::StrCat("expected an operator (== != < <= "
+                           "> >= =~ !~) after ",
+                           variable.text, ", found ", Describe(op)));
     }
     if (absl::Status s = Value(variable, op, &node); !s.ok()) return s;
     return Add(std::move(node));
@@ -352,8 +367,8 @@ class MatcherParser {
                                                  Describe(inside)));
       }
       if (Peek().kind != Token::Kind::kRightBracket) {
-        return Lexer::Error(Peek(), absl::StrCat("expected ']', found ",
-                                                 Describe(Peek())));
+        return Lexer::Error(
+            Peek(), absl::StrCat("expected ']', found ", Describe(Peek())));
       }
       Next();
     }
@@ -365,14 +380,14 @@ class MatcherParser {
 
   absl::Status Value(const Token& variable, const Token& op, Node* node) {
     const Token& value = Next();
-    const bool regex_op = node->op == Matcher::Op::kMatch ||
-                          node->op == Matcher::Op::kNotMatch;
+    const bool regex_op =
+        node->op == Matcher::Op::kMatch || node->op == Matcher::Op::kNotMatch;
     const bool is_field = node->variable == Matcher::Variable::kField;
     const bool is_string = IsStringVariable(node->variable);
     auto expected = [&](absl::string_view what) {
-      return Lexer::Error(value, absl::StrCat("expected ", what, " after ",
-                                              variable.text, " ", op.text,
-                                              ", found ", Describe(value)));
+      return Lexer::Error(
+          value, absl::StrCat("expected ", what, " after ", variable.text, " ",
+                              op.text, ", found ", Describe(value)));
     };
     if (regex_op) {
       if (value.kind != Token::Kind::kRegex) return expected("a /regex/");
@@ -396,8 +411,8 @@ class MatcherParser {
     }
     if (value.kind == Token::Kind::kNumber && !is_string) {
       if (!absl::SimpleAtod(value.text, &node->number_value)) {
-        return Lexer::Error(value, absl::StrCat("bad number '", value.text,
-                                                "'"));
+        return Lexer::Error(value,
+                            absl::StrCat("bad number '", value.text, "'"));
       }
       node->value_kind = Matcher::ValueKind::kNumber;
       return absl::OkStatus();
@@ -482,8 +497,7 @@ bool Matcher::Compare(const Node& node, const v1::Message& message) const {
   return false;
 }
 
-bool Matcher::CompareField(const Node& node,
-                           const v1::Message& message) const {
+bool Matcher::CompareField(const Node& node, const v1::Message& message) const {
   const v1::Field* found = nullptr;
   int seen = 0;
   for (const v1::Field& field : message.fields()) {

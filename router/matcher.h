@@ -38,8 +38,15 @@ class Matcher {
 
   // Compiled nodes; public so the parser (in the .cc) can build them.
   enum class Variable {
-    kUuid, kType, kLogger, kPayload, kEnvVersion, kHostname,  // strings
-    kTimestamp, kSeverity, kPid,                               // numbers
+    kUuid,
+    kType,
+    kLogger,
+    kPayload,
+    kEnvVersion,
+    kHostname,  // strings
+    kTimestamp,
+    kSeverity,
+    kPid,  // numbers
     kField,
   };
   enum class Op { kEq, kNe, kLt, kLe, kGt, kGe, kMatch, kNotMatch };

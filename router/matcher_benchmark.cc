@@ -37,8 +37,9 @@ void BM_Match(benchmark::State& state, const char* expression) {
 BENCHMARK_CAPTURE(BM_Match, true_constant, "TRUE");
 BENCHMARK_CAPTURE(BM_Match, type_equals, R"(Type == "timer")");
 BENCHMARK_CAPTURE(BM_Match, severity_range, "Severity <= 4");
-BENCHMARK_CAPTURE(BM_Match, type_and_severity_or_field_regex,
-                  R"(Type == "timer" && Severity <= 4 || Fields[name] =~ /^db\./)");
+BENCHMARK_CAPTURE(
+    BM_Match, type_and_severity_or_field_regex,
+    R"(Type == "timer" && Severity <= 4 || Fields[name] =~ /^db\./)");
 BENCHMARK_CAPTURE(BM_Match, field_number, "Fields[rate] >= 0.5");
 BENCHMARK_CAPTURE(BM_Match, payload_regex_miss, R"(Payload =~ /error|fail/)");
 BENCHMARK_CAPTURE(BM_Match, missing_field_nil, "Fields[user] == NIL");

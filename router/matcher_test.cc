@@ -10,9 +10,10 @@ using ::testing::HasSubstr;
 
 v1::Message Sample() {
   v1::Message m;
-  m.set_uuid(std::string("\x01\x23\x45\x67\x89\xab\xcd\xef"
-                         "\x01\x23\x45\x67\x89\xab\xcd\xef",
-                         16));
+  m.set_uuid(
+      std::string("\x01\x23\x45\x67\x89\xab\xcd\xef"
+                  "\x01\x23\x45\x67\x89\xab\xcd\xef",
+                  16));
   m.set_timestamp(1000);
   m.set_type("timer");
   m.set_logger("shop");
@@ -76,8 +77,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Timestamp < 1e3", false},
         // Regexes.
         Case{"Type =~ /^tim/", true}, Case{"Type !~ /^tim/", false},
-        Case{"Hostname =~ /web-\\d+/", true},
-        Case{"Payload =~ /a\\/b/", false},
+        Case{"Hostname =~ /web-\\d+/", true}, Case{"Payload =~ /a\\/b/", false},
         // Precedence and grouping: && binds tighter than ||.
         Case{"FALSE && FALSE || TRUE", true},
         Case{"TRUE || FALSE && FALSE", true},
@@ -103,9 +103,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"Fields[missing] != \"x\"", false},
         // A type mismatch is false, whatever the operator.
         Case{"Fields[rows] == \"7\"", false},
-        Case{"Fields[rows] != \"7\"", false},
-        Case{"Fields[name] == 1", false}, Case{"Fields[name] != 1", false},
-        Case{"Fields[cached] == 1", false},
+        Case{"Fields[rows] != \"7\"", false}, Case{"Fields[name] == 1", false},
+        Case{"Fields[name] != 1", false}, Case{"Fields[cached] == 1", false},
         Case{"Fields[rows] =~ /7/", false},
         // Layout: whitespace and newlines are free.
         Case{"  Type==\"timer\"\n&&\tSeverity<=4 ", true}));

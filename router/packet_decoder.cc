@@ -142,7 +142,8 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
     }
     auto* message =
         google::protobuf::Arena::CreateMessage<v1::Message>(&owner->arena);
-    if (!message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    if (!message->ParseFromArray(bytes.data(),
+                                 static_cast<int>(bytes.size()))) {
       reject(RejectReason::kMalformedMessage, "message bytes do not parse");
       continue;
     }
@@ -152,9 +153,9 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
       continue;
     }
     if (message->has_uuid() && message->uuid().size() != 16) {
-      reject(RejectReason::kInvalidMessage,
-             absl::StrCat("uuid of ", message->uuid().size(),
-                          " bytes, want 16"));
+      reject(
+          RejectReason::kInvalidMessage,
+          absl::StrCat("uuid of ", message->uuid().size(), " bytes, want 16"));
       continue;
     }
     bool fields_named = true;

@@ -47,16 +47,16 @@ absl::StatusOr<std::unique_ptr<Input>> CreateInput(
     Dispatcher* dispatcher) {
   switch (config.kind_case()) {
     case v1::InputConfig::kZmq: {
-      auto input = ZmqInput::Create(
-          config.name().empty() ? "zmq" : config.name(), config.zmq(), limits,
-          dispatcher);
+      auto input =
+          ZmqInput::Create(config.name().empty() ? "zmq" : config.name(),
+                           config.zmq(), limits, dispatcher);
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
     case v1::InputConfig::kUdp: {
-      auto input = UdpInput::Create(
-          config.name().empty() ? "udp" : config.name(), config.udp(), limits,
-          dispatcher);
+      auto input =
+          UdpInput::Create(config.name().empty() ? "udp" : config.name(),
+                           config.udp(), limits, dispatcher);
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
@@ -218,8 +218,8 @@ absl::Status Router::Reload(const v1::RouterConfig& config) {
     }
   }
   config_ = config;
-  LOG(INFO) << "reload: " << (*new_table)->routes.size() << " sinks ("
-            << kept << " kept with their queues, " << retired << " retired)";
+  LOG(INFO) << "reload: " << (*new_table)->routes.size() << " sinks (" << kept
+            << " kept with their queues, " << retired << " retired)";
   return absl::OkStatus();
 }
 
@@ -237,7 +237,8 @@ uint64_t Router::Dispatch(const std::vector<SizedMessage>& messages) {
     for (const SizedMessage& message : messages) {
       if (route.matcher->Matches(*message.message)) matched.push_back(message);
     }
-    if (!matched.empty()) refused += route.runner->Enqueue(absl::MakeSpan(matched));
+    if (!matched.empty())
+      refused += route.runner->Enqueue(absl::MakeSpan(matched));
   }
   if (tail_count_.load(std::memory_order_relaxed) > 0) {
     absl::MutexLock lock(&tails_mu_);
@@ -333,8 +334,8 @@ void Router::ReportStats() {
     }
     delivered += sink.delivered();
   }
-  message->set_payload(absl::StrCat("delivered=", delivered,
-                                    " dropped=", dropped));
+  message->set_payload(
+      absl::StrCat("delivered=", delivered, " dropped=", dropped));
   Dispatch({{message, static_cast<uint32_t>(message->ByteSizeLong())}});
 }
 

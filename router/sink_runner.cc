@@ -26,8 +26,9 @@ SinkRunner::~SinkRunner() { Stop(absl::Now()); }
 absl::Status SinkRunner::Start() {
   if (absl::Status status = sink_->Start(); !status.ok()) {
     if (!IsTransient(status)) {
-      return absl::Status(status.code(), absl::StrCat("sink \"", name_, "\": ",
-                                                      status.message()));
+      return absl::Status(
+          status.code(),
+          absl::StrCat("sink \"", name_, "\": ", status.message()));
     }
     // A back end that is down now may be up by the first write, which
     // retries; refusing to start would lose everything meanwhile.
@@ -100,7 +101,8 @@ uint64_t SinkRunner::Enqueue(absl::Span<SizedMessage> messages) {
 
 void SinkRunner::Run() {
   std::vector<MessagePtr> batch;
-  const size_t max_batch = std::max<uint32_t>(1, queue_config_.max_batch_messages());
+  const size_t max_batch =
+      std::max<uint32_t>(1, queue_config_.max_batch_messages());
   const absl::Duration flush_interval =
       absl::Milliseconds(queue_config_.flush_interval_ms());
   for (;;) {
@@ -168,10 +170,9 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessagePtr>& batch,
       return false;
     }
     // Full jitter: spread retries of many routers over the whole backoff.
-    const absl::Duration wait =
-        absl::Uniform(jitter_, 0.0, 1.0) * backoff;
-    LOG_EVERY_T(WARNING, 5) << "sink " << name_ << ": " << status
-                            << "; retrying in " << wait;
+    const absl::Duration wait = absl::Uniform(jitter_, 0.0, 1.0) * backoff;
+    LOG_EVERY_T(WARNING, 5)
+        << "sink " << name_ << ": " << status << "; retrying in " << wait;
     const absl::Time retry_at = absl::Now() + wait;
     if (retry_at > deadline_) {
       *drop_reason = "shutdown";

@@ -50,7 +50,6 @@ struct RetryPolicy {
 
 class SinkRunner {
  public:
-
   SinkRunner(std::string name, std::unique_ptr<Sink> sink,
              const v1::QueueConfig& queue, RetryPolicy retry = RetryPolicy());
   // Stops with no drain time if Stop() was not called.

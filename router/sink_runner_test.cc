@@ -81,7 +81,8 @@ RetryPolicy FastRetry() {
 }
 
 void ExpectBalanced(const SinkRunnerStats& s) {
-  EXPECT_EQ(s.received, s.delivered + s.dropped_total() + s.queued + s.in_flight)
+  EXPECT_EQ(s.received,
+            s.delivered + s.dropped_total() + s.queued + s.in_flight)
       << "received " << s.received << " delivered " << s.delivered
       << " dropped " << s.dropped_total() << " queued " << s.queued
       << " in flight " << s.in_flight;

@@ -18,7 +18,8 @@ namespace metlog {
 
 class Tail {
  public:
-  Tail(Matcher matcher, size_t backlog) : matcher_(std::move(matcher)), backlog_(backlog) {}
+  Tail(Matcher matcher, size_t backlog)
+      : matcher_(std::move(matcher)), backlog_(backlog) {}
 
   // Keeps the message if it matches and there is room; never blocks.
   void Offer(const MessagePtr& message);

@@ -24,7 +24,8 @@ std::string PeerName(const sockaddr_storage& peer) {
   char host[INET6_ADDRSTRLEN] = {};
   char port[8] = {};
   getnameinfo(reinterpret_cast<const sockaddr*>(&peer), sizeof(peer), host,
-              sizeof(host), port, sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+              sizeof(host), port, sizeof(port),
+              NI_NUMERICHOST | NI_NUMERICSERV);
   return absl::StrCat(host, ":", port);
 }
 
@@ -32,7 +33,10 @@ std::string PeerName(const sockaddr_storage& peer) {
 
 UdpInput::UdpInput(std::string name, int fd, const v1::LimitsConfig& limits,
                    Dispatcher* dispatcher)
-    : Input(std::move(name)), fd_(fd), decoder_(limits), dispatcher_(dispatcher) {}
+    : Input(std::move(name)),
+      fd_(fd),
+      decoder_(limits),
+      dispatcher_(dispatcher) {}
 
 absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
     std::string name, const v1::UdpInputConfig& config,
@@ -52,8 +56,9 @@ absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
   if (int error = getaddrinfo(host.c_str(), address.substr(colon + 1).c_str(),
                               &hints, &resolved);
       error != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input ", name, ": udp address \"", address, "\": ", gai_strerror(error)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("input ", name, ": udp address \"", address,
+                     "\": ", gai_strerror(error)));
   }
   const int fd = socket(resolved->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const int buffer = static_cast<int>(config.receive_buffer_bytes());
@@ -102,8 +107,9 @@ void UdpInput::Run() {
           recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
                    reinterpret_cast<sockaddr*>(&peer), &peer_length);
       if (n < 0) break;
-      Handle(decoder_.Decode(absl::string_view(buffer.data(), n)),
-             [&peer] { return PeerName(peer); }, dispatcher_);
+      Handle(
+          decoder_.Decode(absl::string_view(buffer.data(), n)),
+          [&peer] { return PeerName(peer); }, dispatcher_);
     }
   }
 }

@@ -53,9 +53,10 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
       input->control_peer_.connect(input->InprocEndpoint("control"));
     }
   } catch (const zmq::error_t& error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input ", input->name(), ": cannot ", config.bind() ? "bind " : "connect ",
-        config.endpoint(), ": ", error.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("input ", input->name(), ": cannot ",
+                     config.bind() ? "bind " : "connect ", config.endpoint(),
+                     ": ", error.what()));
   }
   return input;
 }

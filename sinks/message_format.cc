@@ -21,19 +21,18 @@ std::string FieldValues(const v1::Field& field) {
                              out->append(Quoted(v));
                            });
     case v1::Field::BYTES:
-      return absl::StrJoin(field.value_bytes(), ",",
-                           [](std::string* out, const std::string& v) {
-                             absl::StrAppend(out, "0x", absl::BytesToHexString(v));
-                           });
+      return absl::StrJoin(
+          field.value_bytes(), ",", [](std::string* out, const std::string& v) {
+            absl::StrAppend(out, "0x", absl::BytesToHexString(v));
+          });
     case v1::Field::INTEGER:
       return absl::StrJoin(field.value_integer(), ",");
     case v1::Field::DOUBLE:
       return absl::StrJoin(field.value_double(), ",");
     case v1::Field::BOOL:
-      return absl::StrJoin(field.value_bool(), ",",
-                           [](std::string* out, bool v) {
-                             out->append(v ? "true" : "false");
-                           });
+      return absl::StrJoin(
+          field.value_bool(), ",",
+          [](std::string* out, bool v) { out->append(v ? "true" : "false"); });
   }
   return "";
 }
@@ -41,7 +40,7 @@ std::string FieldValues(const v1::Field& field) {
 }  // namespace
 
 std::string SeverityName(int severity) {
-  static constexpr const char* kNames[] = {"EMERGENCY", "ALERT",  "CRITICAL",
+  static constexpr const char* kNames[] = {"EMERGENCY", "ALERT",   "CRITICAL",
                                            "ERROR",     "WARNING", "NOTICE",
                                            "INFO",      "DEBUG"};
   if (severity >= 0 && severity <= 7) return kNames[severity];

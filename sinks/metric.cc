@@ -2,9 +2,9 @@
 
 #include <cmath>
 
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace metlog {
 

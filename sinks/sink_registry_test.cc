@@ -24,8 +24,10 @@ TEST(SinkRegistryTest, UnknownTypeNamesTheKnownOnes) {
   any.set_type_url("type.googleapis.com/metlog.sinks.NoSuchOptions");
   auto sink = SinkRegistry::Global().Create(any);
   ASSERT_FALSE(sink.ok());
-  EXPECT_THAT(sink.status().ToString(), HasSubstr("metlog.sinks.NoSuchOptions"));
-  EXPECT_THAT(sink.status().ToString(), HasSubstr("metlog.sinks.ConsoleOptions"));
+  EXPECT_THAT(sink.status().ToString(),
+              HasSubstr("metlog.sinks.NoSuchOptions"));
+  EXPECT_THAT(sink.status().ToString(),
+              HasSubstr("metlog.sinks.ConsoleOptions"));
   EXPECT_THAT(SinkRegistry::Global().KnownTypes(),
               Contains("metlog.sinks.ConsoleOptions"));
 }

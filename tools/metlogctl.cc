@@ -13,7 +13,8 @@
 #include "sinks/message_format.h"
 
 ABSL_FLAG(std::string, admin, "127.0.0.1:5566", "The router's admin address.");
-ABSL_FLAG(uint64_t, limit, 0, "tail: stop after this many messages (0: never).");
+ABSL_FLAG(uint64_t, limit, 0,
+          "tail: stop after this many messages (0: never).");
 ABSL_FLAG(bool, json, false, "tail: print JSON instead of text lines.");
 ABSL_FLAG(int, timeout_s, 5, "Deadline for health, stats and reload.");
 
@@ -49,8 +50,8 @@ void PrintStats(const v1::StatsResponse& stats) {
     for (const auto& [reason, n] : sink.dropped()) {
       std::cout << ", dropped " << reason << " " << n;
     }
-    std::cout << ", write errors " << sink.write_errors()
-              << ", last write " << sink.last_write_latency_us() << " us\n";
+    std::cout << ", write errors " << sink.write_errors() << ", last write "
+              << sink.last_write_latency_us() << " us\n";
   }
 }
 

@@ -10,8 +10,8 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "client/field.h"
 #include "router/config_loader.h"
@@ -38,7 +38,8 @@ v1::Message Counter(int i) {
   m.set_env_version("1.0");
   m.set_pid(4242);
   m.set_hostname("web-1.example");
-  *m.add_fields() = MakeField("name", i % 3 == 0 ? "db.query" : "orders.placed");
+  *m.add_fields() =
+      MakeField("name", i % 3 == 0 ? "db.query" : "orders.placed");
   *m.add_fields() = MakeField("rate", 1.0);
   return m;
 }
@@ -73,9 +74,11 @@ double RawZmqFramesPerSecond(size_t frame_bytes, absl::Duration duration) {
   pull.set(zmq::sockopt::rcvtimeo, 100);
   const std::string endpoint = pull.get(zmq::sockopt::last_endpoint);
   std::atomic<bool> stop{false};
-  std::thread sender([&] { PushUntil(endpoint, std::string(frame_bytes, 'x'), stop); });
+  std::thread sender(
+      [&] { PushUntil(endpoint, std::string(frame_bytes, 'x'), stop); });
   zmq::message_t frame;
-  while (!pull.recv(frame)) {}  // connected
+  while (!pull.recv(frame)) {
+  }  // connected
   uint64_t received = 0;
   const absl::Time start = absl::Now();
   while (absl::Now() - start < duration) {
@@ -97,10 +100,14 @@ uint64_t Delivered(Router& router) {
 }
 
 // Messages per second delivered by the router's "all" sink.
-double RouterMessagesPerSecond(int messages_per_packet, absl::Duration duration) {
-  auto config = ParseRouterConfig(absl::StrCat(R"pb(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" decode_threads: )pb",
-                                               absl::GetFlag(FLAGS_decode_threads), R"pb( } }
+double RouterMessagesPerSecond(int messages_per_packet,
+                               absl::Duration duration) {
+  auto config = ParseRouterConfig(
+      absl::StrCat(R"pb(
+                     inputs {
+                       zmq { endpoint: "tcp://127.0.0.1:*" decode_threads:)pb",
+                   absl::GetFlag(FLAGS_decode_threads), R"pb(}
+                                                             }
     admin { listen_address: "" }
     stats_interval_ms: 0
     sinks { name: "counters" match: 'Type == "counter"'
@@ -113,7 +120,8 @@ double RouterMessagesPerSecond(int messages_per_packet, absl::Duration duration)
     sinks { name: "all" match: "TRUE"
             queue { overflow: BLOCK }
             options { [type.googleapis.com/metlog.sinks.NullOptions] {} } }
-  )pb"), "benchmark");
+  )pb"),
+      "benchmark");
   if (!config.ok()) std::abort();
   auto router = Router::Create(*config);
   if (!router.ok()) std::abort();
@@ -128,7 +136,8 @@ double RouterMessagesPerSecond(int messages_per_packet, absl::Duration duration)
   const absl::Time start = absl::Now();
   absl::SleepFor(duration);
   const uint64_t after = Delivered(**router);
-  const double rate = (after - before) / absl::ToDoubleSeconds(absl::Now() - start);
+  const double rate =
+      (after - before) / absl::ToDoubleSeconds(absl::Now() - start);
   stop.store(true);
   sender.join();
   (*router)->Stop();
@@ -149,10 +158,13 @@ int Run() {
   std::printf("raw libzmq PUSH/PULL, %zu B frames:       %12.0f frames/s\n",
               one_message_packet, raw);
   const double single = RouterMessagesPerSecond(1, duration);
-  std::printf("router, 1 message per packet:            %12.0f msg/s  (%.0f%% of raw)\n",
-              single, 100 * single / raw);
+  std::printf(
+      "router, 1 message per packet:            %12.0f msg/s  (%.0f%% of "
+      "raw)\n",
+      single, 100 * single / raw);
   const double batched = RouterMessagesPerSecond(100, duration);
-  std::printf("router, 100 messages per packet:         %12.0f msg/s\n", batched);
+  std::printf("router, 100 messages per packet:         %12.0f msg/s\n",
+              batched);
   return 0;
 }
 

@@ -6,8 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 
@@ -46,22 +46,24 @@ absl::Status CarbonSink::Connect() {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* resolved = nullptr;
-  if (int error = getaddrinfo(address.substr(0, colon).c_str(),
-                              address.substr(colon + 1).c_str(), &hints,
-                              &resolved);
+  if (int error =
+          getaddrinfo(address.substr(0, colon).c_str(),
+                      address.substr(colon + 1).c_str(), &hints, &resolved);
       error != 0) {
     return TransientError(
         absl::StrCat("carbon: ", address, ": ", gai_strerror(error)));
   }
   fd_ = socket(resolved->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
                0);
-  int result = fd_ < 0 ? -1 : connect(fd_, resolved->ai_addr, resolved->ai_addrlen);
+  int result =
+      fd_ < 0 ? -1 : connect(fd_, resolved->ai_addr, resolved->ai_addrlen);
   freeaddrinfo(resolved);
   if (result != 0 && errno == EINPROGRESS) {
     pollfd writable{fd_, POLLOUT, 0};
     int error = ETIMEDOUT;
     socklen_t length = sizeof(error);
-    if (poll(&writable, 1, static_cast<int>(options_.connect_timeout_ms())) == 1) {
+    if (poll(&writable, 1, static_cast<int>(options_.connect_timeout_ms())) ==
+        1) {
       getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
     }
     errno = error;
@@ -70,7 +72,8 @@ absl::Status CarbonSink::Connect() {
   if (result != 0) {
     const std::string reason = std::strerror(errno);
     Stop();
-    return TransientError(absl::StrCat("carbon: connect ", address, ": ", reason));
+    return TransientError(
+        absl::StrCat("carbon: connect ", address, ": ", reason));
   }
   // Blocking from here: the runner's thread is the sink's own.
   fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
@@ -109,9 +112,12 @@ absl::Status CarbonSink::Write(absl::Span<const MessagePtr> batch) {
     auto it = touched.find(key);
     if (it == touched.end()) {
       auto known = slots_.find(key);
-      it = touched.emplace(key, known != slots_.end() && known->second.kind == metric->kind
-                                    ? known->second
-                                    : Slot{metric->kind}).first;
+      it = touched
+               .emplace(key, known != slots_.end() &&
+                                     known->second.kind == metric->kind
+                                 ? known->second
+                                 : Slot{metric->kind})
+               .first;
     }
     Slot& slot = it->second;
     slot.kind = metric->kind;
@@ -131,13 +137,14 @@ absl::Status CarbonSink::Write(absl::Span<const MessagePtr> batch) {
   std::string text;
   int64_t newest = 0;
   for (const auto& [key, slot] : touched) {
-    absl::StrAppend(&text, key.first, " ", slot.Stored(), " ", key.second, "\n");
+    absl::StrAppend(&text, key.first, " ", slot.Stored(), " ", key.second,
+                    "\n");
     newest = std::max(newest, key.second);
   }
   size_t sent = 0;
   while (sent < text.size()) {
-    const ssize_t n = send(fd_, text.data() + sent, text.size() - sent,
-                           MSG_NOSIGNAL);
+    const ssize_t n =
+        send(fd_, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
       const std::string reason = std::strerror(errno);

@@ -11,8 +11,8 @@
 namespace metlog {
 namespace {
 
-using ::testing::ElementsAre;
 using testing::CarbonCache;
+using ::testing::ElementsAre;
 
 MessagePtr Metric(const std::string& type, const std::string& name,
                   const std::string& payload, absl::Time at,
@@ -49,10 +49,11 @@ TEST(CarbonSinkTest, CarbonStoresTheValues) {
   CarbonSink sink(OptionsFor(*carbon));
   ASSERT_TRUE(sink.Start().ok());
   const absl::Time now = absl::Now();
-  ASSERT_TRUE(sink.Write({Metric("counter", "orders", "4", now - absl::Seconds(2)),
-                          Metric("counter", "orders", "7", now - absl::Seconds(1)),
-                          Metric("gauge", "depth", "17", now)})
-                  .ok());
+  ASSERT_TRUE(
+      sink.Write({Metric("counter", "orders", "4", now - absl::Seconds(2)),
+                  Metric("counter", "orders", "7", now - absl::Seconds(1)),
+                  Metric("gauge", "depth", "17", now)})
+          .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.orders", 2), ElementsAre(4, 7));
   EXPECT_THAT(carbon->Values("metlog.shop.depth", 1), ElementsAre(17));
 }
@@ -62,7 +63,8 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
   ASSERT_TRUE(carbon.ok()) << carbon.status();
   CarbonSink sink(OptionsFor(*carbon));
   ASSERT_TRUE(sink.Start().ok());
-  const absl::Time second = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  const absl::Time second =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
   auto log = std::make_shared<v1::Message>();
   log->set_type("log");
   ASSERT_TRUE(sink.Write({Metric("counter", "same", "2", second),
@@ -82,7 +84,9 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   CarbonSink sink(OptionsFor(*carbon));
   ASSERT_TRUE(sink.Start().ok());
   const absl::Time now = absl::Now();
-  ASSERT_TRUE(sink.Write({Metric("counter", "restart", "1", now - absl::Seconds(3))}).ok());
+  ASSERT_TRUE(
+      sink.Write({Metric("counter", "restart", "1", now - absl::Seconds(3))})
+          .ok());
   ASSERT_THAT(carbon->Values("metlog.shop.restart", 1), ElementsAre(1));
 
   const std::vector<int> ports = carbon->ports();

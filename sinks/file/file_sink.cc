@@ -100,7 +100,8 @@ absl::Status FileSink::Write(absl::Span<const MessagePtr> batch) {
 }
 
 absl::Status FileSink::Flush() {
-  if (fd_ >= 0 && fsync(fd_) != 0) return Errno("cannot fsync", options_.path());
+  if (fd_ >= 0 && fsync(fd_) != 0)
+    return Errno("cannot fsync", options_.path());
   return absl::OkStatus();
 }
 

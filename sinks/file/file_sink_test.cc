@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -116,9 +116,9 @@ TEST(FileSinkTest, ReopenFollowsAnOutsideRotation) {
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
   ASSERT_TRUE(sink.Write(Batch(0, 1)).ok());
-  ASSERT_EQ(std::rename(options.path().c_str(),
-                        (options.path() + ".old").c_str()),
-            0);
+  ASSERT_EQ(
+      std::rename(options.path().c_str(), (options.path() + ".old").c_str()),
+      0);
   ASSERT_TRUE(sink.Write(Batch(1, 1)).ok());  // still the renamed file
   ASSERT_TRUE(sink.Reopen().ok());
   ASSERT_TRUE(sink.Write(Batch(2, 1)).ok());

@@ -13,7 +13,7 @@
 namespace metlog {
 namespace {
 
-const std::vector<double> kDefaultBucketsMs = {5,   10,   25,   50,   100, 250,
+const std::vector<double> kDefaultBucketsMs = {5,   10,   25,   50,   100,  250,
                                                500, 1000, 2500, 5000, 10000};
 
 // Prometheus names match [a-zA-Z_:][a-zA-Z0-9_:]*; label names the same
@@ -21,7 +21,8 @@ const std::vector<double> kDefaultBucketsMs = {5,   10,   25,   50,   100, 250,
 std::string SafeName(absl::string_view name, bool allow_colon = true) {
   std::string out;
   for (char c : name) {
-    const bool ok = absl::ascii_isalnum(c) || c == '_' || (allow_colon && c == ':');
+    const bool ok =
+        absl::ascii_isalnum(c) || c == '_' || (allow_colon && c == ':');
     out.push_back(ok ? c : '_');
   }
   if (out.empty() || absl::ascii_isdigit(out[0])) out.insert(0, "_");
@@ -53,8 +54,7 @@ std::string WithLe(const std::string& labels, const std::string& le) {
 }  // namespace
 
 PrometheusSink::PrometheusSink(const sinks::PrometheusOptions& options)
-    : options_(options),
-      buckets_([&options] {
+    : options_(options), buckets_([&options] {
         std::vector<double> buckets(options.buckets_ms().begin(),
                                     options.buckets_ms().end());
         if (buckets.empty()) buckets = kDefaultBucketsMs;
@@ -74,17 +74,18 @@ absl::Status PrometheusSink::Start() {
         "prometheus: listen_address \"", address, "\" is not host:port"));
   }
   server_ = std::make_unique<httplib::Server>();
-  server_->Get("/metrics", [this](const httplib::Request&,
-                                  httplib::Response& response) {
-    response.set_content(Exposition(), "text/plain; version=0.0.4");
-  });
+  server_->Get(
+      "/metrics", [this](const httplib::Request&, httplib::Response& response) {
+        response.set_content(Exposition(), "text/plain; version=0.0.4");
+      });
   const std::string host = address.substr(0, colon);
   port_ = port == 0 ? server_->bind_to_any_port(host)
                     : (server_->bind_to_port(host, port) ? port : -1);
   if (port_ <= 0) {
     server_.reset();
     // Another process holds the port; it may go away.
-    return TransientError(absl::StrCat("prometheus: cannot listen on ", address));
+    return TransientError(
+        absl::StrCat("prometheus: cannot listen on ", address));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // stop() before the listen loop runs would be lost and the loop would
@@ -95,7 +96,8 @@ absl::Status PrometheusSink::Start() {
   }
   if (!server_->is_running()) {
     Stop();
-    return TransientError(absl::StrCat("prometheus: cannot serve on ", address));
+    return TransientError(
+        absl::StrCat("prometheus: cannot serve on ", address));
   }
   return absl::OkStatus();
 }
@@ -128,7 +130,8 @@ bool PrometheusSink::Apply(const v1::Message& message) {
   if (!rendered.has_value() || rendered->empty()) return false;
   std::string name = SafeName(absl::StrCat(options_.prefix(), *rendered));
   if (metric->kind == Metric::Kind::kCounter) absl::StrAppend(&name, "_total");
-  if (metric->kind == Metric::Kind::kTimer) absl::StrAppend(&name, "_milliseconds");
+  if (metric->kind == Metric::Kind::kTimer)
+    absl::StrAppend(&name, "_milliseconds");
 
   Family& family = families_[name];
   if (family.series.empty()) family.kind = metric->kind;
@@ -188,9 +191,9 @@ std::string PrometheusSink::Exposition() const {
     switch (family.kind) {
       case Metric::Kind::kCounter:
       case Metric::Kind::kGauge:
-        absl::StrAppend(&out, "# TYPE ", name, " ",
-                        family.kind == Metric::Kind::kCounter ? "counter" : "gauge",
-                        "\n");
+        absl::StrAppend(
+            &out, "# TYPE ", name, " ",
+            family.kind == Metric::Kind::kCounter ? "counter" : "gauge", "\n");
         for (const auto& [labels, series] : family.series) {
           absl::StrAppend(&out, name, labels, " ", series.value, "\n");
         }

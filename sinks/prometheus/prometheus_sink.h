@@ -42,8 +42,8 @@ class PrometheusSink : public Sink {
 
  private:
   struct Series {
-    std::string labels;  // rendered: {a="1",b="2"} or empty
-    double value = 0;    // counter total or gauge value
+    std::string labels;                 // rendered: {a="1",b="2"} or empty
+    double value = 0;                   // counter total or gauge value
     std::vector<double> bucket_counts;  // histogram, cumulative at render
     double sum = 0;
     double count = 0;

@@ -54,20 +54,28 @@ TEST(PrometheusSinkTest, ExpositionFormat) {
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   const std::string text = sink.Exposition();
   EXPECT_THAT(text, HasSubstr("# TYPE metlog_orders_total counter\n"));
-  EXPECT_THAT(text, HasSubstr(
-                        "metlog_orders_total{logger=\"shop\",region=\"eu\"} 4\n"));
-  EXPECT_THAT(text, HasSubstr(
-                        "metlog_orders_total{logger=\"shop\",region=\"us\"} 5\n"));
-  EXPECT_THAT(text, HasSubstr("# TYPE metlog_db_query_milliseconds histogram\n"));
-  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
-                              "region=\"eu\",le=\"10\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
-                              "region=\"eu\",le=\"100\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
-                              "region=\"eu\",le=\"+Inf\"} 3\n"));
-  EXPECT_THAT(text, HasSubstr("metlog_db_query_milliseconds_sum{logger=\"shop\","
-                              "region=\"eu\"} 777\n"));
-  EXPECT_THAT(text, HasSubstr("metlog_depth{logger=\"shop\",region=\"eu\"} -3\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("metlog_orders_total{logger=\"shop\",region=\"eu\"} 4\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("metlog_orders_total{logger=\"shop\",region=\"us\"} 5\n"));
+  EXPECT_THAT(text,
+              HasSubstr("# TYPE metlog_db_query_milliseconds histogram\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
+                        "region=\"eu\",le=\"10\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
+                        "region=\"eu\",le=\"100\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_db_query_milliseconds_bucket{logger=\"shop\","
+                        "region=\"eu\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_db_query_milliseconds_sum{logger=\"shop\","
+                        "region=\"eu\"} 777\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_depth{logger=\"shop\",region=\"eu\"} -3\n"));
   // Served over HTTP too.
   auto served = testing::HttpGet(sink.port(), "/metrics");
   ASSERT_TRUE(served.ok()) << served.status();
@@ -83,7 +91,10 @@ TEST(PrometheusSinkTest, SummaryHasSumAndCountOnly) {
   ASSERT_TRUE(sink.Write({Metric("timer", "db", "4")}).ok());
   const std::string text = sink.Exposition();
   EXPECT_THAT(text, HasSubstr("# TYPE metlog_db_milliseconds summary\n"));
-  EXPECT_THAT(text, HasSubstr("metlog_db_milliseconds_count{logger=\"shop\",region=\"eu\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "metlog_db_milliseconds_count{logger=\"shop\",region=\"eu\"} 1\n"));
   EXPECT_THAT(text, Not(HasSubstr("_bucket")));
 }
 
@@ -100,7 +111,8 @@ TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
                   .ok());
   EXPECT_EQ(sink.TakeUnusable(), 0u);
   const std::string text = sink.Exposition();
-  EXPECT_THAT(text, HasSubstr("metlog_c_total{logger=\"shop\",region=\"a\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_c_total{logger=\"shop\",region=\"a\"} 2\n"));
   EXPECT_THAT(text, Not(HasSubstr("region=\"c\"")));
   EXPECT_THAT(text, HasSubstr("metlog_prometheus_series_refused_total 2\n"));
 }
@@ -108,11 +120,11 @@ TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
 TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {
   PrometheusSink sink(Options());
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write({Metric("counter", "orders", "3"),
-                          Metric("counter", "orders", "4"),
-                          Metric("timer", "db", "50"),
-                          Metric("gauge", "depth", "17")})
-                  .ok());
+  ASSERT_TRUE(
+      sink.Write({Metric("counter", "orders", "3"),
+                  Metric("counter", "orders", "4"), Metric("timer", "db", "50"),
+                  Metric("gauge", "depth", "17")})
+          .ok());
   auto prometheus =
       testing::Prometheus::Start(absl::StrCat("127.0.0.1:", sink.port()));
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();

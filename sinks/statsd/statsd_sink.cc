@@ -41,9 +41,9 @@ absl::Status StatsdSink::Start() {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_DGRAM;
   addrinfo* resolved = nullptr;
-  if (int error = getaddrinfo(address.substr(0, colon).c_str(),
-                              address.substr(colon + 1).c_str(), &hints,
-                              &resolved);
+  if (int error =
+          getaddrinfo(address.substr(0, colon).c_str(),
+                      address.substr(colon + 1).c_str(), &hints, &resolved);
       error != 0) {
     return TransientError(
         absl::StrCat("statsd: ", address, ": ", gai_strerror(error)));
@@ -66,7 +66,8 @@ std::vector<std::string> StatsdSink::Lines(const v1::Message& message) const {
   std::optional<std::string> name =
       RenderName(options_.name_template(), message);
   if (!name.has_value() || name->empty()) return {};
-  const std::string full_name = SafeName(absl::StrCat(options_.prefix(), *name));
+  const std::string full_name =
+      SafeName(absl::StrCat(options_.prefix(), *name));
   const std::string sampled =
       metric->rate < 1.0 ? absl::StrCat("|@", metric->rate) : "";
   switch (metric->kind) {

@@ -52,10 +52,12 @@ TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   StatsdSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
 
-  std::vector<MessagePtr> batch = {
-      Metric("counter", "orders", "2"), Metric("counter", "orders", "3"),
-      Metric("counter", "sampled", "1", 0.5), Metric("timer", "db", "12.5"),
-      Metric("timer", "db", "7"), Metric("gauge", "depth", "17")};
+  std::vector<MessagePtr> batch = {Metric("counter", "orders", "2"),
+                                   Metric("counter", "orders", "3"),
+                                   Metric("counter", "sampled", "1", 0.5),
+                                   Metric("timer", "db", "12.5"),
+                                   Metric("timer", "db", "7"),
+                                   Metric("gauge", "depth", "17")};
   auto log = std::make_shared<v1::Message>();
   log->set_type("log");
   batch.push_back(log);
