@@ -33,34 +33,36 @@ QueuedSender::QueuedSender(std::unique_ptr<Transport> transport,
 
 QueuedSender::~QueuedSender() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    work_ready_.Signal();
   }
+  work_ready_.notify_one();
   thread_.join();
 }
 
 void QueuedSender::Send(PendingMessage message) {
-  absl::MutexLock lock(&mu_);
-  if (queue_.size() >= options_.queue_capacity) {
-    dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
-    return;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (queue_.size() >= options_.queue_capacity) {
+      dropped_queue_full_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    queue_.push_back(std::move(message));
+    // Wake the background thread only when it sleeps on an empty queue or a
+    // packet's worth is waiting: a futex wake per message would cost more
+    // than the rest of this call.
+    wake = (queue_.size() == 1 && sender_idle_) || queue_.size() == kEagerBatch;
   }
-  queue_.push_back(std::move(message));
-  // Wake the background thread only when it sleeps on an empty queue or a
-  // packet's worth is waiting: a futex wake per message would cost more
-  // than the rest of this call.
-  if ((queue_.size() == 1 && sender_idle_) || queue_.size() == kEagerBatch) {
-    work_ready_.Signal();
-  }
+  if (wake) work_ready_.notify_one();
 }
 
 bool QueuedSender::Flush(absl::Duration timeout) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock<std::mutex> lock(mu_);
   flush_requested_ = true;
-  work_ready_.Signal();
-  return mu_.AwaitWithTimeout(absl::Condition(this, &QueuedSender::Drained),
-                              timeout);
+  work_ready_.notify_one();
+  return drained_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [this] { return Drained(); });
 }
 
 bool QueuedSender::Drained() const {
@@ -70,7 +72,7 @@ bool QueuedSender::Drained() const {
 SenderStats QueuedSender::Stats() const {
   SenderStats stats;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     stats.queued = queue_.size() + in_progress_;
   }
   stats.sent = sent_.load(std::memory_order_relaxed);
@@ -86,16 +88,18 @@ void QueuedSender::Run() {
   batch.reserve(queue_.capacity());
   for (;;) {
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       in_progress_ = 0;
+      if (queue_.empty()) drained_.notify_all();
       sender_idle_ = true;
-      while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
+      work_ready_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       sender_idle_ = false;
       // Let a packet fill unless it is already big, or someone is waiting.
-      const absl::Time deadline = absl::Now() + options_.linger;
-      while (queue_.size() < kEagerBatch && !stopping_ && !flush_requested_) {
-        if (work_ready_.WaitWithDeadline(&mu_, deadline)) break;
-      }
+      work_ready_.wait_for(lock, absl::ToChronoNanoseconds(options_.linger),
+                           [this] {
+                             return queue_.size() >= kEagerBatch || stopping_ ||
+                                    flush_requested_;
+                           });
       if (queue_.empty() && stopping_) return;
       flush_requested_ = false;
       batch.swap(queue_);
