@@ -78,7 +78,7 @@ grpc::Status AdminService::Publish(grpc::ServerContext*, const v1::Batch* batch,
   DecodeResult result;
   {
     absl::MutexLock lock(&decoder_mu_);
-    result = decoder_.Decode(packet.SerializeAsString());
+    result = decoder_.Decode(packet.SerializeAsString());  // a copy
   }
   ack->set_accepted(result.messages.size());
   ack->set_rejected(result.rejected_total());

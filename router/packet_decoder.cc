@@ -104,8 +104,11 @@ uint64_t DecodeResult::rejected_total() const {
 PacketDecoder::PacketDecoder(const v1::LimitsConfig& limits)
     : limits_(limits) {}
 
-DecodeResult PacketDecoder::Decode(absl::string_view packet) {
-  DecodeResult result;
+const DecodeResult& PacketDecoder::Decode(absl::string_view packet) {
+  DecodeResult& result = result_;
+  result.messages.clear();
+  result.rejected.fill(0);
+  result.first_error.clear();
   auto reject = [&result](RejectReason reason, std::string error) {
     ++result.rejected[static_cast<int>(reason)];
     if (result.first_error.empty()) result.first_error = std::move(error);

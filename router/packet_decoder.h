@@ -45,11 +45,14 @@ class PacketDecoder {
 
   // Decodes a Packet{batch: Batch{messages}}. Messages of one packet share
   // one arena, kept alive by whichever of them lives longest. Fills uuid and
-  // timestamp when absent. Not thread-safe (one decoder per input thread).
-  DecodeResult Decode(absl::string_view packet);
+  // timestamp when absent. The result stays valid until the next call (its
+  // vectors are reused, sparing an allocation per packet). Not thread-safe:
+  // one decoder per input thread.
+  const DecodeResult& Decode(absl::string_view packet);
 
  private:
   const v1::LimitsConfig limits_;
+  DecodeResult result_;
   absl::InsecureBitGen random_;
 };
 

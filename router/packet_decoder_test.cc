@@ -57,7 +57,7 @@ TEST(PacketDecoderTest, MessagesOutliveTheirSiblings) {
   PacketDecoder decoder{v1::LimitsConfig()};
   MessagePtr kept;
   {
-    DecodeResult result = decoder.Decode(PacketOf({Log("a"), Log("b")}));
+    const DecodeResult& result = decoder.Decode(PacketOf({Log("a"), Log("b")}));
     kept = result.messages[1].message;
   }
   EXPECT_EQ(kept->payload(), "b");

@@ -20,8 +20,9 @@
 
 ABSL_FLAG(double, seconds, 3, "How long each measurement sends.");
 ABSL_FLAG(int, decode_threads, 1, "The ZeroMQ input's decode_threads.");
-ABSL_FLAG(bool, batched_only, false,
-          "Measure only the router with 100 messages per packet (profiling).");
+ABSL_FLAG(int, only_messages_per_packet, 0,
+          "Measure only the router, with this many messages per packet "
+          "(for profiling); 0 runs the whole comparison.");
 
 namespace metlog {
 namespace {
@@ -146,9 +147,9 @@ double RouterMessagesPerSecond(int messages_per_packet,
 
 int Run() {
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  if (absl::GetFlag(FLAGS_batched_only)) {
-    std::printf("router, 100 messages per packet: %.0f msg/s\n",
-                RouterMessagesPerSecond(100, duration));
+  if (const int n = absl::GetFlag(FLAGS_only_messages_per_packet); n > 0) {
+    std::printf("router, %d messages per packet: %.0f msg/s\n", n,
+                RouterMessagesPerSecond(n, duration));
     return 0;
   }
   const size_t one_message_packet = Packet(1).size();
