@@ -282,6 +282,15 @@ TEST(RouterEndToEndTest, PublishOverGrpcIsAcknowledgedOnceQueued) {
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].payload(), "via grpc");
   EXPECT_EQ(messages[0].uuid().size(), 16u);  // filled by the router
+  // Counted like any input.
+  const v1::StatsResponse stats = Stats(*router);
+  const v1::InputStats* grpc_input = nullptr;
+  for (const auto& input : stats.inputs()) {
+    if (input.name() == "grpc") grpc_input = &input;
+  }
+  ASSERT_NE(grpc_input, nullptr);
+  EXPECT_EQ(grpc_input->messages_accepted(), 1u);
+  EXPECT_EQ(grpc_input->rejected().at("invalid_message"), 1u);
 }
 
 TEST(RouterEndToEndTest, ReloadUnderTrafficLosesNothing) {

@@ -12,12 +12,9 @@ constexpr size_t kTailBacklog = 10000;
 
 }  // namespace
 
-AdminService::AdminService(Router* router, const v1::LimitsConfig& limits,
+AdminService::AdminService(Router* router, GrpcInput* publish,
                            std::function<absl::Status()> reload)
-    : router_(router),
-      limits_(limits),
-      reload_(std::move(reload)),
-      decoder_(limits) {}
+    : router_(router), publish_(publish), reload_(std::move(reload)) {}
 
 void AdminService::SetDraining() { draining_.store(true); }
 
@@ -66,25 +63,12 @@ grpc::Status AdminService::Reload(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AdminService::Publish(grpc::ServerContext*, const v1::Batch* batch,
-                                   v1::Ack* ack) {
+grpc::Status AdminService::Publish(grpc::ServerContext* context,
+                                   const v1::Batch* batch, v1::Ack* ack) {
   if (draining_.load()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "router is stopping");
   }
-  // Re-encoded as a Packet so gRPC messages pass the same limits and
-  // validation as every other input.
-  v1::Packet packet;
-  batch->SerializeToString(packet.mutable_batch());
-  DecodeResult result;
-  {
-    absl::MutexLock lock(&decoder_mu_);
-    result = decoder_.Decode(packet.SerializeAsString());  // a copy
-  }
-  ack->set_accepted(result.messages.size());
-  ack->set_rejected(result.rejected_total());
-  ack->set_first_error(result.first_error);
-  if (!result.messages.empty())
-    ack->set_dropped(router_->Dispatch(result.messages));
+  *ack = publish_->Publish(*batch, context->peer());
   return grpc::Status::OK;
 }
 

@@ -10,8 +10,7 @@
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/admin.grpc.pb.h"
-#include "router/input.h"
-#include "router/packet_decoder.h"
+#include "router/grpc_input.h"
 #include "router/router.h"
 
 namespace metlog {
@@ -19,8 +18,8 @@ namespace metlog {
 class AdminService final : public v1::Admin::Service {
  public:
   // `reload` re-reads the config and applies it (Router::Reload); it
-  // returns the error that rejected it, if any.
-  AdminService(Router* router, const v1::LimitsConfig& limits,
+  // returns the error that rejected it, if any. Publish goes to `publish`.
+  AdminService(Router* router, GrpcInput* publish,
                std::function<absl::Status()> reload);
 
   grpc::Status Health(grpc::ServerContext*, const v1::HealthRequest*,
@@ -40,11 +39,9 @@ class AdminService final : public v1::Admin::Service {
 
  private:
   Router* const router_;
-  const v1::LimitsConfig limits_;
+  GrpcInput* const publish_;
   const std::function<absl::Status()> reload_;
   std::atomic<bool> draining_{false};
-  absl::Mutex decoder_mu_;
-  PacketDecoder decoder_ ABSL_GUARDED_BY(decoder_mu_);
 };
 
 // Serves `service` on `address` (host:port; port 0 picks one). Returns the

@@ -4,9 +4,9 @@
 
 namespace metlog {
 
-void Input::Handle(const DecodeResult& result,
-                   const std::function<std::string()>& peer,
-                   Dispatcher* dispatcher) {
+uint64_t Input::Handle(const DecodeResult& result,
+                       const std::function<std::string()>& peer,
+                       Dispatcher* dispatcher) {
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.accepted.fetch_add(result.messages.size(),
                                std::memory_order_relaxed);
@@ -19,7 +19,7 @@ void Input::Handle(const DecodeResult& result,
         << "input " << name_ << ": rejected " << result.rejected_total()
         << " from " << peer() << ": " << result.first_error;
   }
-  if (!result.messages.empty()) dispatcher->Dispatch(result.messages);
+  return result.messages.empty() ? 0 : dispatcher->Dispatch(result.messages);
 }
 
 }  // namespace metlog

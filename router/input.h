@@ -47,10 +47,12 @@ class Input {
 
  protected:
   // Counts the outcome of one packet, logs rejections (rate-limited, naming
-  // the peer and the reason) and dispatches the accepted messages.
-  // `peer` is asked for only when there is something to log.
-  void Handle(const DecodeResult& result,
-              const std::function<std::string()>& peer, Dispatcher* dispatcher);
+  // the peer and the reason) and dispatches the accepted messages; returns
+  // the deliveries a full queue refused. `peer` is asked for only when
+  // there is something to log.
+  uint64_t Handle(const DecodeResult& result,
+                  const std::function<std::string()>& peer,
+                  Dispatcher* dispatcher);
 
  private:
   const std::string name_;

@@ -74,8 +74,10 @@ int Run() {
     return 1;
   }
   Router& router = **created;
-  AdminService admin(&router, config->limits(),
+  auto publish = std::make_unique<GrpcInput>(config->limits(), &router);
+  AdminService admin(&router, publish.get(),
                      [&router] { return ReloadFromFile(router); });
+  router.AddInput(std::move(publish));
   std::unique_ptr<grpc::Server> admin_server;
   if (!config->admin().listen_address().empty()) {
     int port = 0;

@@ -140,6 +140,10 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(
 
 Router::~Router() { Stop(); }
 
+void Router::AddInput(std::unique_ptr<Input> input) {
+  inputs_.push_back(std::move(input));
+}
+
 void Router::Start() {
   for (auto& input : inputs_) input->Start();
   if (config_.stats_interval_ms() > 0) {

@@ -35,6 +35,10 @@ class Router : public Dispatcher {
       const v1::RouterConfig& config);
   ~Router() override;
 
+  // Adds an input that is not in the config (Admin.Publish's), so its
+  // counters appear in Stats. Call before Start().
+  void AddInput(std::unique_ptr<Input> input);
+
   void Start();
 
   // Stops inputs, lets sinks drain until the configured deadline, stops

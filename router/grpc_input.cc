@@ -1,0 +1,24 @@
+#include "router/grpc_input.h"
+
+namespace metlog {
+
+GrpcInput::GrpcInput(const v1::LimitsConfig& limits, Dispatcher* dispatcher)
+    : Input("grpc"), dispatcher_(dispatcher), decoder_(limits) {}
+
+v1::Ack GrpcInput::Publish(const v1::Batch& batch, const std::string& peer) {
+  // Re-encoded as a Packet so the decoder's limits and checks apply as they
+  // do to every other input.
+  v1::Packet packet;
+  batch.SerializeToString(packet.mutable_batch());
+  absl::MutexLock lock(&mu_);
+  const DecodeResult& result = decoder_.Decode(packet.SerializeAsString());
+  v1::Ack ack;
+  ack.set_accepted(result.messages.size());
+  ack.set_rejected(result.rejected_total());
+  ack.set_first_error(result.first_error);
+  ack.set_dropped(Handle(
+      result, [&peer] { return peer; }, dispatcher_));
+  return ack;
+}
+
+}  // namespace metlog
