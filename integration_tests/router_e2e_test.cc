@@ -328,6 +328,14 @@ TEST(RouterEndToEndTest, ReloadUnderTrafficLosesNothing) {
   v1::ReloadResponse response;
   ASSERT_TRUE(AdminStub(*router)->Reload(&context, {}, &response).ok());
   EXPECT_THAT(response.error(), HasSubstr("reload.textproto:1:"));
+  // So is one that moves an input: that needs a restart.
+  std::ofstream(config_path) << absl::StrCat(
+      absl::StrReplaceAll(kZmqInput, {{"127.0.0.1:*", "127.0.0.1:1"}}),
+      FileSink("reload_kept", "TRUE"));
+  grpc::ClientContext moved_context;
+  v1::ReloadResponse moved;
+  ASSERT_TRUE(AdminStub(*router)->Reload(&moved_context, {}, &moved).ok());
+  EXPECT_THAT(moved.error(), HasSubstr("need a restart"));
   traffic.join();
 
   WaitForMessages("reload_kept", kMessages);

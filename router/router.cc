@@ -73,7 +73,6 @@ bool RestartNeeded(const v1::RouterConfig& a, const v1::RouterConfig& b) {
   for (v1::RouterConfig* c : {&fixed_a, &fixed_b}) {
     c->clear_sinks();
     c->clear_shutdown_deadline_ms();
-    c->clear_stats_interval_ms();
   }
   return !MessageDifferencer::Equals(fixed_a, fixed_b);
 }
@@ -146,10 +145,14 @@ void Router::AddInput(std::unique_ptr<Input> input) {
 
 void Router::Start() {
   for (auto& input : inputs_) input->Start();
-  if (config_.stats_interval_ms() > 0) {
-    stats_thread_ = std::thread([this] {
-      const absl::Duration interval =
-          absl::Milliseconds(config_.stats_interval_ms());
+  uint32_t interval_ms = 0;
+  {
+    absl::MutexLock lock(&reload_mu_);
+    interval_ms = config_.stats_interval_ms();
+  }
+  if (interval_ms > 0) {
+    stats_thread_ = std::thread([this, interval_ms] {
+      const absl::Duration interval = absl::Milliseconds(interval_ms);
       while (!stopping_.WaitForNotificationWithTimeout(interval)) {
         ReportStats();
       }
@@ -158,6 +161,9 @@ void Router::Start() {
 }
 
 uint64_t Router::Stop() {
+  // Holding the reload lock keeps a concurrent Reload from swapping sinks
+  // (and config_) under the drain.
+  absl::MutexLock reload_lock(&reload_mu_);
   if (stopped_) return 0;
   stopped_ = true;
   for (auto& input : inputs_) input->Stop();
@@ -190,8 +196,8 @@ absl::Status Router::Reload(const v1::RouterConfig& config) {
   absl::MutexLock reload_lock(&reload_mu_);
   if (RestartNeeded(config_, config)) {
     return absl::FailedPreconditionError(
-        "inputs, limits or admin changed: those need a restart; the running "
-        "config stays");
+        "inputs, limits, admin or stats_interval_ms changed: those need a "
+        "restart; the running config stays");
   }
   std::shared_ptr<const RoutingTable> old_table = table();
   auto new_table = BuildTable(config, old_table.get());

@@ -48,9 +48,10 @@ class Router : public Dispatcher {
   // Applies a new config without losing queued messages: sinks whose config
   // is unchanged keep their queue and connection; a changed or removed sink
   // is drained into its old instance (within the shutdown deadline) after
-  // new messages already go to the new one. Inputs, limits and the admin
-  // address need a restart: a config changing them is rejected, as is one
-  // that fails Check; either way the running config stays.
+  // new messages already go to the new one. Inputs, limits, the admin
+  // address and the stats interval need a restart: a config changing them
+  // is rejected, as is one that fails Check; either way the running config
+  // stays.
   absl::Status Reload(const v1::RouterConfig& config);
 
   // Asks every sink to reopen its files (SIGHUP, for logrotate).
@@ -89,8 +90,8 @@ class Router : public Dispatcher {
   // Routes a message about the router itself every stats interval.
   void ReportStats();
 
-  v1::RouterConfig config_;  // changed only by Reload, under reload_mu_
-  absl::Mutex reload_mu_;
+  absl::Mutex reload_mu_;  // serialises Reload and Stop
+  v1::RouterConfig config_ ABSL_GUARDED_BY(reload_mu_);
   mutable absl::Mutex table_mu_;
   std::shared_ptr<const RoutingTable> table_ ABSL_GUARDED_BY(table_mu_);
   std::vector<std::unique_ptr<Input>> inputs_;
@@ -102,7 +103,7 @@ class Router : public Dispatcher {
   const absl::Time started_ = absl::Now();
   absl::Notification stopping_;
   std::thread stats_thread_;
-  bool stopped_ = false;
+  bool stopped_ ABSL_GUARDED_BY(reload_mu_) = false;
 };
 
 }  // namespace metlog
