@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "client/socket_address.h"
 #include "glog/logging.h"
 
 namespace metlog {
@@ -42,35 +43,21 @@ absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
     std::string name, const v1::UdpInputConfig& config,
     const v1::LimitsConfig& limits, Dispatcher* dispatcher) {
   const std::string& address = config.address();
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "input ", name, ": udp address \"", address, "\" is not host:port"));
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* resolved = nullptr;
-  const std::string host = address.substr(0, colon);
-  if (int error = getaddrinfo(host.c_str(), address.substr(colon + 1).c_str(),
-                              &hints, &resolved);
-      error != 0) {
+  absl::StatusOr<SocketAddress> resolved =
+      ResolveHostPort(address, SOCK_DGRAM, /*passive=*/true);
+  if (!resolved.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("input ", name, ": udp address \"", address,
-                     "\": ", gai_strerror(error)));
+        absl::StrCat("input ", name, ": udp ", resolved.status().message()));
   }
-  const int fd = socket(resolved->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int fd = socket(resolved->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const int buffer = static_cast<int>(config.receive_buffer_bytes());
   if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
-  if (fd < 0 || bind(fd, resolved->ai_addr, resolved->ai_addrlen) != 0) {
+  if (fd < 0 || bind(fd, resolved->get(), resolved->length) != 0) {
     const std::string reason = std::strerror(errno);
-    freeaddrinfo(resolved);
     if (fd >= 0) close(fd);
     return absl::InvalidArgumentError(absl::StrCat(
         "input ", name, ": cannot bind udp ", address, ": ", reason));
   }
-  freeaddrinfo(resolved);
   std::unique_ptr<UdpInput> input(
       new UdpInput(std::move(name), fd, limits, dispatcher));
   sockaddr_storage bound{};

@@ -1,7 +1,6 @@
 #include "sinks/carbon/carbon_sink.h"
 
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "client/socket_address.h"
 
 namespace metlog {
 namespace {
@@ -37,27 +37,17 @@ absl::Status CarbonSink::Start() { return Connect(); }
 absl::Status CarbonSink::Connect() {
   Stop();
   const std::string& address = options_.address();
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("carbon: address \"", address, "\" is not host:port"));
+  absl::StatusOr<SocketAddress> resolved =
+      ResolveHostPort(address, SOCK_STREAM);
+  if (!resolved.ok()) {
+    const std::string error =
+        absl::StrCat("carbon: ", resolved.status().message());
+    return absl::IsInvalidArgument(resolved.status())
+               ? absl::InvalidArgumentError(error)
+               : TransientError(error);
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* resolved = nullptr;
-  if (int error =
-          getaddrinfo(address.substr(0, colon).c_str(),
-                      address.substr(colon + 1).c_str(), &hints, &resolved);
-      error != 0) {
-    return TransientError(
-        absl::StrCat("carbon: ", address, ": ", gai_strerror(error)));
-  }
-  fd_ = socket(resolved->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-               0);
-  int result =
-      fd_ < 0 ? -1 : connect(fd_, resolved->ai_addr, resolved->ai_addrlen);
-  freeaddrinfo(resolved);
+  fd_ = socket(resolved->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int result = fd_ < 0 ? -1 : connect(fd_, resolved->get(), resolved->length);
   if (result != 0 && errno == EINPROGRESS) {
     pollfd writable{fd_, POLLOUT, 0};
     int error = ETIMEDOUT;

@@ -1,6 +1,5 @@
 #include "sinks/statsd/statsd_sink.h"
 
-#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "client/socket_address.h"
 #include "sinks/metric.h"
 
 namespace metlog {
@@ -31,32 +31,15 @@ StatsdSink::StatsdSink(const sinks::StatsdOptions& options)
 StatsdSink::~StatsdSink() { Stop(); }
 
 absl::Status StatsdSink::Start() {
-  const std::string& address = options_.address();
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("statsd: address \"", address, "\" is not host:port"));
+  Stop();
+  absl::StatusOr<int> fd = ConnectedUdpSocket(options_.address());
+  if (!fd.ok()) {
+    const std::string error = absl::StrCat("statsd: ", fd.status().message());
+    return absl::IsInvalidArgument(fd.status())
+               ? absl::InvalidArgumentError(error)
+               : TransientError(error);
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* resolved = nullptr;
-  if (int error =
-          getaddrinfo(address.substr(0, colon).c_str(),
-                      address.substr(colon + 1).c_str(), &hints, &resolved);
-      error != 0) {
-    return TransientError(
-        absl::StrCat("statsd: ", address, ": ", gai_strerror(error)));
-  }
-  fd_ = socket(resolved->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const bool connected =
-      fd_ >= 0 && connect(fd_, resolved->ai_addr, resolved->ai_addrlen) == 0;
-  freeaddrinfo(resolved);
-  if (!connected) {
-    Stop();
-    return TransientError(
-        absl::StrCat("statsd: ", address, ": ", std::strerror(errno)));
-  }
+  fd_ = *fd;
   return absl::OkStatus();
 }
 

@@ -1,0 +1,55 @@
+#include "client/socket_address.h"
+
+#include <netdb.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace metlog {
+
+absl::StatusOr<SocketAddress> ResolveHostPort(absl::string_view host_port,
+                                              int socket_type, bool passive) {
+  const size_t colon = host_port.rfind(':');
+  if (colon == absl::string_view::npos || colon + 1 == host_port.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("address \"", host_port, "\" is not host:port"));
+  }
+  const std::string host(host_port.substr(0, colon));
+  const std::string port(host_port.substr(colon + 1));
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = socket_type;
+  hints.ai_flags = passive ? AI_PASSIVE : 0;
+  addrinfo* resolved = nullptr;
+  if (const int error =
+          getaddrinfo(host.c_str(), port.c_str(), &hints, &resolved);
+      error != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("address \"", host_port, "\": ", gai_strerror(error)));
+  }
+  SocketAddress address;
+  std::memcpy(&address.storage, resolved->ai_addr, resolved->ai_addrlen);
+  address.length = resolved->ai_addrlen;
+  address.family = resolved->ai_family;
+  freeaddrinfo(resolved);
+  return address;
+}
+
+absl::StatusOr<int> ConnectedUdpSocket(absl::string_view host_port) {
+  absl::StatusOr<SocketAddress> address =
+      ResolveHostPort(host_port, SOCK_DGRAM);
+  if (!address.ok()) return address.status();
+  const int fd = socket(address->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || connect(fd, address->get(), address->length) != 0) {
+    const std::string reason = std::strerror(errno);
+    if (fd >= 0) close(fd);
+    return absl::UnavailableError(
+        absl::StrCat("address \"", host_port, "\": ", reason));
+  }
+  return fd;
+}
+
+}  // namespace metlog
