@@ -1,5 +1,8 @@
 #include "router/matcher.h"
 
+#include "absl/base/macros.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -146,6 +149,37 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
                 "(((((((((TRUE",
                 "nested deeper than 64"}));
+
+TEST(MatcherFuzzTest, RandomTokenSoupCompilesOrExplainsWhere) {
+  // Sequences of grammar tokens in random order: each compiles and
+  // evaluates, or fails with a "line:column: " error; none crashes.
+  static const char* kTokens[] = {
+      "Type", "Severity", "Fields[name]", "Fields[", "]",
+      "[0]",  "==",       "!=",           "<",       "=~",
+      "!~",   "&&",       "||",           "(",       ")",
+      "TRUE", "NIL",      "\"x\"",        "'y'",     "/a+/",
+      "/(/",  "3",        "-1.5",         "\n"};
+  absl::BitGen random;
+  const v1::Message message = Sample();
+  for (int i = 0; i < 20000; ++i) {
+    std::string expression;
+    const int length = absl::Uniform(random, 0, 12);
+    for (int t = 0; t < length; ++t) {
+      absl::StrAppend(
+          &expression,
+          kTokens[absl::Uniform<size_t>(random, 0, ABSL_ARRAYSIZE(kTokens))],
+          " ");
+    }
+    absl::StatusOr<Matcher> matcher = Matcher::Compile(expression);
+    if (matcher.ok()) {
+      matcher->Matches(message);
+    } else {
+      ASSERT_TRUE(RE2::PartialMatch(std::string(matcher.status().message()),
+                                    R"(^\d+:\d+: )"))
+          << expression << " -> " << matcher.status();
+    }
+  }
+}
 
 }  // namespace
 }  // namespace metlog
