@@ -25,6 +25,7 @@ namespace metlog {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ReadFile;
 using testing::RouterProcess;
 using testing::Runfile;
@@ -350,6 +351,28 @@ TEST(RouterEndToEndTest, ReloadUnderTrafficLosesNothing) {
   EXPECT_THAT(router->Stderr(),
               HasSubstr("1 kept with their queues, 1 retired"));
   EXPECT_THAT(router->Stderr(), HasSubstr("stopped; 0 messages undelivered"));
+}
+
+TEST(RouterEndToEndTest, SighupReopensFilesAfterLogrotate) {
+  auto router = RouterProcess::Start(
+      "logrotate", absl::StrCat(kZmqInput, FileSink("rotated", "TRUE")));
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto client = ClientFor(router->endpoint());
+  client->Info("before rotation");
+  ASSERT_TRUE(client->Flush(absl::Seconds(5)));
+  ASSERT_EQ(WaitForMessages("rotated", 1).size(), 1u);
+  // What logrotate does: move the file away, then signal the writer.
+  const std::string path = TempPath("rotated.jsonl");
+  ASSERT_EQ(std::rename(path.c_str(), (path + ".1").c_str()), 0);
+  kill(router->pid(), SIGHUP);
+  absl::SleepFor(absl::Milliseconds(200));
+  client->Info("after rotation");
+  ASSERT_TRUE(client->Flush(absl::Seconds(5)));
+  const auto fresh = WaitForMessages("rotated", 1);
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(fresh[0].payload(), "after rotation");
+  EXPECT_THAT(ReadFile(path + ".1"), HasSubstr("before rotation"));
+  EXPECT_THAT(ReadFile(path + ".1"), Not(HasSubstr("after rotation")));
 }
 
 TEST(RouterEndToEndTest, ShutdownDrainsQueuedMessages) {
