@@ -22,7 +22,9 @@ class GrpcInput : public Input {
   // The gRPC server runs it; nothing to start or stop here.
   void Start() override {}
   void Stop() override {}
-  std::string address() const override { return "grpc Admin.Publish"; }
+  std::string address() const override {
+    return "(Admin.Publish on the admin port)";
+  }
 
   // Decodes, validates and routes the batch; with BLOCK overflow it waits
   // for room. Thread-safe (calls are serialised).
