@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/uuid.h"
+#include "google/protobuf/arena.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "router/message_pool.h"
 
 namespace metlog {
 namespace {
@@ -59,6 +59,21 @@ bool NextLengthDelimited(google::protobuf::io::CodedInputStream& in,
     return true;
   }
 }
+
+// Owns the memory of one packet's messages. The first block is sized from
+// the packet, so a packet's messages usually take one allocation.
+struct PacketArena {
+  explicit PacketArena(size_t packet_bytes) : arena(Options(packet_bytes)) {}
+
+  static google::protobuf::ArenaOptions Options(size_t packet_bytes) {
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = std::max<size_t>(256, 4 * packet_bytes);
+    options.max_block_size = std::max<size_t>(8192, 4 * packet_bytes);
+    return options;
+  }
+
+  google::protobuf::Arena arena;
+};
 
 }  // namespace
 
@@ -115,6 +130,7 @@ const DecodeResult& PacketDecoder::Decode(absl::string_view packet) {
     return result;
   }
 
+  auto owner = std::make_shared<PacketArena>(batch.size());
   google::protobuf::io::CodedInputStream batch_in(
       reinterpret_cast<const uint8_t*>(batch.data()),
       static_cast<int>(batch.size()));
@@ -127,7 +143,8 @@ const DecodeResult& PacketDecoder::Decode(absl::string_view packet) {
                           limits_.max_message_bytes()));
       continue;
     }
-    std::shared_ptr<v1::Message> message = MessagePool::Global().Acquire();
+    auto* message =
+        google::protobuf::Arena::CreateMessage<v1::Message>(&owner->arena);
     if (!message->ParseFromArray(bytes.data(),
                                  static_cast<int>(bytes.size()))) {
       reject(RejectReason::kMalformedMessage, "message bytes do not parse");
@@ -155,7 +172,7 @@ const DecodeResult& PacketDecoder::Decode(absl::string_view packet) {
     if (!message->has_uuid()) message->set_uuid(RandomUuid(random_));
     if (!message->has_timestamp()) message->set_timestamp(now_ns);
     result.messages.push_back(
-        {std::move(message), static_cast<uint32_t>(bytes.size())});
+        {MessagePtr(owner, message), static_cast<uint32_t>(bytes.size())});
   }
   if (!error.empty()) {
     // Messages before the damage are kept; the rest of the batch is lost.

@@ -43,9 +43,8 @@ class PacketDecoder {
  public:
   explicit PacketDecoder(const v1::LimitsConfig& limits);
 
-  // Decodes a Packet{batch: Batch{messages}} into messages recycled through
-  // MessagePool (each released on its own when its last sink is done with
-  // it). Fills uuid and
+  // Decodes a Packet{batch: Batch{messages}}. Messages of one packet share
+  // one arena, kept alive by whichever of them lives longest. Fills uuid and
   // timestamp when absent. The result stays valid until the next call (its
   // vectors are reused, sparing an allocation per packet). Not thread-safe:
   // one decoder per input thread.
