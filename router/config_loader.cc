@@ -57,6 +57,13 @@ absl::Status Validate(const v1::RouterConfig& config,
       return absl::InvalidArgumentError(absl::StrCat(
           source, ": sink name \"", sink.name(), "\" is used twice"));
     }
+    const v1::QueueConfig& queue = sink.queue();
+    if (queue.capacity_messages() == 0 || queue.capacity_bytes() == 0 ||
+        queue.max_batch_messages() == 0 || queue.max_batch_bytes() == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": sink \"", sink.name(),
+          "\": queue capacities and batch sizes must be at least 1"));
+    }
     if (!sink.has_options()) {
       return absl::InvalidArgumentError(absl::StrCat(
           source, ": sink \"", sink.name(), "\" has no options; known types: ",

@@ -78,6 +78,21 @@ TEST(ConfigLoaderTest, SemanticErrorsAreExplained) {
               HasSubstr("\"a\" is used twice"));
 }
 
+TEST(ConfigLoaderTest, ZeroQueueBoundsAreRefused) {
+  const char* zero = R"pb(
+    inputs { zmq {} }
+    sinks {
+      name: "z"
+      queue { capacity_messages: 0 overflow: DROP_OLDEST }
+      options {
+        [type.googleapis.com/metlog.sinks.NullOptions] {}
+      }
+    }
+  )pb";
+  EXPECT_THAT(ParseRouterConfig(zero, "f").status().ToString(),
+              HasSubstr("sink \"z\": queue capacities and batch sizes"));
+}
+
 TEST(ConfigLoaderTest, CheckRejectsBadMatchWithPosition) {
   auto config = ParseRouterConfig(
       R"pb(

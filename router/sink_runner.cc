@@ -71,7 +71,7 @@ uint64_t SinkRunner::Enqueue(absl::Span<SizedMessage> messages) {
     }
     if (!HasRoom(queued.bytes)) {
       if (overflow == v1::QueueConfig::DROP_OLDEST) {
-        while (!HasRoom(queued.bytes)) {
+        while (!queue_.empty() && !HasRoom(queued.bytes)) {
           queued_bytes_ -= queue_.front().bytes;
           queue_.pop_front();
           ++dropped;
