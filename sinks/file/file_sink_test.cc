@@ -105,7 +105,9 @@ TEST(FileSinkTest, RotatesBySizeAndKeepsTheNewestFiles) {
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok());
     int n = 0;
     ASSERT_TRUE(absl::SimpleAtoi(m.payload().substr(8), &n));
-    if (previous >= 0) EXPECT_EQ(n, previous + 1);
+    if (previous >= 0) {
+      EXPECT_EQ(n, previous + 1);
+    }
     previous = n;
   }
 }
