@@ -13,9 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
-#include "router/config_loader.h"
 #include "router/router.h"
+#include "tools/benchmark_workload.h"
 #include "zmq.hpp"
 
 ABSL_FLAG(double, seconds, 3, "How long each measurement sends.");
@@ -26,32 +25,6 @@ ABSL_FLAG(int, only_messages_per_packet, 0,
 
 namespace metlog {
 namespace {
-
-// A realistic counter message (about 117 bytes, like Heka's).
-v1::Message Counter(int i) {
-  v1::Message m;
-  m.set_uuid(std::string(16, 'u'));
-  m.set_timestamp(1764085500000000000 + i);
-  m.set_type(i % 2 == 0 ? "counter" : "timer");
-  m.set_logger("checkout-service");
-  m.set_severity(6);
-  m.set_payload("1");
-  m.set_env_version("1.0");
-  m.set_pid(4242);
-  m.set_hostname("web-1.example");
-  *m.add_fields() =
-      MakeField("name", i % 3 == 0 ? "db.query" : "orders.placed");
-  *m.add_fields() = MakeField("rate", 1.0);
-  return m;
-}
-
-std::string Packet(int messages) {
-  v1::Batch batch;
-  for (int i = 0; i < messages; ++i) *batch.add_messages() = Counter(i);
-  v1::Packet packet;
-  batch.SerializeToString(packet.mutable_batch());
-  return packet.SerializeAsString();
-}
 
 // Pushes `packet` to `endpoint` until `stop`; returns packets sent.
 uint64_t PushUntil(const std::string& endpoint, const std::string& packet,
@@ -103,34 +76,15 @@ uint64_t Delivered(Router& router) {
 // Messages per second delivered by the router's "all" sink.
 double RouterMessagesPerSecond(int messages_per_packet,
                                absl::Duration duration) {
-  auto config = ParseRouterConfig(
-      absl::StrCat(R"pb(
-                     inputs {
-                       zmq { endpoint: "tcp://127.0.0.1:*" decode_threads:)pb",
-                   absl::GetFlag(FLAGS_decode_threads), R"pb(}
-                                                             }
-    admin { listen_address: "" }
-    stats_interval_ms: 0
-    sinks { name: "counters" match: 'Type == "counter"'
-            queue { overflow: BLOCK }
-            options { [type.googleapis.com/metlog.sinks.NullOptions] {} } }
-    sinks { name: "slow_or_db"
-            match: 'Type == "timer" && Severity <= 4 || Fields[name] =~ /^db\\./'
-            queue { overflow: BLOCK }
-            options { [type.googleapis.com/metlog.sinks.NullOptions] {} } }
-    sinks { name: "all" match: "TRUE"
-            queue { overflow: BLOCK }
-            options { [type.googleapis.com/metlog.sinks.NullOptions] {} } }
-  )pb"),
-      "benchmark");
-  if (!config.ok()) std::abort();
-  auto router = Router::Create(*config);
+  const v1::RouterConfig config =
+      BenchmarkRouterConfig(absl::GetFlag(FLAGS_decode_threads));
+  auto router = Router::Create(config);
   if (!router.ok()) std::abort();
   (*router)->Start();
   const std::string address = (*router)->InputAddresses()[0];
   const std::string endpoint = address.substr(address.find(' ') + 1);
   std::atomic<bool> stop{false};
-  const std::string packet = Packet(messages_per_packet);
+  const std::string packet = BenchmarkPacket(messages_per_packet);
   std::thread sender([&] { PushUntil(endpoint, packet, stop); });
   absl::SleepFor(absl::Milliseconds(300));  // warm up
   const uint64_t before = Delivered(**router);
@@ -152,9 +106,9 @@ int Run() {
                 RouterMessagesPerSecond(n, duration));
     return 0;
   }
-  const size_t one_message_packet = Packet(1).size();
+  const size_t one_message_packet = BenchmarkPacket(1).size();
   std::printf("frame sizes: 1-message packet %zu B, 100-message packet %zu B\n",
-              one_message_packet, Packet(100).size());
+              one_message_packet, BenchmarkPacket(100).size());
   const double raw = RawZmqFramesPerSecond(one_message_packet, duration);
   std::printf("raw libzmq PUSH/PULL, %zu B frames:       %12.0f frames/s\n",
               one_message_packet, raw);
