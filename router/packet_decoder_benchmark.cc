@@ -20,7 +20,6 @@ BENCHMARK(BM_Decode)->Arg(1)->Arg(100);
 
 void BM_DecodeAndRoute(benchmark::State& state) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-
   auto router = Router::Create(BenchmarkRouterConfig(/*decode_threads=*/1));
   const std::string packet = BenchmarkPacket(state.range(0));
   PacketDecoder decoder{v1::LimitsConfig()};
