@@ -84,6 +84,14 @@ void Client::Metlog(absl::string_view type, absl::string_view payload,
   SendMessage(std::move(message));
 }
 
+void Client::SendLog(int32_t severity, std::string payload) {
+  auto message = std::make_unique<v1::Message>();
+  message->set_type("log");
+  message->set_payload(std::move(payload));
+  message->set_severity(severity);
+  SendMessage(std::move(message));
+}
+
 void Client::SendMessage(std::unique_ptr<v1::Message> message) {
   PendingMessage pending;
   pending.origin = &origin_;

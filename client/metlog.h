@@ -142,7 +142,7 @@ class Client {
   void Log(int32_t severity, const absl::FormatSpec<Args...>& format,
            const Args&... args) {
     if (!Admit("log", severity)) return;
-    Metlog("log", absl::StrFormat(format, args...), {}, severity);
+    SendLog(severity, absl::StrFormat(format, args...));
   }
 
   // An exception (type "exception", severity ALERT): payload is `message`,
@@ -173,6 +173,8 @@ class Client {
   bool Sampled(double rate);
   // Stamps and hands over a message built by the caller.
   void SendMessage(std::unique_ptr<v1::Message> message);
+  // A log message already admitted by the filters.
+  void SendLog(int32_t severity, std::string payload);
   void SendMetric(PendingMessage::Kind kind, absl::string_view type,
                   absl::string_view name, int64_t count, double value,
                   double rate);

@@ -206,7 +206,7 @@ absl::Status Router::Reload(const v1::RouterConfig& config) {
     absl::MutexLock lock(&table_mu_);
     table_ = *new_table;
   }
-  // Wait until no Route() call still holds the old table, so nothing more
+  // Wait until no Dispatch() call still holds the old table, so nothing more
   // reaches the runners about to be retired.
   while (old_table.use_count() > 1) absl::SleepFor(absl::Milliseconds(1));
   const absl::Time deadline =

@@ -174,10 +174,6 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessagePtr>& batch,
     LOG_EVERY_T(WARNING, 5)
         << "sink " << name_ << ": " << status << "; retrying in " << wait;
     const absl::Time retry_at = absl::Now() + wait;
-    if (retry_at > deadline_) {
-      *drop_reason = "shutdown";
-      return false;
-    }
     // A Stop() moves the deadline in and wakes us.
     while (absl::Now() < retry_at && retry_at <= deadline_) {
       work_ready_.WaitWithDeadline(&mu_, retry_at);
@@ -199,11 +195,8 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
     deadline_ = deadline;
     work_ready_.SignalAll();
     room_ready_.SignalAll();
-  }
-  // The thread drains the queue; past the deadline, only the batch being
-  // written finishes and the rest is counted.
-  {
-    absl::MutexLock lock(&mu_);
+    // The thread drains the queue; past the deadline, only the batch being
+    // written finishes and the rest is counted.
     auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return queue_.empty() && stats_.in_flight == 0;
     };
@@ -220,7 +213,8 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
   }
   sink_->Stop();
   absl::MutexLock lock(&mu_);
-  return stats_.dropped.count("shutdown") ? stats_.dropped["shutdown"] : 0;
+  const auto shutdown = stats_.dropped.find("shutdown");
+  return shutdown == stats_.dropped.end() ? 0 : shutdown->second;
 }
 
 void SinkRunner::RequestReopen() {
