@@ -113,7 +113,6 @@ void QueuedSender::Run() {
 void QueuedSender::SendAll(std::vector<PendingMessage>& pending) {
   v1::Batch& batch = batch_;
   batch.Clear();
-  size_t count = 0;
   size_t bytes = kPacketOverhead;
   for (PendingMessage& message : pending) {
     v1::Message* built = batch.add_messages();
@@ -129,19 +128,17 @@ void QueuedSender::SendAll(std::vector<PendingMessage>& pending) {
       v1::Message carried;
       carried.Swap(built);
       batch.mutable_messages()->RemoveLast();
-      SendPacket(batch, count);
+      SendPacket(batch);
       batch.Clear();
       batch.add_messages()->Swap(&carried);
-      count = 0;
       bytes = kPacketOverhead;
     }
-    ++count;
     bytes += size;
   }
-  if (count > 0) SendPacket(batch, count);
+  if (batch.messages_size() > 0) SendPacket(batch);
 }
 
-void QueuedSender::SendPacket(v1::Batch& batch, size_t message_count) {
+void QueuedSender::SendPacket(const v1::Batch& batch) {
   v1::Packet packet;
   batch.SerializeToString(packet.mutable_batch());
   if (options_.signer.has_value()) options_.signer->Sign(&packet);
@@ -156,7 +153,7 @@ void QueuedSender::SendPacket(v1::Batch& batch, size_t message_count) {
   }
   transport_up_ = status.ok();
   (status.ok() ? sent_ : dropped_unsent_)
-      .fetch_add(message_count, std::memory_order_relaxed);
+      .fetch_add(batch.messages_size(), std::memory_order_relaxed);
 }
 
 }  // namespace metlog

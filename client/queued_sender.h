@@ -57,7 +57,7 @@ class QueuedSender : public Sender {
   void Run();
   // Builds, packs and sends `batch`, in as many packets as it takes.
   void SendAll(std::vector<PendingMessage>& batch);
-  void SendPacket(v1::Batch& batch, size_t message_count);
+  void SendPacket(const v1::Batch& batch);
   bool Drained() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
