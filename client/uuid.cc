@@ -6,8 +6,8 @@
 
 namespace metlog {
 
-std::string RandomUuid(absl::BitGenRef random) {
-  std::string uuid(16, '\0');
+std::array<char, 16> RandomUuidBytes(absl::BitGenRef random) {
+  std::array<char, 16> uuid;
   const uint64_t high = absl::Uniform<uint64_t>(random);
   const uint64_t low = absl::Uniform<uint64_t>(random);
   for (int i = 0; i < 8; ++i) {
@@ -17,6 +17,11 @@ std::string RandomUuid(absl::BitGenRef random) {
   uuid[6] = static_cast<char>((uuid[6] & 0x0f) | 0x40);  // version 4
   uuid[8] = static_cast<char>((uuid[8] & 0x3f) | 0x80);  // RFC 4122 variant
   return uuid;
+}
+
+std::string RandomUuid(absl::BitGenRef random) {
+  const std::array<char, 16> uuid = RandomUuidBytes(random);
+  return std::string(uuid.data(), uuid.size());
 }
 
 }  // namespace metlog

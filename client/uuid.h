@@ -1,6 +1,7 @@
 #ifndef METLOG_CLIENT_UUID_H_
 #define METLOG_CLIENT_UUID_H_
 
+#include <array>
 #include <string>
 
 #include "absl/random/bit_gen_ref.h"
@@ -8,6 +9,7 @@
 namespace metlog {
 
 // A random (version 4, RFC 4122) UUID as 16 raw bytes, the envelope's form.
+std::array<char, 16> RandomUuidBytes(absl::BitGenRef random);
 std::string RandomUuid(absl::BitGenRef random);
 
 }  // namespace metlog

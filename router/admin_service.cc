@@ -45,7 +45,7 @@ grpc::Status AdminService::Tail(grpc::ServerContext* context,
   uint64_t sent = 0;
   while (!context->IsCancelled() && !draining_.load() &&
          (request->limit() == 0 || sent < request->limit())) {
-    std::optional<MessagePtr> message = tail->Next(absl::Milliseconds(200));
+    auto message = tail->Next(absl::Milliseconds(200));
     if (!message.has_value()) continue;
     if (!writer->Write(**message)) break;
     ++sent;

@@ -11,9 +11,9 @@ v1::Ack GrpcInput::Publish(const v1::Batch& batch, const std::string& peer) {
   v1::Packet packet;
   batch.SerializeToString(packet.mutable_batch());
   absl::MutexLock lock(&mu_);
-  const DecodeResult& result = decoder_.Decode(packet.SerializeAsString());
+  const DecodeResult result = decoder_.Decode(packet.SerializeAsString());
   v1::Ack ack;
-  ack.set_accepted(result.messages.size());
+  ack.set_accepted(result.accepted());
   ack.set_rejected(result.rejected_total());
   ack.set_first_error(result.first_error);
   ack.set_dropped(Handle(

@@ -8,8 +8,7 @@ uint64_t Input::Handle(const DecodeResult& result,
                        const std::function<std::string()>& peer,
                        Dispatcher* dispatcher) {
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
-  counters_.accepted.fetch_add(result.messages.size(),
-                               std::memory_order_relaxed);
+  counters_.accepted.fetch_add(result.accepted(), std::memory_order_relaxed);
   if (!result.first_error.empty()) {
     for (size_t i = 0; i < result.rejected.size(); ++i) {
       counters_.rejected[i].fetch_add(result.rejected[i],
@@ -19,7 +18,7 @@ uint64_t Input::Handle(const DecodeResult& result,
         << "input " << name_ << ": rejected " << result.rejected_total()
         << " from " << peer() << ": " << result.first_error;
   }
-  return result.messages.empty() ? 0 : dispatcher->Dispatch(result.messages);
+  return result.packet == nullptr ? 0 : dispatcher->Dispatch(*result.packet);
 }
 
 }  // namespace metlog

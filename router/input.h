@@ -12,7 +12,7 @@
 
 #include "absl/strings/string_view.h"
 #include "router/packet_decoder.h"
-#include "router/sized_message.h"
+#include "sinks/packet_messages.h"
 
 namespace metlog {
 
@@ -20,8 +20,10 @@ namespace metlog {
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
-  // Returns how many (message, sink) deliveries a full queue refused.
-  virtual uint64_t Dispatch(const std::vector<SizedMessage>& messages) = 0;
+  // Queues the packet's messages for every sink that matches them (each
+  // queue takes its own references). Returns how many (message, sink)
+  // deliveries a full queue refused.
+  virtual uint64_t Dispatch(const PacketMessages& packet) = 0;
 };
 
 struct InputCounters {

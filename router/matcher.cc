@@ -193,7 +193,7 @@ bool CompareString(const Matcher::Node& node, absl::string_view actual) {
 }
 
 // The canonical 8-4-4-4-12 text form of a 16-byte uuid, into a stack buffer.
-absl::string_view UuidText(const std::string& uuid, char (&buffer)[36]) {
+absl::string_view UuidText(absl::string_view uuid, char (&buffer)[36]) {
   if (uuid.size() != 16) return absl::string_view(uuid);
   static constexpr char kHex[] = "0123456789abcdef";
   int out = 0;
@@ -448,11 +448,11 @@ absl::StatusOr<Matcher> Matcher::Compile(absl::string_view expression) {
   return matcher;
 }
 
-bool Matcher::Matches(const v1::Message& message) const {
+bool Matcher::Matches(const MessageRef& message) const {
   return Evaluate(root_, message);
 }
 
-bool Matcher::Evaluate(int index, const v1::Message& message) const {
+bool Matcher::Evaluate(int index, const MessageRef& message) const {
   const Node& node = nodes_[index];
   switch (node.kind) {
     case Node::Kind::kConstant:
@@ -467,91 +467,70 @@ bool Matcher::Evaluate(int index, const v1::Message& message) const {
   return false;
 }
 
-bool Matcher::Compare(const Node& node, const v1::Message& message) const {
+bool Matcher::Compare(const Node& node, const MessageRef& message) const {
+  const WireMessage& wire = message.wire();
   char uuid_buffer[36];
   switch (node.variable) {
     case Variable::kUuid:
-      return CompareString(node, UuidText(message.uuid(), uuid_buffer));
+      return CompareString(node, UuidText(wire.uuid(), uuid_buffer));
     case Variable::kType:
-      return CompareString(node, message.type());
+      return CompareString(node, wire.type);
     case Variable::kLogger:
-      return CompareString(node, message.logger());
+      return CompareString(node, wire.logger);
     case Variable::kPayload:
-      return CompareString(node, message.payload());
+      return CompareString(node, wire.payload);
     case Variable::kEnvVersion:
-      return CompareString(node, message.env_version());
+      return CompareString(node, wire.env_version);
     case Variable::kHostname:
-      return CompareString(node, message.hostname());
+      return CompareString(node, wire.hostname);
     case Variable::kTimestamp:
-      return Ordered(node.op, static_cast<double>(message.timestamp()),
+      return Ordered(node.op, static_cast<double>(wire.timestamp),
                      node.number_value);
     case Variable::kSeverity:
-      return Ordered(node.op, static_cast<double>(message.severity()),
+      return Ordered(node.op, static_cast<double>(wire.severity),
                      node.number_value);
     case Variable::kPid:
-      return Ordered(node.op, static_cast<double>(message.pid()),
-                     node.number_value);
+      return Ordered(node.op, static_cast<double>(wire.pid), node.number_value);
     case Variable::kField:
       return CompareField(node, message);
   }
   return false;
 }
 
-bool Matcher::CompareField(const Node& node, const v1::Message& message) const {
-  const v1::Field* found = nullptr;
+bool Matcher::CompareField(const Node& node, const MessageRef& message) const {
+  const FieldView* found = nullptr;
   int seen = 0;
-  for (const v1::Field& field : message.fields()) {
-    if (field.name() == node.field_name && seen++ == node.field_index) {
+  for (const FieldView& field : message.fields()) {
+    if (field.name == node.field_name && seen++ == node.field_index) {
       found = &field;
       break;
     }
   }
-  const int i = node.value_index;
-  if (found != nullptr) {
-    // A field without the indexed value counts as absent.
-    switch (found->value_type()) {
-      case v1::Field::STRING:
-        if (i >= found->value_string_size()) found = nullptr;
-        break;
-      case v1::Field::BYTES:
-        if (i >= found->value_bytes_size()) found = nullptr;
-        break;
-      case v1::Field::INTEGER:
-        if (i >= found->value_integer_size()) found = nullptr;
-        break;
-      case v1::Field::DOUBLE:
-        if (i >= found->value_double_size()) found = nullptr;
-        break;
-      case v1::Field::BOOL:
-        if (i >= found->value_bool_size()) found = nullptr;
-        break;
-    }
+  // A field without the indexed value counts as absent.
+  FieldValue value;
+  if (found != nullptr && !ReadFieldValue(*found, node.value_index, &value)) {
+    found = nullptr;
   }
   if (node.value_kind == ValueKind::kNil) {
     return (found == nullptr) == (node.op == Op::kEq);
   }
   if (found == nullptr) return false;
-  switch (found->value_type()) {
+  switch (found->value_type) {
     case v1::Field::STRING:
-    case v1::Field::BYTES: {
-      if (node.value_kind != ValueKind::kString &&
-          node.value_kind != ValueKind::kRegex) {
-        return false;
-      }
-      return CompareString(node, found->value_type() == v1::Field::STRING
-                                     ? found->value_string(i)
-                                     : found->value_bytes(i));
-    }
+    case v1::Field::BYTES:
+      return (node.value_kind == ValueKind::kString ||
+              node.value_kind == ValueKind::kRegex) &&
+             CompareString(node, value.text);
     case v1::Field::INTEGER:
       return node.value_kind == ValueKind::kNumber &&
-             Ordered(node.op, static_cast<double>(found->value_integer(i)),
+             Ordered(node.op, static_cast<double>(value.integer),
                      node.number_value);
     case v1::Field::DOUBLE:
       return node.value_kind == ValueKind::kNumber &&
-             Ordered(node.op, found->value_double(i), node.number_value);
+             Ordered(node.op, value.number, node.number_value);
     case v1::Field::BOOL:
       return node.value_kind == ValueKind::kBool &&
-             Ordered(node.op, found->value_bool(i), node.bool_value);
+             Ordered(node.op, value.flag, node.bool_value);
   }
   return false;
 }

@@ -21,8 +21,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "proto/metlog.pb.h"
 #include "re2/re2.h"
+#include "sinks/packet_messages.h"
 
 namespace metlog {
 
@@ -32,7 +32,8 @@ class Matcher {
   // within the expression, both from 1).
   static absl::StatusOr<Matcher> Compile(absl::string_view expression);
 
-  bool Matches(const v1::Message& message) const;
+  // Reads only the message's wire view: matching never parses it.
+  bool Matches(const MessageRef& message) const;
 
   const std::string& expression() const { return expression_; }
 
@@ -69,9 +70,9 @@ class Matcher {
   };
 
  private:
-  bool Evaluate(int node, const v1::Message& message) const;
-  bool Compare(const Node& node, const v1::Message& message) const;
-  bool CompareField(const Node& node, const v1::Message& message) const;
+  bool Evaluate(int node, const MessageRef& message) const;
+  bool Compare(const Node& node, const MessageRef& message) const;
+  bool CompareField(const Node& node, const MessageRef& message) const;
 
   std::string expression_;
   std::vector<Node> nodes_;

@@ -25,10 +25,10 @@ v1::Message Timer() {
 
 void BM_Match(benchmark::State& state, const char* expression) {
   const Matcher matcher = *Matcher::Compile(expression);
-  const v1::Message message = Timer();
+  const MessageBatch message({Timer()});
   bool matched = false;
   for (auto _ : state) {
-    matched = matcher.Matches(message);
+    matched = matcher.Matches(message[0]);
     benchmark::DoNotOptimize(matched);
   }
   state.SetLabel(matched ? "matches" : "no match");

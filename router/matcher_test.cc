@@ -57,7 +57,8 @@ class MatcherGrammarTest : public ::testing::TestWithParam<Case> {};
 TEST_P(MatcherGrammarTest, Evaluates) {
   absl::StatusOr<Matcher> matcher = Matcher::Compile(GetParam().expression);
   ASSERT_TRUE(matcher.ok()) << matcher.status();
-  EXPECT_EQ(matcher->Matches(Sample()), GetParam().matches)
+  const MessageBatch sample({Sample()});
+  EXPECT_EQ(matcher->Matches(sample[0]), GetParam().matches)
       << GetParam().expression;
 }
 
@@ -160,7 +161,7 @@ TEST(MatcherFuzzTest, RandomTokenSoupCompilesOrExplainsWhere) {
       "TRUE", "NIL",      "\"x\"",        "'y'",     "/a+/",
       "/(/",  "3",        "-1.5",         "\n"};
   absl::BitGen random;
-  const v1::Message message = Sample();
+  const MessageBatch sample({Sample()});
   for (int i = 0; i < 20000; ++i) {
     std::string expression;
     const int length = absl::Uniform(random, 0, 12);
@@ -172,7 +173,7 @@ TEST(MatcherFuzzTest, RandomTokenSoupCompilesOrExplainsWhere) {
     }
     absl::StatusOr<Matcher> matcher = Matcher::Compile(expression);
     if (matcher.ok()) {
-      matcher->Matches(message);
+      matcher->Matches(sample[0]);
     } else {
       ASSERT_TRUE(RE2::PartialMatch(std::string(matcher.status().message()),
                                     R"(^\d+:\d+: )"))

@@ -5,8 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/uuid.h"
-#include "google/protobuf/arena.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -60,21 +58,6 @@ bool NextLengthDelimited(google::protobuf::io::CodedInputStream& in,
   }
 }
 
-// Owns the memory of one packet's messages. The first block is sized from
-// the packet, so a packet's messages usually take one allocation.
-struct PacketArena {
-  explicit PacketArena(size_t packet_bytes) : arena(Options(packet_bytes)) {}
-
-  static google::protobuf::ArenaOptions Options(size_t packet_bytes) {
-    google::protobuf::ArenaOptions options;
-    options.start_block_size = std::max<size_t>(256, 4 * packet_bytes);
-    options.max_block_size = std::max<size_t>(8192, 4 * packet_bytes);
-    return options;
-  }
-
-  google::protobuf::Arena arena;
-};
-
 }  // namespace
 
 absl::string_view RejectReasonName(RejectReason reason) {
@@ -104,11 +87,8 @@ uint64_t DecodeResult::rejected_total() const {
 PacketDecoder::PacketDecoder(const v1::LimitsConfig& limits)
     : limits_(limits) {}
 
-const DecodeResult& PacketDecoder::Decode(absl::string_view packet) {
-  DecodeResult& result = result_;
-  result.messages.clear();
-  result.rejected.fill(0);
-  result.first_error.clear();
+DecodeResult PacketDecoder::Decode(absl::string_view packet) {
+  DecodeResult result;
   auto reject = [&result](RejectReason reason, std::string error) {
     ++result.rejected[static_cast<int>(reason)];
     if (result.first_error.empty()) result.first_error = std::move(error);
@@ -130,10 +110,11 @@ const DecodeResult& PacketDecoder::Decode(absl::string_view packet) {
     return result;
   }
 
-  auto owner = std::make_shared<PacketArena>(batch.size());
+  result.packet = PacketMessages::Create(batch);
+  const absl::string_view copy = result.packet->bytes();
   google::protobuf::io::CodedInputStream batch_in(
-      reinterpret_cast<const uint8_t*>(batch.data()),
-      static_cast<int>(batch.size()));
+      reinterpret_cast<const uint8_t*>(copy.data()),
+      static_cast<int>(copy.size()));
   const int64_t now_ns = absl::GetCurrentTimeNanos();
   absl::string_view bytes;
   while (NextLengthDelimited(batch_in, /*field_number=*/1, &bytes, &error)) {
@@ -143,41 +124,24 @@ const DecodeResult& PacketDecoder::Decode(absl::string_view packet) {
                           limits_.max_message_bytes()));
       continue;
     }
-    auto* message =
-        google::protobuf::Arena::CreateMessage<v1::Message>(&owner->arena);
-    if (!message->ParseFromArray(bytes.data(),
-                                 static_cast<int>(bytes.size()))) {
-      reject(RejectReason::kMalformedMessage, "message bytes do not parse");
-      continue;
+    std::string problem_text;
+    switch (result.packet->Add(bytes, now_ns, random_, &problem_text)) {
+      case WireProblem::kNone:
+        break;
+      case WireProblem::kMalformed:
+        reject(RejectReason::kMalformedMessage,
+               absl::StrCat("message does not parse: ", problem_text));
+        break;
+      case WireProblem::kInvalid:
+        reject(RejectReason::kInvalidMessage, std::move(problem_text));
+        break;
     }
-    if (message->severity() < 0 || message->severity() > 7) {
-      reject(RejectReason::kInvalidMessage,
-             absl::StrCat("severity ", message->severity(), " outside 0..7"));
-      continue;
-    }
-    if (message->has_uuid() && message->uuid().size() != 16) {
-      reject(
-          RejectReason::kInvalidMessage,
-          absl::StrCat("uuid of ", message->uuid().size(), " bytes, want 16"));
-      continue;
-    }
-    bool fields_named = true;
-    for (const v1::Field& field : message->fields()) {
-      fields_named = fields_named && !field.name().empty();
-    }
-    if (!fields_named) {
-      reject(RejectReason::kInvalidMessage, "a field has no name");
-      continue;
-    }
-    if (!message->has_uuid()) message->set_uuid(RandomUuid(random_));
-    if (!message->has_timestamp()) message->set_timestamp(now_ns);
-    result.messages.push_back(
-        {MessagePtr(owner, message), static_cast<uint32_t>(bytes.size())});
   }
   if (!error.empty()) {
     // Messages before the damage are kept; the rest of the batch is lost.
     reject(RejectReason::kMalformedPacket, absl::StrCat("batch: ", error));
   }
+  if (result.packet->size() == 0) result.packet.reset();
   return result;
 }
 

@@ -12,7 +12,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
 #include "proto/config.pb.h"
-#include "router/sized_message.h"
+#include "sinks/packet_messages.h"
 
 namespace metlog {
 
@@ -29,13 +29,15 @@ enum class RejectReason : int {
 absl::string_view RejectReasonName(RejectReason reason);
 
 struct DecodeResult {
-  // Messages decoded and accepted, in packet order.
-  std::vector<SizedMessage> messages;
+  // The accepted messages, in packet order, with one reference held; null
+  // when there are none.
+  PacketRef packet;
   // Per reason: 1 for a packet-level rejection, else one per bad message.
   std::array<uint64_t, static_cast<int>(RejectReason::kCount)> rejected{};
   // The first problem, for the log line.
   std::string first_error;
 
+  size_t accepted() const { return packet == nullptr ? 0 : packet->size(); }
   uint64_t rejected_total() const;
 };
 
@@ -43,16 +45,14 @@ class PacketDecoder {
  public:
   explicit PacketDecoder(const v1::LimitsConfig& limits);
 
-  // Decodes a Packet{batch: Batch{messages}}. Messages of one packet share
-  // one arena, kept alive by whichever of them lives longest. Fills uuid and
-  // timestamp when absent. The result stays valid until the next call (its
-  // vectors are reused, sparing an allocation per packet). Not thread-safe:
-  // one decoder per input thread.
-  const DecodeResult& Decode(absl::string_view packet);
+  // Decodes a Packet{batch: Batch{messages}} into wire views over one copy
+  // of the batch (no message is parsed; see PacketMessages), validating
+  // every message completely. Fills uuid and timestamp when absent. Not
+  // thread-safe: one decoder per input thread.
+  DecodeResult Decode(absl::string_view packet);
 
  private:
   const v1::LimitsConfig limits_;
-  DecodeResult result_;
   absl::InsecureBitGen random_;
 };
 

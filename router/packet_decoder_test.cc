@@ -42,26 +42,60 @@ TEST(PacketDecoderTest, DecodesEveryMessageAndFillsUuidAndTimestamp) {
   stamped.set_uuid(std::string(16, 'u'));
   stamped.set_timestamp(5);
   const DecodeResult result = decoder.Decode(PacketOf({Log("a"), stamped}));
-  ASSERT_EQ(result.messages.size(), 2u);
+  ASSERT_EQ(result.accepted(), 2u);
   EXPECT_EQ(result.rejected_total(), 0u);
-  const v1::Message& first = *result.messages[0].message;
+  const v1::Message& first = result.packet->Parsed(0);
   EXPECT_EQ(first.payload(), "a");
   EXPECT_EQ(first.uuid().size(), 16u);
   EXPECT_EQ(static_cast<uint8_t>(first.uuid()[6]) >> 4, 4);  // version 4
   EXPECT_GT(first.timestamp(), 1700000000000000000);
-  EXPECT_EQ(result.messages[1].message->uuid(), std::string(16, 'u'));
-  EXPECT_EQ(result.messages[1].message->timestamp(), 5);
-  EXPECT_EQ(result.messages[0].bytes, Log("a").ByteSizeLong());
+  EXPECT_EQ(result.packet->wire(0).uuid(), first.uuid());
+  EXPECT_EQ(result.packet->wire(0).timestamp, first.timestamp());
+  EXPECT_EQ(result.packet->Parsed(1).uuid(), std::string(16, 'u'));
+  EXPECT_EQ(result.packet->Parsed(1).timestamp(), 5);
+  EXPECT_EQ(result.packet->wire(0).bytes.size(), Log("a").ByteSizeLong());
 }
 
-TEST(PacketDecoderTest, MessagesOutliveTheirSiblings) {
+TEST(PacketDecoderTest, PacketsOutliveTheDecoderAndItsInput) {
   PacketDecoder decoder{v1::LimitsConfig()};
-  MessagePtr kept;
+  PacketRef kept;
   {
-    const DecodeResult& result = decoder.Decode(PacketOf({Log("a"), Log("b")}));
-    kept = result.messages[1].message;
+    std::string bytes = PacketOf({Log("a"), Log("b")});
+    kept = decoder.Decode(bytes).packet;
+    bytes.assign(bytes.size(), 'x');  // the packet holds its own copy
   }
-  EXPECT_EQ(kept->payload(), "b");
+  decoder.Decode(PacketOf({Log("c")}));
+  EXPECT_EQ(kept->wire(1).payload, "b");
+  EXPECT_EQ(kept->Parsed(1).payload(), "b");
+}
+
+TEST(PacketDecoderTest, TheWireViewAgreesWithTheParsedMessage) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  v1::Message rich = Log("p");
+  rich.set_uuid(std::string(16, 'u'));
+  rich.set_timestamp(-3);
+  rich.set_logger("shop");
+  rich.set_severity(0);
+  rich.set_pid(-1);
+  rich.set_hostname("h");
+  rich.set_env_version("1.0");
+  v1::Field* field = rich.add_fields();
+  field->set_name("n");
+  field->set_value_type(v1::Field::INTEGER);
+  field->add_value_integer(-5);
+  const DecodeResult result = decoder.Decode(PacketOf({rich}));
+  ASSERT_EQ(result.accepted(), 1u);
+  const WireMessage& wire = result.packet->wire(0);
+  EXPECT_EQ(wire.type, "log");
+  EXPECT_EQ(wire.logger, "shop");
+  EXPECT_EQ(wire.hostname, "h");
+  EXPECT_EQ(wire.env_version, "1.0");
+  EXPECT_EQ(wire.timestamp, -3);
+  EXPECT_EQ(wire.severity, 0);
+  EXPECT_EQ(wire.pid, -1);
+  ASSERT_EQ(result.packet->fields(0).size(), 1u);
+  EXPECT_EQ(result.packet->fields(0)[0].name, "n");
+  EXPECT_EQ(result.packet->Parsed(0).DebugString(), rich.DebugString());
 }
 
 TEST(PacketDecoderTest, GarbageIsRejectedAsMalformed) {
@@ -70,7 +104,7 @@ TEST(PacketDecoderTest, GarbageIsRejectedAsMalformed) {
        {std::string("\xff\xff\xff\xff\xff\xff", 6), std::string("hello"),
         std::string(""), std::string("\x0a\x05\x0a", 3)}) {
     const DecodeResult result = decoder.Decode(garbage);
-    EXPECT_TRUE(result.messages.empty());
+    EXPECT_EQ(result.packet, nullptr);
     EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u)
         << absl::CHexEscape(garbage);
     EXPECT_FALSE(result.first_error.empty());
@@ -81,7 +115,7 @@ TEST(PacketDecoderTest, TruncatedPacketKeepsNothingPastTheDamage) {
   PacketDecoder decoder{v1::LimitsConfig()};
   const std::string whole = PacketOf({Log("a"), Log("b")});
   const DecodeResult result = decoder.Decode(whole.substr(0, whole.size() - 2));
-  EXPECT_TRUE(result.messages.empty());
+  EXPECT_EQ(result.packet, nullptr);
   EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u);
   EXPECT_THAT(result.first_error, HasSubstr("claims"));
 }
@@ -95,7 +129,7 @@ TEST(PacketDecoderTest, DamagedBatchKeepsMessagesBeforeTheDamage) {
   v1::Packet packet;
   packet.set_batch(bytes);
   const DecodeResult result = decoder.Decode(packet.SerializeAsString());
-  ASSERT_EQ(result.messages.size(), 1u);
+  ASSERT_EQ(result.accepted(), 1u);
   EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u);
 }
 
@@ -103,7 +137,7 @@ TEST(PacketDecoderTest, OversizedPacketIsRejectedBeforeDecoding) {
   PacketDecoder decoder{Limits(100, 100)};
   const DecodeResult result =
       decoder.Decode(PacketOf({Log(std::string(200, 'x'))}));
-  EXPECT_TRUE(result.messages.empty());
+  EXPECT_EQ(result.packet, nullptr);
   EXPECT_EQ(Rejected(result, RejectReason::kOversizedPacket), 1u);
 }
 
@@ -111,8 +145,8 @@ TEST(PacketDecoderTest, OversizedMessageIsDroppedOthersKept) {
   PacketDecoder decoder{Limits(10000, 50)};
   const DecodeResult result = decoder.Decode(
       PacketOf({Log("small"), Log(std::string(100, 'x')), Log("also")}));
-  ASSERT_EQ(result.messages.size(), 2u);
-  EXPECT_EQ(result.messages[1].message->payload(), "also");
+  ASSERT_EQ(result.accepted(), 2u);
+  EXPECT_EQ(result.packet->Parsed(1).payload(), "also");
   EXPECT_EQ(Rejected(result, RejectReason::kOversizedMessage), 1u);
 }
 
@@ -126,8 +160,8 @@ TEST(PacketDecoderTest, InvalidMessagesAreCountedByReason) {
   nameless.add_fields()->add_value_string("x");
   const DecodeResult result =
       decoder.Decode(PacketOf({severity, uuid, nameless, Log("ok")}));
-  ASSERT_EQ(result.messages.size(), 1u);
-  EXPECT_EQ(result.messages[0].message->payload(), "ok");
+  ASSERT_EQ(result.accepted(), 1u);
+  EXPECT_EQ(result.packet->Parsed(0).payload(), "ok");
   EXPECT_EQ(Rejected(result, RejectReason::kInvalidMessage), 3u);
   EXPECT_THAT(result.first_error, HasSubstr("severity 9"));
 }
@@ -141,7 +175,7 @@ TEST(PacketDecoderTest, WrongWireTypesAreMalformed) {
   v1::Packet packet;
   packet.set_batch(std::string("\x0a\x02\x0a\xff", 4));
   const DecodeResult bad_message = decoder.Decode(packet.SerializeAsString());
-  EXPECT_TRUE(bad_message.messages.empty());
+  EXPECT_EQ(bad_message.packet, nullptr);
   EXPECT_EQ(Rejected(bad_message, RejectReason::kMalformedMessage), 1u);
 }
 
@@ -154,6 +188,15 @@ TEST(PacketDecoderTest, MutatedPacketsNeverCrashAndAreAllAccountedFor) {
   rich.set_uuid(std::string(16, 'u'));
   rich.add_fields()->set_name("f");
   rich.mutable_fields(0)->add_value_string("v");
+  v1::Field* counts = rich.add_fields();
+  counts->set_name("counts");
+  counts->set_value_type(v1::Field::INTEGER);
+  counts->add_value_integer(300);
+  counts->add_value_integer(-1);
+  v1::Field* rate = rich.add_fields();
+  rate->set_name("rate");
+  rate->set_value_type(v1::Field::DOUBLE);
+  rate->add_value_double(0.5);
   const std::string valid = PacketOf({rich, Log("b"), rich});
   absl::BitGen random;
   for (int i = 0; i < 100000; ++i) {
@@ -173,16 +216,26 @@ TEST(PacketDecoderTest, MutatedPacketsNeverCrashAndAreAllAccountedFor) {
           break;
       }
     }
-    const DecodeResult& result = decoder.Decode(packet);
+    const DecodeResult result = decoder.Decode(packet);
     // A rejection is always counted and explained, never one without the
     // other.
     ASSERT_EQ(result.rejected_total() > 0, !result.first_error.empty())
         << absl::CHexEscape(packet);
-    for (const SizedMessage& m : result.messages) {
-      ASSERT_LE(m.bytes, 1024u);
-      ASSERT_GE(m.message->severity(), 0);
-      ASSERT_LE(m.message->severity(), 7);
-      ASSERT_EQ(m.message->uuid().size(), 16u);
+    for (size_t m = 0; m < result.accepted(); ++m) {
+      const WireMessage& wire = result.packet->wire(m);
+      ASSERT_LE(wire.bytes.size(), 1024u);
+      // What validation accepted, protobuf parses, to the same values.
+      v1::Message parsed;
+      ASSERT_TRUE(parsed.ParseFromArray(wire.bytes.data(),
+                                        static_cast<int>(wire.bytes.size())))
+          << absl::CHexEscape(packet);
+      ASSERT_GE(parsed.severity(), 0);
+      ASSERT_LE(parsed.severity(), 7);
+      ASSERT_EQ(parsed.severity(), wire.severity);
+      ASSERT_EQ(parsed.type(), wire.type);
+      ASSERT_EQ(parsed.payload(), wire.payload);
+      ASSERT_EQ(parsed.fields_size(), result.packet->fields(m).size());
+      ASSERT_EQ(result.packet->Parsed(m).uuid().size(), 16u);
     }
   }
 }
@@ -193,11 +246,11 @@ TEST(PacketDecoderTest, RandomBytesNeverCrash) {
   for (int i = 0; i < 100000; ++i) {
     std::string packet(absl::Uniform(random, 0, 64), '\0');
     for (char& c : packet) c = static_cast<char>(absl::Uniform(random, 0, 256));
-    const DecodeResult& result = decoder.Decode(packet);
+    const DecodeResult result = decoder.Decode(packet);
     ASSERT_EQ(result.rejected_total() > 0, !result.first_error.empty())
         << absl::CHexEscape(packet);
-    for (const SizedMessage& m : result.messages) {
-      ASSERT_EQ(m.message->uuid().size(), 16u);
+    for (size_t m = 0; m < result.accepted(); ++m) {
+      ASSERT_EQ(result.packet->Parsed(m).uuid().size(), 16u);
     }
   }
 }

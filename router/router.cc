@@ -237,24 +237,29 @@ void Router::ReopenSinks() {
   for (const Route& route : table()->routes) route.runner->RequestReopen();
 }
 
-uint64_t Router::Dispatch(const std::vector<SizedMessage>& messages) {
+uint64_t Router::Dispatch(const PacketMessages& packet) {
   const std::shared_ptr<const RoutingTable> routing = table();
   uint64_t refused = 0;
   // Reused by each input thread: an allocation per packet costs more than
   // matching a small one.
-  thread_local std::vector<SizedMessage> matched;
+  thread_local std::vector<MessageRef> matched;
   for (const Route& route : routing->routes) {
     matched.clear();
-    for (const SizedMessage& message : messages) {
-      if (route.matcher->Matches(*message.message)) matched.push_back(message);
+    for (uint32_t i = 0; i < packet.size(); ++i) {
+      const MessageRef message(&packet, i);
+      if (route.matcher->Matches(message)) matched.push_back(message);
     }
-    if (!matched.empty())
-      refused += route.runner->Enqueue(absl::MakeSpan(matched));
+    if (matched.empty()) continue;
+    // One atomic step for all of this sink's references to the packet.
+    packet.Retain(static_cast<uint32_t>(matched.size()));
+    refused += route.runner->Enqueue(absl::MakeConstSpan(matched));
   }
   if (tail_count_.load(std::memory_order_relaxed) > 0) {
     absl::MutexLock lock(&tails_mu_);
     for (const auto& tail : tails_) {
-      for (const SizedMessage& message : messages) tail->Offer(message.message);
+      for (uint32_t i = 0; i < packet.size(); ++i) {
+        tail->Offer(MessageRef(&packet, i));
+      }
     }
   }
   return refused;
@@ -316,38 +321,39 @@ void Router::ReportStats() {
   }();
   static absl::InsecureBitGen random;
   const v1::StatsResponse stats = Stats();
-  auto message = std::make_shared<v1::Message>();
-  message->set_uuid(RandomUuid(random));
-  message->set_timestamp(absl::GetCurrentTimeNanos());
-  message->set_type("metlog.router.stats");
-  message->set_logger("metlog.router");
-  message->set_severity(6);
-  message->set_hostname(hostname);
-  message->set_pid(getpid());
-  message->set_env_version("1.0");
+  v1::Message message;
+  message.set_uuid(RandomUuid(random));
+  message.set_timestamp(absl::GetCurrentTimeNanos());
+  message.set_type("metlog.router.stats");
+  message.set_logger("metlog.router");
+  message.set_severity(6);
+  message.set_hostname(hostname);
+  message.set_pid(getpid());
+  message.set_env_version("1.0");
   uint64_t delivered = 0, dropped = 0;
   for (const v1::InputStats& input : stats.inputs()) {
     const std::string prefix = absl::StrCat("input.", input.name(), ".");
-    AddCounter(prefix + "packets", input.packets_received(), message.get());
-    AddCounter(prefix + "accepted", input.messages_accepted(), message.get());
+    AddCounter(prefix + "packets", input.packets_received(), &message);
+    AddCounter(prefix + "accepted", input.messages_accepted(), &message);
     for (const auto& [reason, n] : input.rejected()) {
-      AddCounter(absl::StrCat(prefix, "rejected.", reason), n, message.get());
+      AddCounter(absl::StrCat(prefix, "rejected.", reason), n, &message);
     }
   }
   for (const v1::SinkStats& sink : stats.sinks()) {
     const std::string prefix = absl::StrCat("sink.", sink.name(), ".");
-    AddCounter(prefix + "received", sink.received(), message.get());
-    AddCounter(prefix + "delivered", sink.delivered(), message.get());
-    AddCounter(prefix + "queued", sink.queued(), message.get());
+    AddCounter(prefix + "received", sink.received(), &message);
+    AddCounter(prefix + "delivered", sink.delivered(), &message);
+    AddCounter(prefix + "queued", sink.queued(), &message);
     for (const auto& [reason, n] : sink.dropped()) {
-      AddCounter(absl::StrCat(prefix, "dropped.", reason), n, message.get());
+      AddCounter(absl::StrCat(prefix, "dropped.", reason), n, &message);
       dropped += n;
     }
     delivered += sink.delivered();
   }
-  message->set_payload(
+  message.set_payload(
       absl::StrCat("delivered=", delivered, " dropped=", dropped));
-  Dispatch({{message, static_cast<uint32_t>(message->ByteSizeLong())}});
+  const MessageBatch batch({message});
+  Dispatch(*batch[0].packet());
 }
 
 std::vector<std::string> Router::InputAddresses() const {

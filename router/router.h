@@ -59,7 +59,7 @@ class Router : public Dispatcher {
 
   // Routes messages; returns how many (message, sink) deliveries a full
   // queue refused. Thread-safe; with BLOCK overflow it may wait.
-  uint64_t Dispatch(const std::vector<SizedMessage>& messages) override;
+  uint64_t Dispatch(const PacketMessages& packet) override;
 
   // Opens a live view of matching traffic; close it with Tail::Close and
   // RemoveTail.

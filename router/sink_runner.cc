@@ -50,44 +50,56 @@ void SinkRunner::Drop(const std::string& reason, uint64_t count) {
   if (count > 0) stats_.dropped[reason] += count;
 }
 
-uint64_t SinkRunner::Enqueue(absl::Span<SizedMessage> messages) {
+namespace {
+
+// What a message counts against capacity_bytes: its size on the wire.
+uint32_t WireBytes(const MessageRef& message) {
+  return static_cast<uint32_t>(message.wire().bytes.size());
+}
+
+}  // namespace
+
+uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
   absl::MutexLock lock(&mu_);
   const size_t size_before = queue_.size();
   uint64_t dropped = 0;
   const auto overflow = queue_config_.overflow();
-  for (SizedMessage& queued : messages) {
+  auto drop = [&](const MessageRef& message, const std::string& reason)
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                    ++dropped;
+                    Drop(reason, 1);
+                    message.packet()->Release(1);
+                  };
+  for (const MessageRef& message : messages) {
     // Counted one by one: a BLOCK wait below releases the lock, and Stats()
     // must balance at every moment.
     ++stats_.received;
-    if (queued.bytes > queue_config_.capacity_bytes()) {
-      ++dropped;
-      Drop("queue_full", 1);
+    const uint32_t bytes = WireBytes(message);
+    if (bytes > queue_config_.capacity_bytes()) {
+      drop(message, "queue_full");
       continue;
     }
     if (!accepting_) {
-      ++dropped;
-      Drop("shutdown", 1);
+      drop(message, "shutdown");
       continue;
     }
-    if (!HasRoom(queued.bytes)) {
+    if (!HasRoom(bytes)) {
       if (overflow == v1::QueueConfig::DROP_OLDEST) {
-        while (!queue_.empty() && !HasRoom(queued.bytes)) {
-          queued_bytes_ -= queue_.front().bytes;
+        while (!queue_.empty() && !HasRoom(bytes)) {
+          queued_bytes_ -= WireBytes(queue_.front());
+          drop(queue_.front(), "overwritten");
           queue_.pop_front();
-          ++dropped;
-          Drop("overwritten", 1);
         }
       } else if (overflow == v1::QueueConfig::BLOCK) {
-        while (accepting_ && !HasRoom(queued.bytes)) room_ready_.Wait(&mu_);
+        while (accepting_ && !HasRoom(bytes)) room_ready_.Wait(&mu_);
       }
-      if (!HasRoom(queued.bytes) || !accepting_) {
-        ++dropped;
-        Drop(accepting_ ? "queue_full" : "shutdown", 1);
+      if (!HasRoom(bytes) || !accepting_) {
+        drop(message, accepting_ ? "queue_full" : "shutdown");
         continue;
       }
     }
-    queued_bytes_ += queued.bytes;
-    queue_.push_back(std::move(queued));
+    queued_bytes_ += bytes;
+    queue_.push_back(message);
   }
   // Wake the runner only when it sleeps on an empty queue or a batch just
   // filled; a futex wake per enqueue would cost more than the enqueue.
@@ -100,7 +112,7 @@ uint64_t SinkRunner::Enqueue(absl::Span<SizedMessage> messages) {
 }
 
 void SinkRunner::Run() {
-  std::vector<MessagePtr> batch;
+  std::vector<MessageRef> batch;  // each holds a reference to its packet
   const size_t max_batch =
       std::max<uint32_t>(1, queue_config_.max_batch_messages());
   const absl::Duration flush_interval =
@@ -119,11 +131,12 @@ void SinkRunner::Run() {
       }
       uint64_t batch_bytes = 0;
       while (!queue_.empty() && batch.size() < max_batch &&
-             (batch.empty() || batch_bytes + queue_.front().bytes <=
+             (batch.empty() || batch_bytes + WireBytes(queue_.front()) <=
                                    queue_config_.max_batch_bytes())) {
-        batch_bytes += queue_.front().bytes;
-        queued_bytes_ -= queue_.front().bytes;
-        batch.push_back(std::move(queue_.front().message));
+        const uint32_t bytes = WireBytes(queue_.front());
+        batch_bytes += bytes;
+        queued_bytes_ -= bytes;
+        batch.push_back(queue_.front());
         queue_.pop_front();
       }
       stats_.in_flight = batch.size();
@@ -151,11 +164,12 @@ void SinkRunner::Run() {
         Drop(drop_reason, batch.size());
       }
     }
+    ReleaseMessages(batch);
     batch.clear();
   }
 }
 
-bool SinkRunner::WriteWithRetry(const std::vector<MessagePtr>& batch,
+bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
                                 std::string* drop_reason) {
   absl::Duration backoff = retry_.initial_backoff;
   for (;;) {
@@ -203,6 +217,7 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
     mu_.AwaitWithDeadline(absl::Condition(&drained), deadline);
     const uint64_t left = queue_.size();
     Drop("shutdown", left);
+    for (const MessageRef& message : queue_) message.packet()->Release(1);
     queue_.clear();
     queued_bytes_ = 0;
     work_ready_.SignalAll();

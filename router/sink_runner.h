@@ -19,7 +19,6 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "proto/config.pb.h"
-#include "router/sized_message.h"
 #include "sinks/sink.h"
 
 namespace metlog {
@@ -61,10 +60,11 @@ class SinkRunner {
   // Starts the sink and the thread feeding it.
   absl::Status Start();
 
-  // Queues the messages (moving from them) under the overflow policy; with
-  // BLOCK this waits for room (or for Stop). Returns how many were dropped.
-  // Thread-safe.
-  uint64_t Enqueue(absl::Span<SizedMessage> messages);
+  // Queues the messages under the overflow policy, taking over one packet
+  // reference per message (given back when a message is delivered or
+  // dropped); with BLOCK this waits for room (or for Stop). Returns how many
+  // were dropped. Thread-safe.
+  uint64_t Enqueue(absl::Span<const MessageRef> messages);
 
   // Refuses new messages, lets the sink drain its queue until `deadline`,
   // flushes and stops it. What is left is counted as dropped ("shutdown").
@@ -83,7 +83,7 @@ class SinkRunner {
   // Writes one batch, retrying transient errors until success, a permanent
   // error, or the shutdown deadline. Returns whether it was delivered and,
   // if not, the drop reason.
-  bool WriteWithRetry(const std::vector<MessagePtr>& batch,
+  bool WriteWithRetry(const std::vector<MessageRef>& batch,
                       std::string* drop_reason);
   bool HasRoom(uint32_t bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Drop(const std::string& reason, uint64_t count)
@@ -97,7 +97,8 @@ class SinkRunner {
   mutable absl::Mutex mu_;
   absl::CondVar work_ready_;
   absl::CondVar room_ready_;
-  std::deque<SizedMessage> queue_ ABSL_GUARDED_BY(mu_);
+  // Each queued message holds one reference to its packet.
+  std::deque<MessageRef> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool accepting_ ABSL_GUARDED_BY(mu_) = false;
   // The runner waits for a first message (not for a batch to fill), so the

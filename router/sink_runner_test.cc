@@ -25,7 +25,7 @@ class RecordingSink : public Sink {
 
   explicit RecordingSink(std::shared_ptr<State> state) : state_(state) {}
 
-  absl::Status Write(absl::Span<const MessagePtr> batch) override {
+  absl::Status Write(absl::Span<const MessageRef> batch) override {
     absl::Duration delay;
     {
       absl::MutexLock lock(&state_->mu);
@@ -41,7 +41,7 @@ class RecordingSink : public Sink {
     absl::SleepFor(delay);
     absl::MutexLock lock(&state_->mu);
     state_->batch_sizes.push_back(batch.size());
-    for (const MessagePtr& m : batch) state_->payloads.push_back(m->payload());
+    for (const MessageRef& m : batch) state_->payloads.push_back(m->payload());
     return absl::OkStatus();
   }
 
@@ -54,14 +54,23 @@ class RecordingSink : public Sink {
   std::shared_ptr<State> state_;
 };
 
-SizedMessage Message(int i) {
-  auto m = std::make_shared<v1::Message>();
-  m->set_payload(absl::StrCat(i));
-  return {m, 10};
+v1::Message Message(int i) {
+  v1::Message m;
+  m.set_payload(absl::StrCat(i));
+  return m;
 }
 
-uint64_t Enqueue(SinkRunner& runner, std::vector<SizedMessage> messages) {
-  return runner.Enqueue(absl::MakeSpan(messages));
+// Enqueues the messages as one packet, handing the runner one reference per
+// message as the router does.
+uint64_t Enqueue(SinkRunner& runner, const std::vector<v1::Message>& messages) {
+  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages(messages);
+  if (!packet.ok()) std::abort();
+  std::vector<MessageRef> refs;
+  for (uint32_t i = 0; i < (*packet)->size(); ++i) {
+    refs.emplace_back(packet->get(), i);
+  }
+  (*packet)->Retain(static_cast<uint32_t>(refs.size()));
+  return runner.Enqueue(refs);
 }
 
 v1::QueueConfig Queue(uint32_t capacity, v1::QueueConfig::Overflow overflow) {

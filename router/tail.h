@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 
 #include "absl/base/thread_annotations.h"
@@ -21,11 +22,13 @@ class Tail {
   Tail(Matcher matcher, size_t backlog)
       : matcher_(std::move(matcher)), backlog_(backlog) {}
 
-  // Keeps the message if it matches and there is room; never blocks.
-  void Offer(const MessagePtr& message);
+  // Keeps a copy of the message if it matches and there is room; never
+  // blocks.
+  void Offer(const MessageRef& message);
 
   // The next message, or nullopt after `timeout` or once closed.
-  std::optional<MessagePtr> Next(absl::Duration timeout);
+  std::optional<std::shared_ptr<const v1::Message>> Next(
+      absl::Duration timeout);
 
   void Close();
   uint64_t skipped() const;
@@ -34,7 +37,7 @@ class Tail {
   const Matcher matcher_;
   const size_t backlog_;
   mutable absl::Mutex mu_;
-  std::deque<MessagePtr> messages_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<const v1::Message>> messages_ ABSL_GUARDED_BY(mu_);
   uint64_t skipped_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -17,11 +17,9 @@
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "proto/metlog.pb.h"
+#include "sinks/packet_messages.h"
 
 namespace metlog {
-
-// A decoded message, shared (never copied) between every sink it matched.
-using MessagePtr = std::shared_ptr<const v1::Message>;
 
 // Errors a sink returns tell the runner what to do with the batch:
 // transient ones (the back end is down or busy) are retried with backoff,
@@ -40,8 +38,10 @@ class Sink {
   virtual absl::Status Start() { return absl::OkStatus(); }
 
   // Delivers every message of the batch, or none: on an error the runner
-  // retries or drops the whole batch.
-  virtual absl::Status Write(absl::Span<const MessagePtr> batch) = 0;
+  // retries or drops the whole batch. The messages are lent for the call
+  // (copy what must outlive it); `*message` parses one, once for all sinks,
+  // so a sink that needs only routing data should not ask for it.
+  virtual absl::Status Write(absl::Span<const MessageRef> batch) = 0;
 
   // Messages of the last successful Write that the sink could not use (a
   // statsd sink given a log line, say) and left out; the runner counts them

@@ -83,14 +83,14 @@ std::optional<std::string> CarbonSink::Path(const v1::Message& message) const {
   return SafePath(absl::StrCat(options_.prefix(), *name));
 }
 
-absl::Status CarbonSink::Write(absl::Span<const MessagePtr> batch) {
+absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch) {
   if (fd_ < 0 || !ConnectionAlive()) {
     if (absl::Status status = Connect(); !status.ok()) return status;
   }
   // Fold the batch into copies of the slots it touches.
   std::map<SlotKey, Slot> touched;
   uint64_t unusable = 0;
-  for (const MessagePtr& message : batch) {
+  for (const MessageRef& message : batch) {
     std::optional<Metric> metric = ReadMetric(*message);
     std::optional<std::string> path =
         metric.has_value() ? Path(*message) : std::nullopt;

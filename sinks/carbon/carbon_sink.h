@@ -27,7 +27,7 @@ class CarbonSink : public Sink {
   ~CarbonSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch) override;
   uint64_t TakeUnusable() override;
   void Stop() override;
 

@@ -14,16 +14,16 @@ namespace {
 using testing::CarbonCache;
 using ::testing::ElementsAre;
 
-MessagePtr Metric(const std::string& type, const std::string& name,
-                  const std::string& payload, absl::Time at,
-                  double rate = 1.0) {
-  auto m = std::make_shared<v1::Message>();
-  m->set_type(type);
-  m->set_logger("shop");
-  m->set_payload(payload);
-  m->set_timestamp(absl::ToUnixNanos(at));
-  *m->add_fields() = MakeField("name", name);
-  *m->add_fields() = MakeField("rate", rate);
+v1::Message Metric(const std::string& type, const std::string& name,
+                   const std::string& payload, absl::Time at,
+                   double rate = 1.0) {
+  v1::Message m;
+  m.set_type(type);
+  m.set_logger("shop");
+  m.set_payload(payload);
+  m.set_timestamp(absl::ToUnixNanos(at));
+  *m.add_fields() = MakeField("name", name);
+  *m.add_fields() = MakeField("rate", rate);
   return m;
 }
 
@@ -39,7 +39,7 @@ TEST(CarbonSinkTest, PathsAreSafe) {
   sinks::CarbonOptions options;
   options.set_prefix("p.");
   CarbonSink sink(options);
-  EXPECT_EQ(*sink.Path(*Metric("timer", "db query", "12.5", absl::Now())),
+  EXPECT_EQ(*sink.Path(Metric("timer", "db query", "12.5", absl::Now())),
             "p.db_query");
 }
 
@@ -50,9 +50,11 @@ TEST(CarbonSinkTest, CarbonStoresTheValues) {
   ASSERT_TRUE(sink.Start().ok());
   const absl::Time now = absl::Now();
   ASSERT_TRUE(
-      sink.Write({Metric("counter", "orders", "4", now - absl::Seconds(2)),
-                  Metric("counter", "orders", "7", now - absl::Seconds(1)),
-                  Metric("gauge", "depth", "17", now)})
+      sink.Write(MessageBatch(
+                     {Metric("counter", "orders", "4", now - absl::Seconds(2)),
+                      Metric("counter", "orders", "7", now - absl::Seconds(1)),
+                      Metric("gauge", "depth", "17", now)})
+                     .refs())
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.orders", 2), ElementsAre(4, 7));
   EXPECT_THAT(carbon->Values("metlog.shop.depth", 1), ElementsAre(17));
@@ -65,15 +67,19 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
   ASSERT_TRUE(sink.Start().ok());
   const absl::Time second =
       absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
-  auto log = std::make_shared<v1::Message>();
-  log->set_type("log");
-  ASSERT_TRUE(sink.Write({Metric("counter", "same", "2", second),
-                          Metric("counter", "same", "3", second, 0.5), log,
-                          Metric("timer", "lat", "10", second),
-                          Metric("timer", "lat", "20", second)})
-                  .ok());
+  v1::Message log;
+  log.set_type("log");
+  ASSERT_TRUE(
+      sink.Write(MessageBatch({Metric("counter", "same", "2", second),
+                               Metric("counter", "same", "3", second, 0.5), log,
+                               Metric("timer", "lat", "10", second),
+                               Metric("timer", "lat", "20", second)})
+                     .refs())
+          .ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
-  ASSERT_TRUE(sink.Write({Metric("counter", "same", "4", second)}).ok());
+  ASSERT_TRUE(
+      sink.Write(MessageBatch({Metric("counter", "same", "4", second)}).refs())
+          .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.same", 1), ElementsAre(12));  // 2+6+4
   EXPECT_THAT(carbon->Values("metlog.shop.lat", 1), ElementsAre(15));
 }
@@ -84,22 +90,23 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   CarbonSink sink(OptionsFor(*carbon));
   ASSERT_TRUE(sink.Start().ok());
   const absl::Time now = absl::Now();
-  ASSERT_TRUE(
-      sink.Write({Metric("counter", "restart", "1", now - absl::Seconds(3))})
-          .ok());
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("counter", "restart", "1",
+                                              now - absl::Seconds(3))})
+                             .refs())
+                  .ok());
   ASSERT_THAT(carbon->Values("metlog.shop.restart", 1), ElementsAre(1));
 
   const std::vector<int> ports = carbon->ports();
   ASSERT_TRUE(carbon->Stop().ok());
   // With carbon down the batch fails as transient: the runner would retry.
-  const std::vector<MessagePtr> batch = {
-      Metric("counter", "restart", "2", now - absl::Seconds(2))};
-  const absl::Status down = sink.Write(batch);
+  const MessageBatch batch(
+      {Metric("counter", "restart", "2", now - absl::Seconds(2))});
+  const absl::Status down = sink.Write(batch.refs());
   EXPECT_TRUE(IsTransient(down)) << down;
 
   auto restarted = CarbonCache::Start(ports);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  ASSERT_TRUE(sink.Write(batch).ok());  // the retry, on a new connection
+  ASSERT_TRUE(sink.Write(batch.refs()).ok());  // the retry, on a new connection
   EXPECT_THAT(restarted->Values("metlog.shop.restart", 2), ElementsAre(1, 2));
 }
 

@@ -13,9 +13,9 @@ ConsoleSink::ConsoleSink(const sinks::ConsoleOptions& options)
       out_(options.stream() == sinks::ConsoleOptions::STDERR ? stderr
                                                              : stdout) {}
 
-absl::Status ConsoleSink::Write(absl::Span<const MessagePtr> batch) {
+absl::Status ConsoleSink::Write(absl::Span<const MessageRef> batch) {
   std::string text;
-  for (const MessagePtr& message : batch) {
+  for (const MessageRef& message : batch) {
     absl::StrAppend(&text,
                     options_.format() == sinks::ConsoleOptions::JSON
                         ? FormatJson(*message)

@@ -14,7 +14,7 @@ class ConsoleSink : public Sink {
  public:
   explicit ConsoleSink(const sinks::ConsoleOptions& options);
 
-  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch) override;
   absl::Status Flush() override;
 
  private:

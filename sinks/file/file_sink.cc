@@ -67,12 +67,12 @@ absl::Status FileSink::Rotate() {
   return Open();
 }
 
-absl::Status FileSink::Write(absl::Span<const MessagePtr> batch) {
+absl::Status FileSink::Write(absl::Span<const MessageRef> batch) {
   if (fd_ < 0) {
     if (absl::Status status = Open(); !status.ok()) return status;
   }
   std::string text;
-  for (const MessagePtr& message : batch) {
+  for (const MessageRef& message : batch) {
     absl::StrAppend(&text,
                     options_.format() == sinks::FileOptions::TEXT
                         ? FormatText(*message)

@@ -19,7 +19,7 @@ class FileSink : public Sink {
   ~FileSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch) override;
   absl::Status Flush() override;
   absl::Status Reopen() override;
   void Stop() override;

@@ -31,15 +31,15 @@ std::vector<std::string> Lines(const std::string& path) {
 
 bool Exists(const std::string& path) { return access(path.c_str(), F_OK) == 0; }
 
-std::vector<MessagePtr> Batch(int first, int count) {
-  std::vector<MessagePtr> batch;
+MessageBatch Batch(int first, int count) {
+  std::vector<v1::Message> batch;
   for (int i = first; i < first + count; ++i) {
-    auto m = std::make_shared<v1::Message>();
-    m->set_type("log");
-    m->set_payload(absl::StrCat("message ", i));
+    v1::Message m;
+    m.set_type("log");
+    m.set_payload(absl::StrCat("message ", i));
     batch.push_back(m);
   }
-  return batch;
+  return MessageBatch(batch);
 }
 
 TEST(FileSinkTest, WritesJsonLinesThatParseBack) {
@@ -48,8 +48,8 @@ TEST(FileSinkTest, WritesJsonLinesThatParseBack) {
   options.set_sync(sinks::FileOptions::EVERY_BATCH);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 3)).ok());
-  ASSERT_TRUE(sink.Write(Batch(3, 2)).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 3).refs()).ok());
+  ASSERT_TRUE(sink.Write(Batch(3, 2).refs()).ok());
   sink.Stop();
   const auto lines = Lines(options.path());
   ASSERT_EQ(lines.size(), 5u);
@@ -66,7 +66,7 @@ TEST(FileSinkTest, TextFormatIsTheConsoleLine) {
   options.set_format(sinks::FileOptions::TEXT);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 1)).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 1).refs()).ok());
   sink.Stop();
   EXPECT_THAT(Lines(options.path())[0],
               HasSubstr("type=\"log\" logger=\"\" host=\"\" pid=0 "
@@ -80,7 +80,7 @@ TEST(FileSinkTest, RotatesBySizeAndKeepsTheNewestFiles) {
   options.set_keep_files(2);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  for (int i = 0; i < 40; ++i) ASSERT_TRUE(sink.Write(Batch(i, 1)).ok());
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(sink.Write(Batch(i, 1).refs()).ok());
   sink.Stop();
   const std::string& path = options.path();
   EXPECT_TRUE(Exists(path));
@@ -117,13 +117,13 @@ TEST(FileSinkTest, ReopenFollowsAnOutsideRotation) {
   options.set_path(TempPath("logrotate.jsonl"));
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 1)).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 1).refs()).ok());
   ASSERT_EQ(
       std::rename(options.path().c_str(), (options.path() + ".old").c_str()),
       0);
-  ASSERT_TRUE(sink.Write(Batch(1, 1)).ok());  // still the renamed file
+  ASSERT_TRUE(sink.Write(Batch(1, 1).refs()).ok());  // still the renamed file
   ASSERT_TRUE(sink.Reopen().ok());
-  ASSERT_TRUE(sink.Write(Batch(2, 1)).ok());
+  ASSERT_TRUE(sink.Write(Batch(2, 1).refs()).ok());
   sink.Stop();
   EXPECT_EQ(Lines(options.path() + ".old").size(), 2u);
   ASSERT_EQ(Lines(options.path()).size(), 1u);

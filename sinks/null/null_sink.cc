@@ -10,7 +10,7 @@ namespace {
 
 class NullSink : public Sink {
  public:
-  absl::Status Write(absl::Span<const MessagePtr>) override {
+  absl::Status Write(absl::Span<const MessageRef>) override {
     return absl::OkStatus();
   }
 };

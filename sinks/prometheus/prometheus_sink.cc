@@ -171,12 +171,12 @@ bool PrometheusSink::Apply(const v1::Message& message) {
   return true;
 }
 
-absl::Status PrometheusSink::Write(absl::Span<const MessagePtr> batch) {
+absl::Status PrometheusSink::Write(absl::Span<const MessageRef> batch) {
   if (server_ == nullptr) {
     if (absl::Status status = Start(); !status.ok()) return status;
   }
   absl::MutexLock lock(&mu_);
-  for (const MessagePtr& message : batch) {
+  for (const MessageRef& message : batch) {
     if (!Apply(*message)) ++unusable_;
   }
   return absl::OkStatus();

@@ -31,7 +31,7 @@ class PrometheusSink : public Sink {
 
   // Binds the listen address and starts serving.
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch) override;
   uint64_t TakeUnusable() override;
   void Stop() override;
 

@@ -14,16 +14,16 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-MessagePtr Metric(const std::string& type, const std::string& name,
-                  const std::string& payload, const std::string& region = "eu",
-                  double rate = 1.0) {
-  auto m = std::make_shared<v1::Message>();
-  m->set_type(type);
-  m->set_logger("shop");
-  m->set_payload(payload);
-  *m->add_fields() = MakeField("name", name);
-  *m->add_fields() = MakeField("rate", rate);
-  *m->add_fields() = MakeField("region", region);
+v1::Message Metric(const std::string& type, const std::string& name,
+                   const std::string& payload, const std::string& region = "eu",
+                   double rate = 1.0) {
+  v1::Message m;
+  m.set_type(type);
+  m.set_logger("shop");
+  m.set_payload(payload);
+  *m.add_fields() = MakeField("name", name);
+  *m.add_fields() = MakeField("rate", rate);
+  *m.add_fields() = MakeField("region", region);
   return m;
 }
 
@@ -41,16 +41,18 @@ sinks::PrometheusOptions Options() {
 TEST(PrometheusSinkTest, ExpositionFormat) {
   PrometheusSink sink(Options());
   ASSERT_TRUE(sink.Start().ok());
-  auto log = std::make_shared<v1::Message>();
-  log->set_type("log");
-  ASSERT_TRUE(sink.Write({Metric("counter", "orders", "2"),
-                          Metric("counter", "orders", "1", "eu", 0.5),
-                          Metric("counter", "orders", "5", "us"),
-                          Metric("timer", "db.query", "7"),
-                          Metric("timer", "db.query", "70"),
-                          Metric("timer", "db.query", "700"),
-                          Metric("gauge", "depth", "-3"), log})
-                  .ok());
+  v1::Message log;
+  log.set_type("log");
+  ASSERT_TRUE(
+      sink.Write(MessageBatch({Metric("counter", "orders", "2"),
+                               Metric("counter", "orders", "1", "eu", 0.5),
+                               Metric("counter", "orders", "5", "us"),
+                               Metric("timer", "db.query", "7"),
+                               Metric("timer", "db.query", "70"),
+                               Metric("timer", "db.query", "700"),
+                               Metric("gauge", "depth", "-3"), log})
+                     .refs())
+          .ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   const std::string text = sink.Exposition();
   EXPECT_THAT(text, HasSubstr("# TYPE metlog_orders_total counter\n"));
@@ -88,7 +90,8 @@ TEST(PrometheusSinkTest, SummaryHasSumAndCountOnly) {
   options.set_timer_type(sinks::PrometheusOptions::SUMMARY);
   PrometheusSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write({Metric("timer", "db", "4")}).ok());
+  ASSERT_TRUE(
+      sink.Write(MessageBatch({Metric("timer", "db", "4")}).refs()).ok());
   const std::string text = sink.Exposition();
   EXPECT_THAT(text, HasSubstr("# TYPE metlog_db_milliseconds summary\n"));
   EXPECT_THAT(
@@ -103,11 +106,12 @@ TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
   options.set_max_series(2);
   PrometheusSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write({Metric("counter", "c", "1", "a"),
-                          Metric("counter", "c", "1", "b"),
-                          Metric("counter", "c", "1", "c"),
-                          Metric("counter", "c", "1", "d"),
-                          Metric("counter", "c", "1", "a")})
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("counter", "c", "1", "a"),
+                                       Metric("counter", "c", "1", "b"),
+                                       Metric("counter", "c", "1", "c"),
+                                       Metric("counter", "c", "1", "d"),
+                                       Metric("counter", "c", "1", "a")})
+                             .refs())
                   .ok());
   EXPECT_EQ(sink.TakeUnusable(), 0u);
   const std::string text = sink.Exposition();
@@ -120,11 +124,12 @@ TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
 TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {
   PrometheusSink sink(Options());
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(
-      sink.Write({Metric("counter", "orders", "3"),
-                  Metric("counter", "orders", "4"), Metric("timer", "db", "50"),
-                  Metric("gauge", "depth", "17")})
-          .ok());
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("counter", "orders", "3"),
+                                       Metric("counter", "orders", "4"),
+                                       Metric("timer", "db", "50"),
+                                       Metric("gauge", "depth", "17")})
+                             .refs())
+                  .ok());
   auto prometheus =
       testing::Prometheus::Start(absl::StrCat("127.0.0.1:", sink.port()));
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();

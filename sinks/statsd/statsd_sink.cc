@@ -76,13 +76,13 @@ absl::Status StatsdSink::SendDatagram(const std::string& datagram) {
   return absl::OkStatus();
 }
 
-absl::Status StatsdSink::Write(absl::Span<const MessagePtr> batch) {
+absl::Status StatsdSink::Write(absl::Span<const MessageRef> batch) {
   if (fd_ < 0) {
     if (absl::Status status = Start(); !status.ok()) return status;
   }
   uint64_t unusable = 0;
   std::string datagram;
-  for (const MessagePtr& message : batch) {
+  for (const MessageRef& message : batch) {
     const std::vector<std::string> lines = Lines(*message);
     if (lines.empty()) ++unusable;
     for (const std::string& line : lines) {

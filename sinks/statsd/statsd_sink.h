@@ -20,7 +20,7 @@ class StatsdSink : public Sink {
   ~StatsdSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessagePtr> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch) override;
   uint64_t TakeUnusable() override;
   void Stop() override;
 

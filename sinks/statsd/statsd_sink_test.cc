@@ -14,14 +14,14 @@ namespace {
 using ::testing::ElementsAre;
 using testing::EtsyStatsd;
 
-MessagePtr Metric(const std::string& type, const std::string& name,
-                  const std::string& payload, double rate = 1.0) {
-  auto m = std::make_shared<v1::Message>();
-  m->set_type(type);
-  m->set_logger("shop");
-  m->set_payload(payload);
-  *m->add_fields() = MakeField("name", name);
-  if (type != "gauge") *m->add_fields() = MakeField("rate", rate);
+v1::Message Metric(const std::string& type, const std::string& name,
+                   const std::string& payload, double rate = 1.0) {
+  v1::Message m;
+  m.set_type(type);
+  m.set_logger("shop");
+  m.set_payload(payload);
+  *m.add_fields() = MakeField("name", name);
+  if (type != "gauge") *m.add_fields() = MakeField("rate", rate);
   return m;
 }
 
@@ -29,13 +29,13 @@ TEST(StatsdSinkTest, LinesFollowTheStatsdProtocol) {
   sinks::StatsdOptions options;
   options.set_prefix("p.");
   StatsdSink sink(options);
-  EXPECT_THAT(sink.Lines(*Metric("counter", "orders", "3", 0.1)),
+  EXPECT_THAT(sink.Lines(Metric("counter", "orders", "3", 0.1)),
               ElementsAre("p.orders:3|c|@0.1"));
-  EXPECT_THAT(sink.Lines(*Metric("timer", "db", "12.5")),
+  EXPECT_THAT(sink.Lines(Metric("timer", "db", "12.5")),
               ElementsAre("p.db:12.5|ms"));
-  EXPECT_THAT(sink.Lines(*Metric("gauge", "depth", "-4")),
+  EXPECT_THAT(sink.Lines(Metric("gauge", "depth", "-4")),
               ElementsAre("p.depth:0|g", "p.depth:-4|g"));
-  EXPECT_THAT(sink.Lines(*Metric("counter", "a:b|c", "1")),
+  EXPECT_THAT(sink.Lines(Metric("counter", "a:b|c", "1")),
               ElementsAre("p.a_b_c:1|c"));
   v1::Message log;
   log.set_type("log");
@@ -52,16 +52,16 @@ TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   StatsdSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
 
-  std::vector<MessagePtr> batch = {Metric("counter", "orders", "2"),
-                                   Metric("counter", "orders", "3"),
-                                   Metric("counter", "sampled", "1", 0.5),
-                                   Metric("timer", "db", "12.5"),
-                                   Metric("timer", "db", "7"),
-                                   Metric("gauge", "depth", "17")};
-  auto log = std::make_shared<v1::Message>();
-  log->set_type("log");
+  std::vector<v1::Message> batch = {Metric("counter", "orders", "2"),
+                                    Metric("counter", "orders", "3"),
+                                    Metric("counter", "sampled", "1", 0.5),
+                                    Metric("timer", "db", "12.5"),
+                                    Metric("timer", "db", "7"),
+                                    Metric("gauge", "depth", "17")};
+  v1::Message log;
+  log.set_type("log");
   batch.push_back(log);
-  ASSERT_TRUE(sink.Write(batch).ok());
+  ASSERT_TRUE(sink.Write(MessageBatch(batch).refs()).ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   EXPECT_EQ(sink.TakeUnusable(), 0u);
 

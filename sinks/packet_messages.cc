@@ -1,0 +1,126 @@
+#include "sinks/packet_messages.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/uuid.h"
+#include "glog/logging.h"
+#include "google/protobuf/arena.h"
+
+namespace metlog {
+
+void PacketRelease::operator()(const PacketMessages* packet) const {
+  packet->Release(1);
+}
+
+PacketMessages::PacketMessages(absl::string_view bytes)
+    : bytes_(bytes.data(), bytes.size()) {}
+
+PacketMessages::~PacketMessages() = default;
+
+PacketRef PacketMessages::Create(absl::string_view bytes) {
+  return PacketRef(new PacketMessages(bytes));
+}
+
+absl::StatusOr<PacketRef> PacketMessages::FromMessages(
+    absl::Span<const v1::Message> messages) {
+  std::string bytes;
+  std::vector<size_t> ends;
+  for (const v1::Message& message : messages) {
+    message.AppendToString(&bytes);
+    ends.push_back(bytes.size());
+  }
+  PacketRef packet = Create(bytes);
+  absl::InsecureBitGen random;
+  const int64_t now_ns = absl::GetCurrentTimeNanos();
+  size_t begin = 0;
+  for (size_t end : ends) {
+    std::string error;
+    if (packet->Add(packet->bytes().substr(begin, end - begin), now_ns, random,
+                    &error) != WireProblem::kNone) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("message ", packet->size(), ": ", error));
+    }
+    begin = end;
+  }
+  return packet;
+}
+
+WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
+                                absl::BitGenRef random, std::string* error) {
+  const size_t fields_before = fields_.size();
+  WireMessage wire;
+  const WireProblem problem = ReadWireMessage(bytes, &wire, &fields_, error);
+  if (problem != WireProblem::kNone) {
+    fields_.resize(fields_before);
+    return problem;
+  }
+  if (!wire.has_uuid) wire.generated_uuid = RandomUuidBytes(random);
+  if (!wire.has_timestamp) wire.timestamp = now_ns;
+  slots_.emplace_back(wire);
+  return problem;
+}
+
+const v1::Message& PacketMessages::Parsed(size_t i) const {
+  const Slot& slot = slots_[i];
+  if (const v1::Message* parsed = slot.parsed.load(std::memory_order_acquire)) {
+    return *parsed;
+  }
+  absl::MutexLock lock(&parse_mu_);
+  if (const v1::Message* parsed = slot.parsed.load(std::memory_order_relaxed)) {
+    return *parsed;
+  }
+  if (arena_ == nullptr) {
+    google::protobuf::ArenaOptions options;
+    options.start_block_size = std::max<size_t>(512, 4 * bytes_.size());
+    arena_ = std::make_unique<google::protobuf::Arena>(options);
+  }
+  auto* message =
+      google::protobuf::Arena::CreateMessage<v1::Message>(arena_.get());
+  const WireMessage& wire = slot.wire;
+  if (!message->ParseFromArray(wire.bytes.data(),
+                               static_cast<int>(wire.bytes.size()))) {
+    // ReadWireMessage accepted these bytes, and it is stricter than the
+    // parser; getting here is a bug, so say so rather than hide it.
+    LOG(DFATAL) << "a validated message does not parse";
+  }
+  if (!wire.has_uuid) message->set_uuid(std::string(wire.uuid()));
+  if (!wire.has_timestamp) message->set_timestamp(wire.timestamp);
+  slot.parsed.store(message, std::memory_order_release);
+  return *message;
+}
+
+void PacketMessages::Release(uint32_t references) const {
+  if (references_.fetch_sub(references, std::memory_order_acq_rel) ==
+      references) {
+    delete this;
+  }
+}
+
+void ReleaseMessages(absl::Span<const MessageRef> messages) {
+  size_t run_start = 0;
+  for (size_t i = 1; i <= messages.size(); ++i) {
+    if (i == messages.size() ||
+        messages[i].packet() != messages[run_start].packet()) {
+      messages[run_start].packet()->Release(
+          static_cast<uint32_t>(i - run_start));
+      run_start = i;
+    }
+  }
+}
+
+MessageBatch::MessageBatch(absl::Span<const v1::Message> messages) {
+  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages(messages);
+  if (!packet.ok()) {
+    LOG(FATAL) << "MessageBatch: " << packet.status();
+  }
+  packet_ = *std::move(packet);
+  for (size_t i = 0; i < packet_->size(); ++i) {
+    refs_.emplace_back(packet_.get(), static_cast<uint32_t>(i));
+  }
+}
+
+}  // namespace metlog

@@ -1,0 +1,153 @@
+// The messages of one packet as the router carries them: the packet's bytes
+// (copied once), what routing reads of each message (WireMessage), and each
+// message parsed into a v1::Message only when a sink first reads it, on that
+// sink's thread. A sink that never reads a message (null, a count) costs no
+// parse; one parse serves every sink.
+//
+// A packet is reference-counted by hand so that a queue can take or give
+// back many references in one atomic step: the router takes one per
+// (packet, sink) and not one per message.
+#ifndef METLOG_SINKS_PACKET_MESSAGES_H_
+#define METLOG_SINKS_PACKET_MESSAGES_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/bit_gen_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/types/span.h"
+#include "proto/metlog.pb.h"
+#include "sinks/wire_message.h"
+
+namespace google::protobuf {
+class Arena;
+}
+
+namespace metlog {
+
+class PacketMessages;
+
+// Gives back one reference; the packet is freed with its last.
+struct PacketRelease {
+  void operator()(const PacketMessages* packet) const;
+};
+using PacketRef = std::unique_ptr<PacketMessages, PacketRelease>;
+
+class PacketMessages {
+ public:
+  // An empty packet over a copy of `bytes`, holding one reference.
+  static PacketRef Create(absl::string_view bytes);
+
+  // Messages made in process (the router's own reports, tests), serialised
+  // once and read back like any packet's. Fails if one breaks a rule.
+  static absl::StatusOr<PacketRef> FromMessages(
+      absl::Span<const v1::Message> messages);
+
+  PacketMessages(const PacketMessages&) = delete;
+  PacketMessages& operator=(const PacketMessages&) = delete;
+
+  // The bytes the messages view.
+  absl::string_view bytes() const { return bytes_; }
+
+  // Reads and validates the message in `bytes` (a view into bytes()) and
+  // adds it, with a random uuid and timestamp `now_ns` if the sender left
+  // them out; on a problem nothing is added. Only before the packet is
+  // shared.
+  WireProblem Add(absl::string_view bytes, int64_t now_ns,
+                  absl::BitGenRef random, std::string* error);
+
+  size_t size() const { return slots_.size(); }
+  const WireMessage& wire(size_t i) const { return slots_[i].wire; }
+  absl::Span<const FieldView> fields(size_t i) const {
+    const WireMessage& m = slots_[i].wire;
+    return absl::MakeConstSpan(fields_).subspan(m.first_field, m.field_count);
+  }
+
+  // The message parsed, with the uuid and timestamp the router filled in.
+  // Thread-safe; parses once.
+  const v1::Message& Parsed(size_t i) const;
+
+  void Retain(uint32_t references) const {
+    references_.fetch_add(references, std::memory_order_relaxed);
+  }
+  // Frees the packet when the last reference goes.
+  void Release(uint32_t references) const;
+
+ private:
+  struct Slot {
+    explicit Slot(const WireMessage& wire) : wire(wire) {}
+    // Slots are copied only while the vector grows, before the packet is
+    // shared, so copying the pointer's value is safe.
+    Slot(const Slot& other)
+        : wire(other.wire),
+          parsed(other.parsed.load(std::memory_order_relaxed)) {}
+    WireMessage wire;
+    mutable std::atomic<const v1::Message*> parsed{nullptr};
+  };
+
+  explicit PacketMessages(absl::string_view bytes);
+  ~PacketMessages();
+
+  const std::string bytes_;
+  std::vector<Slot> slots_;
+  std::vector<FieldView> fields_;
+  mutable std::atomic<uint32_t> references_{1};
+  mutable absl::Mutex parse_mu_;
+  // Made at the first parse: packets no sink reads never allocate one.
+  mutable std::unique_ptr<google::protobuf::Arena> arena_
+      ABSL_GUARDED_BY(parse_mu_);
+};
+
+// One message of a packet. It does not own a reference: whoever hands it
+// out (the router's queues) keeps the packet alive for as long as it lends
+// it, e.g. for the duration of Sink::Write.
+class MessageRef {
+ public:
+  MessageRef() = default;
+  MessageRef(const PacketMessages* packet, uint32_t index)
+      : packet_(packet), index_(index) {}
+
+  // The parsed message (parsed on first use, on the caller's thread).
+  const v1::Message& operator*() const { return packet_->Parsed(index_); }
+  const v1::Message* operator->() const { return &**this; }
+
+  // What routing reads, without parsing.
+  const WireMessage& wire() const { return packet_->wire(index_); }
+  absl::Span<const FieldView> fields() const { return packet_->fields(index_); }
+
+  const PacketMessages* packet() const { return packet_; }
+
+ private:
+  const PacketMessages* packet_ = nullptr;
+  uint32_t index_ = 0;
+};
+
+// Gives back one reference per message, one atomic step per run of
+// messages from the same packet.
+void ReleaseMessages(absl::Span<const MessageRef> messages);
+
+// Messages made in process with their references, for code that needs a
+// batch to hand to a sink or a matcher (tests, the router's reports).
+class MessageBatch {
+ public:
+  // Aborts if a message breaks a rule: it is a bug in the caller.
+  explicit MessageBatch(absl::Span<const v1::Message> messages);
+
+  absl::Span<const MessageRef> refs() const { return refs_; }
+  const MessageRef& operator[](size_t i) const { return refs_[i]; }
+  size_t size() const { return refs_.size(); }
+
+ private:
+  PacketRef packet_;
+  std::vector<MessageRef> refs_;
+};
+
+}  // namespace metlog
+
+#endif  // METLOG_SINKS_PACKET_MESSAGES_H_
