@@ -11,13 +11,15 @@ v1::Ack GrpcInput::Publish(const v1::Batch& batch, const std::string& peer) {
   v1::Packet packet;
   batch.SerializeToString(packet.mutable_batch());
   absl::MutexLock lock(&mu_);
-  const DecodeResult result = decoder_.Decode(packet.SerializeAsString());
+  DecodeResult result = decoder_.Decode(packet.SerializeAsString());
   v1::Ack ack;
   ack.set_accepted(result.accepted());
   ack.set_rejected(result.rejected_total());
   ack.set_first_error(result.first_error);
-  ack.set_dropped(Handle(
-      result, [&peer] { return peer; }, dispatcher_));
+  std::vector<PacketRef> group;
+  Accept(
+      std::move(result), [&peer] { return peer; }, &group);
+  ack.set_dropped(DispatchGroup(&group, dispatcher_));
   return ack;
 }
 

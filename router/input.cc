@@ -4,9 +4,9 @@
 
 namespace metlog {
 
-uint64_t Input::Handle(const DecodeResult& result,
-                       const std::function<std::string()>& peer,
-                       Dispatcher* dispatcher) {
+void Input::Accept(DecodeResult result,
+                   const std::function<std::string()>& peer,
+                   std::vector<PacketRef>* group) {
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.accepted.fetch_add(result.accepted(), std::memory_order_relaxed);
   if (!result.first_error.empty()) {
@@ -18,7 +18,15 @@ uint64_t Input::Handle(const DecodeResult& result,
         << "input " << name_ << ": rejected " << result.rejected_total()
         << " from " << peer() << ": " << result.first_error;
   }
-  return result.packet == nullptr ? 0 : dispatcher->Dispatch(*result.packet);
+  if (result.packet != nullptr) group->push_back(std::move(result.packet));
+}
+
+uint64_t Input::DispatchGroup(std::vector<PacketRef>* group,
+                              Dispatcher* dispatcher) {
+  if (group->empty()) return 0;
+  const uint64_t refused = dispatcher->Dispatch(*group);
+  group->clear();
+  return refused;
 }
 
 }  // namespace metlog

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "router/packet_decoder.h"
 #include "sinks/packet_messages.h"
 
@@ -20,10 +21,10 @@ namespace metlog {
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
-  // Queues the packet's messages for every sink that matches them (each
+  // Queues the packets' messages for every sink that matches them (each
   // queue takes its own references). Returns how many (message, sink)
   // deliveries a full queue refused.
-  virtual uint64_t Dispatch(const PacketMessages& packet) = 0;
+  virtual uint64_t Dispatch(absl::Span<const PacketRef> packets) = 0;
 };
 
 struct InputCounters {
@@ -48,13 +49,21 @@ class Input {
   const InputCounters& counters() const { return counters_; }
 
  protected:
-  // Counts the outcome of one packet, logs rejections (rate-limited, naming
-  // the peer and the reason) and dispatches the accepted messages; returns
-  // the deliveries a full queue refused. `peer` is asked for only when
-  // there is something to log.
-  uint64_t Handle(const DecodeResult& result,
-                  const std::function<std::string()>& peer,
-                  Dispatcher* dispatcher);
+  // An input drains every packet its socket has ready, up to this many, and
+  // dispatches them as one group: the routing table and each sink's queue
+  // are then locked once per group instead of once per packet.
+  static constexpr size_t kMaxGroup = 64;
+
+  // Counts the outcome of one packet and logs rejections (rate-limited,
+  // naming the peer and the reason), then adds the accepted messages to
+  // `*group`. `peer` is asked for only when there is something to log.
+  void Accept(DecodeResult result, const std::function<std::string()>& peer,
+              std::vector<PacketRef>* group);
+
+  // Dispatches the group and empties it; returns the deliveries a full
+  // queue refused.
+  static uint64_t DispatchGroup(std::vector<PacketRef>* group,
+                                Dispatcher* dispatcher);
 
  private:
   const std::string name_;

@@ -5,60 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
 
 namespace metlog {
-namespace {
-
-using google::protobuf::internal::WireFormatLite;
-
-// Reads the next length-delimited field `field_number` of a message whose
-// bytes `in` walks, skipping any other field. Returns false at the end; sets
-// *error on malformed input. The returned view points into the packet.
-bool NextLengthDelimited(google::protobuf::io::CodedInputStream& in,
-                         int field_number, absl::string_view* value,
-                         std::string* error) {
-  for (;;) {
-    const uint32_t tag = in.ReadTag();
-    if (tag == 0) {
-      if (!in.ExpectAtEnd()) *error = "invalid tag";
-      return false;
-    }
-    if (WireFormatLite::GetTagFieldNumber(tag) != field_number ||
-        WireFormatLite::GetTagWireType(tag) !=
-            WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-      if (!WireFormatLite::SkipField(&in, tag)) {
-        *error = absl::StrCat("cannot skip field ",
-                              WireFormatLite::GetTagFieldNumber(tag));
-        return false;
-      }
-      continue;
-    }
-    uint32_t length = 0;
-    const void* data = nullptr;
-    int available = 0;
-    if (!in.ReadVarint32(&length)) {
-      *error = "truncated length";
-      return false;
-    }
-    if (length == 0) {
-      *value = absl::string_view();
-      return true;
-    }
-    if (!in.GetDirectBufferPointer(&data, &available) ||
-        length > static_cast<uint32_t>(available)) {
-      *error = absl::StrCat("field ", field_number, " claims ", length,
-                            " bytes, ", available, " remain");
-      return false;
-    }
-    *value = absl::string_view(static_cast<const char*>(data), length);
-    in.Skip(static_cast<int>(length));
-    return true;
-  }
-}
-
-}  // namespace
 
 absl::string_view RejectReasonName(RejectReason reason) {
   switch (reason) {
@@ -99,9 +47,7 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
                         limits_.max_packet_bytes()));
     return result;
   }
-  google::protobuf::io::CodedInputStream packet_in(
-      reinterpret_cast<const uint8_t*>(packet.data()),
-      static_cast<int>(packet.size()));
+  WireReader packet_in(packet);
   absl::string_view batch;
   std::string error;
   if (!NextLengthDelimited(packet_in, /*field_number=*/1, &batch, &error)) {
@@ -112,9 +58,20 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
 
   result.packet = PacketMessages::Create(batch);
   const absl::string_view copy = result.packet->bytes();
-  google::protobuf::io::CodedInputStream batch_in(
-      reinterpret_cast<const uint8_t*>(copy.data()),
-      static_cast<int>(copy.size()));
+  WireReader batch_in(copy);
+  {
+    // Counting first sizes the packet's message list once; regrowing it
+    // cost more than this walk.
+    WireReader count_in(copy);
+    size_t count = 0;
+    absl::string_view ignored;
+    std::string ignored_error;
+    while (NextLengthDelimited(count_in, /*field_number=*/1, &ignored,
+                               &ignored_error)) {
+      ++count;
+    }
+    result.packet->Reserve(count);
+  }
   const int64_t now_ns = absl::GetCurrentTimeNanos();
   absl::string_view bytes;
   while (NextLengthDelimited(batch_in, /*field_number=*/1, &bytes, &error)) {

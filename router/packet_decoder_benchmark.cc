@@ -23,7 +23,7 @@ void BM_DecodeAndRoute(benchmark::State& state) {
   auto router = Router::Create(BenchmarkRouterConfig(/*decode_threads=*/1));
   const std::string packet = BenchmarkPacket(state.range(0));
   PacketDecoder decoder{v1::LimitsConfig()};
-  for (auto _ : state) (*router)->Dispatch(*decoder.Decode(packet).packet);
+  for (auto _ : state) (*router)->Dispatch({decoder.Decode(packet).packet});
   (*router)->Stop();
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }

@@ -237,28 +237,36 @@ void Router::ReopenSinks() {
   for (const Route& route : table()->routes) route.runner->RequestReopen();
 }
 
-uint64_t Router::Dispatch(const PacketMessages& packet) {
+uint64_t Router::Dispatch(absl::Span<const PacketRef> packets) {
   const std::shared_ptr<const RoutingTable> routing = table();
   uint64_t refused = 0;
-  // Reused by each input thread: an allocation per packet costs more than
+  // Reused by each input thread: an allocation per group costs more than
   // matching a small one.
   thread_local std::vector<MessageRef> matched;
   for (const Route& route : routing->routes) {
     matched.clear();
-    for (uint32_t i = 0; i < packet.size(); ++i) {
-      const MessageRef message(&packet, i);
-      if (route.matcher->Matches(message)) matched.push_back(message);
+    for (const PacketRef& packet : packets) {
+      const size_t before = matched.size();
+      for (uint32_t i = 0; i < packet->size(); ++i) {
+        const MessageRef message(packet.get(), i);
+        if (route.matcher->Matches(message)) matched.push_back(message);
+      }
+      // One atomic step for all of this sink's references to the packet.
+      if (const size_t n = matched.size() - before; n > 0) {
+        packet->Retain(static_cast<uint32_t>(n));
+      }
     }
-    if (matched.empty()) continue;
-    // One atomic step for all of this sink's references to the packet.
-    packet.Retain(static_cast<uint32_t>(matched.size()));
-    refused += route.runner->Enqueue(absl::MakeConstSpan(matched));
+    if (!matched.empty()) {
+      refused += route.runner->Enqueue(absl::MakeConstSpan(matched));
+    }
   }
   if (tail_count_.load(std::memory_order_relaxed) > 0) {
     absl::MutexLock lock(&tails_mu_);
     for (const auto& tail : tails_) {
-      for (uint32_t i = 0; i < packet.size(); ++i) {
-        tail->Offer(MessageRef(&packet, i));
+      for (const PacketRef& packet : packets) {
+        for (uint32_t i = 0; i < packet->size(); ++i) {
+          tail->Offer(MessageRef(packet.get(), i));
+        }
       }
     }
   }
@@ -352,8 +360,12 @@ void Router::ReportStats() {
   }
   message.set_payload(
       absl::StrCat("delivered=", delivered, " dropped=", dropped));
-  const MessageBatch batch({message});
-  Dispatch(*batch[0].packet());
+  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages({message});
+  if (!packet.ok()) {
+    LOG(DFATAL) << "router stats: " << packet.status();
+    return;
+  }
+  Dispatch({*std::move(packet)});
 }
 
 std::vector<std::string> Router::InputAddresses() const {

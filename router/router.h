@@ -59,7 +59,7 @@ class Router : public Dispatcher {
 
   // Routes messages; returns how many (message, sink) deliveries a full
   // queue refused. Thread-safe; with BLOCK overflow it may wait.
-  uint64_t Dispatch(const PacketMessages& packet) override;
+  uint64_t Dispatch(absl::Span<const PacketRef> packets) override;
 
   // Opens a live view of matching traffic; close it with Tail::Close and
   // RemoveTail.

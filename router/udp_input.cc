@@ -84,6 +84,7 @@ void UdpInput::Stop() {
 void UdpInput::Run() {
   std::vector<char> buffer(kDatagramBuffer);
   pollfd readable{fd_, POLLIN, 0};
+  std::vector<PacketRef> group;
   while (!stop_.load(std::memory_order_relaxed)) {
     // Wake regularly to notice Stop().
     if (poll(&readable, 1, 100) <= 0) continue;
@@ -94,10 +95,12 @@ void UdpInput::Run() {
           recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
                    reinterpret_cast<sockaddr*>(&peer), &peer_length);
       if (n < 0) break;
-      Handle(
+      Accept(
           decoder_.Decode(absl::string_view(buffer.data(), n)),
-          [&peer] { return PeerName(peer); }, dispatcher_);
+          [&peer] { return PeerName(peer); }, &group);
+      if (group.size() == kMaxGroup) DispatchGroup(&group, dispatcher_);
     }
+    DispatchGroup(&group, dispatcher_);
   }
 }
 

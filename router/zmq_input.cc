@@ -97,6 +97,7 @@ void ZmqInput::Stop() {
 void ZmqInput::Receive(zmq::socket_t& socket, PacketDecoder& decoder) {
   zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
   zmq::message_t packet;
+  std::vector<PacketRef> group;
   while (!stop_.load(std::memory_order_relaxed)) {
     try {
       // Wake regularly to notice Stop().
@@ -109,13 +110,15 @@ void ZmqInput::Receive(zmq::socket_t& socket, PacketDecoder& decoder) {
             return "unknown peer";  // inproc and ipc have no address
           }
         };
-        Handle(decoder.Decode(absl::string_view(
+        Accept(decoder.Decode(absl::string_view(
                    static_cast<const char*>(packet.data()), packet.size())),
-               peer, dispatcher_);
+               peer, &group);
+        if (group.size() == kMaxGroup) DispatchGroup(&group, dispatcher_);
       }
     } catch (const zmq::error_t& error) {
       LOG_EVERY_T(ERROR, 1) << "input " << name() << ": " << error.what();
     }
+    DispatchGroup(&group, dispatcher_);
   }
 }
 

@@ -52,15 +52,16 @@ absl::StatusOr<PacketRef> PacketMessages::FromMessages(
 WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
                                 absl::BitGenRef random, std::string* error) {
   const size_t fields_before = fields_.size();
-  WireMessage wire;
+  // Read in place: a WireMessage is large enough that copying it shows.
+  WireMessage& wire = slots_.emplace_back().wire;
   const WireProblem problem = ReadWireMessage(bytes, &wire, &fields_, error);
   if (problem != WireProblem::kNone) {
+    slots_.pop_back();
     fields_.resize(fields_before);
     return problem;
   }
   if (!wire.has_uuid) wire.generated_uuid = RandomUuidBytes(random);
   if (!wire.has_timestamp) wire.timestamp = now_ns;
-  slots_.emplace_back(wire);
   return problem;
 }
 

@@ -55,6 +55,13 @@ class PacketMessages {
   // The bytes the messages view.
   absl::string_view bytes() const { return bytes_; }
 
+  // Room for this many messages, before adding them (and for a few fields
+  // each: growing the lists cost more than the walk).
+  void Reserve(size_t messages) {
+    slots_.reserve(messages);
+    fields_.reserve(4 * messages);
+  }
+
   // Reads and validates the message in `bytes` (a view into bytes()) and
   // adds it, with a random uuid and timestamp `now_ns` if the sender left
   // them out; on a problem nothing is added. Only before the packet is
@@ -81,7 +88,7 @@ class PacketMessages {
 
  private:
   struct Slot {
-    explicit Slot(const WireMessage& wire) : wire(wire) {}
+    Slot() = default;
     // Slots are copied only while the vector grows, before the packet is
     // shared, so copying the pointer's value is safe.
     Slot(const Slot& other)

@@ -107,7 +107,7 @@ TEST(WireMessageTest, ExplainsWhatIsWrong) {
       {std::string("\x00", 1), WireProblem::kMalformed, "invalid tag"},
   };
   for (const Case& c : cases) {
-    WireMessage message;
+    WireMessage message;  // fresh for each read
     std::vector<FieldView> fields;
     std::string error;
     EXPECT_EQ(Read(c.bytes, &message, &fields, &error), c.problem) << c.says;

@@ -1,58 +1,29 @@
 #include "sinks/wire_message.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/wire_format_lite.h"
 
 namespace metlog {
 namespace {
 
-using google::protobuf::internal::WireFormatLite;
-using google::protobuf::io::CodedInputStream;
+constexpr int kVarint = WireReader::kVarint;
+constexpr int kFixed64 = WireReader::kFixed64;
+constexpr int kLength = WireReader::kLength;
 
-constexpr auto kVarint = WireFormatLite::WIRETYPE_VARINT;
-constexpr auto kFixed64 = WireFormatLite::WIRETYPE_FIXED64;
-constexpr auto kLength = WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
-
-CodedInputStream StreamOver(absl::string_view bytes) {
-  return CodedInputStream(reinterpret_cast<const uint8_t*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-}
-
-// Reads a length-delimited payload as a view into the stream's buffer; the
-// length is checked against what remains.
-bool ReadView(CodedInputStream& in, absl::string_view* out) {
-  uint32_t length = 0;
-  if (!in.ReadVarint32(&length)) return false;
-  if (length == 0) {
-    *out = absl::string_view();
-    return true;
-  }
-  const void* data = nullptr;
-  int available = 0;
-  if (!in.GetDirectBufferPointer(&data, &available) ||
-      length > static_cast<uint32_t>(available)) {
-    return false;
-  }
-  *out = absl::string_view(static_cast<const char*>(data), length);
-  return in.Skip(static_cast<int>(length));
-}
-
-// Whether `packed` is a whole number of values of the wire type.
-bool PackedWellFormed(absl::string_view packed,
-                      WireFormatLite::WireType element) {
+// Whether `packed` is a whole number of values of the element wire type.
+bool PackedWellFormed(absl::string_view packed, int element) {
   if (element == kFixed64) return packed.size() % 8 == 0;
-  CodedInputStream in = StreamOver(packed);
+  WireReader in(packed);
   uint64_t ignored = 0;
-  while (in.CurrentPosition() < static_cast<int>(packed.size())) {
-    if (!in.ReadVarint64(&ignored)) return false;
+  while (!in.at_end()) {
+    if (!in.ReadVarint(&ignored)) return false;
   }
   return true;
 }
 
-// The wire type each known field must have; an unpacked repeated scalar
-// may also arrive packed (kLength).
-WireFormatLite::WireType MessageFieldType(int number) {
+// The wire type of each Message field.
+int MessageFieldType(int number) {
   switch (number) {
     case 2:
     case 5:
@@ -63,7 +34,9 @@ WireFormatLite::WireType MessageFieldType(int number) {
   }
 }
 
-WireFormatLite::WireType FieldElementType(int number) {
+// The wire type of each Field member (one element of the repeated ones,
+// which may also arrive packed).
+int FieldElementType(int number) {
   switch (number) {
     case 2:
     case 6:
@@ -76,6 +49,8 @@ WireFormatLite::WireType FieldElementType(int number) {
   }
 }
 
+bool IsPackable(int field_member) { return field_member >= 6; }
+
 WireProblem Malformed(std::string* error, std::string text) {
   *error = std::move(text);
   return WireProblem::kMalformed;
@@ -86,43 +61,45 @@ WireProblem Invalid(std::string* error, std::string text) {
   return WireProblem::kInvalid;
 }
 
+// Reads a scalar of the wire type.
+bool ReadScalar(WireReader& in, int wire_type, uint64_t* value) {
+  return wire_type == kFixed64 ? in.ReadFixed64(value) : in.ReadVarint(value);
+}
+
 WireProblem ReadField(absl::string_view bytes, FieldView* field,
                       std::string* error) {
   field->bytes = bytes;
-  CodedInputStream in = StreamOver(bytes);
-  bool named = false;
-  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
-    const int number = WireFormatLite::GetTagFieldNumber(tag);
-    const auto wire_type = WireFormatLite::GetTagWireType(tag);
-    if (number < 1 || number > 8) {
-      if (!WireFormatLite::SkipField(&in, tag)) {
+  WireReader in(bytes);
+  int number = 0, wire_type = 0;
+  while (in.ReadTag(&number, &wire_type)) {
+    if (number > 8) {
+      if (!in.Skip(wire_type)) {
         return Malformed(error, absl::StrCat("field: cannot skip ", number));
       }
       continue;
     }
-    const auto element = FieldElementType(number);
-    if (wire_type != element && !(number >= 6 && wire_type == kLength)) {
+    const int element = FieldElementType(number);
+    const bool packed = wire_type == kLength && IsPackable(number);
+    if (wire_type != element && !packed) {
       return Malformed(error, absl::StrCat("field: member ", number,
                                            " has wire type ", wire_type));
     }
     if (wire_type == kLength) {
       absl::string_view view;
-      if (!ReadView(in, &view)) {
+      if (!in.ReadView(&view)) {
         return Malformed(
             error, absl::StrCat("field: member ", number, " is truncated"));
       }
       if (number == 1) {
         field->name = view;
-        named = true;
-      } else if (number >= 6 && !PackedWellFormed(view, element)) {
+      } else if (packed && !PackedWellFormed(view, element)) {
         return Malformed(error, absl::StrCat("field: packed member ", number,
                                              " is truncated"));
       }
       continue;
     }
     uint64_t value = 0;
-    if (element == kFixed64 ? !in.ReadLittleEndian64(&value)
-                            : !in.ReadVarint64(&value)) {
+    if (!ReadScalar(in, element, &value)) {
       return Malformed(error,
                        absl::StrCat("field: member ", number, " is truncated"));
     }
@@ -135,13 +112,8 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
       field->value_type = static_cast<v1::Field::ValueType>(type);
     }
   }
-  if (!in.ConsumedEntireMessage() ||
-      in.CurrentPosition() != static_cast<int>(bytes.size())) {
-    return Malformed(error, "field: invalid tag");
-  }
-  if (!named || field->name.empty()) {
-    return Invalid(error, "a field has no name");
-  }
+  if (!in.at_end()) return Malformed(error, "field: invalid tag");
+  if (field->name.empty()) return Invalid(error, "a field has no name");
   return WireProblem::kNone;
 }
 
@@ -150,26 +122,24 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
 WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
                             std::vector<FieldView>* fields,
                             std::string* error) {
-  *message = WireMessage();
   message->bytes = bytes;
   message->first_field = static_cast<uint32_t>(fields->size());
-  CodedInputStream in = StreamOver(bytes);
-  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
-    const int number = WireFormatLite::GetTagFieldNumber(tag);
-    if (number < 1 || number > 10) {
-      if (!WireFormatLite::SkipField(&in, tag)) {
+  WireReader in(bytes);
+  int number = 0, wire_type = 0;
+  while (in.ReadTag(&number, &wire_type)) {
+    if (number > 10) {
+      if (!in.Skip(wire_type)) {
         return Malformed(error, absl::StrCat("cannot skip field ", number));
       }
       continue;
     }
-    if (WireFormatLite::GetTagWireType(tag) != MessageFieldType(number)) {
-      return Malformed(error,
-                       absl::StrCat("field ", number, " has wire type ",
-                                    WireFormatLite::GetTagWireType(tag)));
+    if (wire_type != MessageFieldType(number)) {
+      return Malformed(
+          error, absl::StrCat("field ", number, " has wire type ", wire_type));
     }
-    if (MessageFieldType(number) == kVarint) {
+    if (wire_type == kVarint) {
       uint64_t value = 0;
-      if (!in.ReadVarint64(&value)) {
+      if (!in.ReadVarint(&value)) {
         return Malformed(error,
                          absl::StrCat("field ", number, " is truncated"));
       }
@@ -184,9 +154,9 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
       continue;
     }
     absl::string_view view;
-    if (!ReadView(in, &view)) {
-      return Malformed(error, absl::StrCat("field ", number, " claims more ",
-                                           "bytes than remain"));
+    if (!in.ReadView(&view)) {
+      return Malformed(error, absl::StrCat("field ", number,
+                                           " claims more bytes than remain"));
     }
     switch (number) {
       case 1:
@@ -219,10 +189,7 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
       }
     }
   }
-  if (!in.ConsumedEntireMessage() ||
-      in.CurrentPosition() != static_cast<int>(bytes.size())) {
-    return Malformed(error, "invalid tag");
-  }
+  if (!in.at_end()) return Malformed(error, "invalid tag");
   message->field_count =
       static_cast<uint32_t>(fields->size()) - message->first_field;
   if (message->severity < 0 || message->severity > 7) {
@@ -236,49 +203,66 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
   return WireProblem::kNone;
 }
 
-bool ReadFieldValue(const FieldView& field, int index, FieldValue* value) {
-  if (index < 0) return false;
-  const int wanted = 4 + static_cast<int>(field.value_type);
-  const auto element = FieldElementType(wanted);
-  int seen = 0;
-  // One scalar from `in`, stored into *value when it is the one wanted.
-  auto take_scalar = [&](CodedInputStream& in) {
-    uint64_t raw = 0;
-    if (element == kFixed64 ? !in.ReadLittleEndian64(&raw)
-                            : !in.ReadVarint64(&raw)) {
-      return false;
-    }
-    if (seen++ == index) {
-      value->integer = static_cast<int64_t>(raw);
-      value->flag = raw != 0;
-      value->number = WireFormatLite::DecodeDouble(raw);
-    }
-    return true;
-  };
-  CodedInputStream in = StreamOver(field.bytes);
-  for (uint32_t tag = in.ReadTag(); tag != 0 && seen <= index;
-       tag = in.ReadTag()) {
-    const int number = WireFormatLite::GetTagFieldNumber(tag);
-    const auto wire_type = WireFormatLite::GetTagWireType(tag);
-    if (number != wanted) {
-      if (!WireFormatLite::SkipField(&in, tag)) return false;
-      continue;
-    }
-    if (wire_type != kLength || element == kLength) {
-      if (element == kLength) {
-        absl::string_view text;
-        if (!ReadView(in, &text)) return false;
-        if (seen++ == index) value->text = text;
-      } else if (!take_scalar(in)) {
+bool NextLengthDelimited(WireReader& in, int field_number,
+                         absl::string_view* value, std::string* error) {
+  int number = 0, wire_type = 0;
+  while (in.ReadTag(&number, &wire_type)) {
+    if (number != field_number || wire_type != kLength) {
+      if (!in.Skip(wire_type)) {
+        *error = absl::StrCat("cannot skip field ", number);
         return false;
       }
       continue;
     }
-    absl::string_view packed;
-    if (!ReadView(in, &packed)) return false;
-    CodedInputStream values = StreamOver(packed);
-    while (values.CurrentPosition() < static_cast<int>(packed.size())) {
-      if (!take_scalar(values)) return false;
+    const size_t remaining = in.remaining();
+    if (!in.ReadView(value)) {
+      *error =
+          absl::StrCat("field ", field_number, " claims more bytes than the ",
+                       remaining, " that remain");
+      return false;
+    }
+    return true;
+  }
+  if (!in.at_end()) *error = "invalid tag";
+  return false;
+}
+
+bool ReadFieldValue(const FieldView& field, int index, FieldValue* value) {
+  if (index < 0) return false;
+  const int wanted = 4 + static_cast<int>(field.value_type);
+  const int element = FieldElementType(wanted);
+  int seen = 0;
+  // Counts one scalar, keeping it when it is the one wanted.
+  auto take_scalar = [&](WireReader& in) {
+    uint64_t raw = 0;
+    if (!ReadScalar(in, element, &raw)) return false;
+    if (seen++ == index) {
+      value->integer = static_cast<int64_t>(raw);
+      value->flag = raw != 0;
+      std::memcpy(&value->number, &raw, sizeof(value->number));
+    }
+    return true;
+  };
+  WireReader in(field.bytes);
+  int number = 0, wire_type = 0;
+  while (seen <= index && in.ReadTag(&number, &wire_type)) {
+    if (number != wanted) {
+      if (!in.Skip(wire_type)) return false;
+      continue;
+    }
+    if (element == kLength) {
+      absl::string_view text;
+      if (!in.ReadView(&text)) return false;
+      if (seen++ == index) value->text = text;
+    } else if (wire_type != kLength) {
+      if (!take_scalar(in)) return false;
+    } else {
+      absl::string_view packed;
+      if (!in.ReadView(&packed)) return false;
+      WireReader values(packed);
+      while (!values.at_end()) {
+        if (!take_scalar(values)) return false;
+      }
     }
   }
   return seen > index;

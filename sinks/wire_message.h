@@ -52,11 +52,109 @@ enum class WireProblem {
   kInvalid,    // a Message, but breaks a rule (severity, uuid, field name)
 };
 
-// Reads and validates the Message in `bytes`, appending its fields to
-// `*fields` (message->first_field indexes into it). On a problem, *error
+// Reads and validates the Message in `bytes` into a default-constructed
+// `*message`, appending its fields to `*fields` (message->first_field
+// indexes into it). On a problem, *error
 // says what, and the fields already appended should be discarded.
 WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
                             std::vector<FieldView>* fields, std::string* error);
+
+// A bounds-checked cursor over protobuf wire bytes, for walking messages
+// without parsing them. protobuf's CodedInputStream does the same, but
+// constructing one per message and per field cost more than the walk
+// itself; this one is a pair of pointers and inlines. Groups (wire types 3
+// and 4, unused by these protos) are refused.
+class WireReader {
+ public:
+  enum WireType { kVarint = 0, kFixed64 = 1, kLength = 2, kFixed32 = 5 };
+
+  explicit WireReader(absl::string_view bytes)
+      : next_(bytes.data()), end_(bytes.data() + bytes.size()) {}
+
+  bool at_end() const { return next_ == end_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - next_); }
+
+  // A tag: field number ≥ 1 and a known wire type; false at the end or on
+  // a bad tag (at_end() tells which).
+  bool ReadTag(int* field_number, int* wire_type) {
+    const char* start = next_;
+    uint64_t tag = 0;
+    if (!ReadVarint(&tag) || tag > 0xffffffffu || (tag >> 3) == 0) {
+      next_ = start;  // so that at_end() says a bad tag is not the end
+      return false;
+    }
+    *field_number = static_cast<int>(tag >> 3);
+    *wire_type = static_cast<int>(tag & 7);
+    return true;
+  }
+
+  bool ReadVarint(uint64_t* value) {
+    // Tags, lengths and small numbers: one byte.
+    if (next_ != end_ && static_cast<uint8_t>(*next_) < 0x80) {
+      *value = static_cast<uint8_t>(*next_++);
+      return true;
+    }
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64 && next_ != end_; shift += 7) {
+      const auto byte = static_cast<uint8_t>(*next_++);
+      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        *value = result;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool ReadFixed64(uint64_t* value) {
+    if (remaining() < 8) return false;
+    uint64_t result = 0;
+    for (int i = 7; i >= 0; --i) {
+      result = result << 8 | static_cast<uint8_t>(next_[i]);
+    }
+    next_ += 8;
+    *value = result;
+    return true;
+  }
+
+  // A length-delimited payload, as a view into the bytes.
+  bool ReadView(absl::string_view* value) {
+    uint64_t length = 0;
+    if (!ReadVarint(&length) || length > remaining()) return false;
+    *value = absl::string_view(next_, static_cast<size_t>(length));
+    next_ += length;
+    return true;
+  }
+
+  bool Skip(int wire_type) {
+    uint64_t ignored = 0;
+    absl::string_view skipped;
+    switch (wire_type) {
+      case kVarint:
+        return ReadVarint(&ignored);
+      case kFixed64:
+        return ReadFixed64(&ignored);
+      case kLength:
+        return ReadView(&skipped);
+      case kFixed32:
+        if (remaining() < 4) return false;
+        next_ += 4;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+ private:
+  const char* next_;
+  const char* end_;
+};
+
+// Reads the next length-delimited field `field_number` of the message
+// `in` walks, skipping any other field. Returns false at the end, or with
+// *error set on malformed input.
+bool NextLengthDelimited(WireReader& in, int field_number,
+                         absl::string_view* value, std::string* error);
 
 // One value of a field, of the field's value_type: `text` for STRING and
 // BYTES, `integer`, `number` (DOUBLE) or `flag` (BOOL).
