@@ -18,7 +18,7 @@ void Input::Accept(DecodeResult result,
         << "input " << name_ << ": rejected " << result.rejected_total()
         << " from " << peer() << ": " << result.first_error;
   }
-  if (result.packet != nullptr) group->push_back(std::move(result.packet));
+  if (result.accepted() > 0) group->push_back(std::move(result.packet));
 }
 
 uint64_t Input::DispatchGroup(std::vector<PacketRef>* group,

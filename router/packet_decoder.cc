@@ -36,6 +36,16 @@ PacketDecoder::PacketDecoder(const v1::LimitsConfig& limits)
     : limits_(limits) {}
 
 DecodeResult PacketDecoder::Decode(absl::string_view packet) {
+  return Decode(packet, nullptr);
+}
+
+DecodeResult PacketDecoder::Decode(std::unique_ptr<const PacketBytes> packet) {
+  const absl::string_view bytes = packet->bytes();
+  return Decode(bytes, std::move(packet));
+}
+
+DecodeResult PacketDecoder::Decode(absl::string_view packet,
+                                   std::unique_ptr<const PacketBytes> owner) {
   DecodeResult result;
   auto reject = [&result](RejectReason reason, std::string error) {
     ++result.rejected[static_cast<int>(reason)];
@@ -45,6 +55,7 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
     reject(RejectReason::kOversizedPacket,
            absl::StrCat("packet of ", packet.size(), " bytes exceeds ",
                         limits_.max_packet_bytes()));
+    result.unkept_bytes = std::move(owner);
     return result;
   }
   WireReader packet_in(packet);
@@ -53,10 +64,13 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
   if (!NextLengthDelimited(packet_in, /*field_number=*/1, &batch, &error)) {
     reject(RejectReason::kMalformedPacket,
            error.empty() ? "packet carries no batch" : error);
+    result.unkept_bytes = std::move(owner);
     return result;
   }
 
-  result.packet = PacketMessages::Create(batch);
+  result.packet = owner != nullptr
+                      ? PacketMessages::Create(std::move(owner), batch)
+                      : PacketMessages::Create(batch);
   const absl::string_view copy = result.packet->bytes();
   WireReader batch_in(copy);
   {
@@ -98,7 +112,6 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet) {
     // Messages before the damage are kept; the rest of the batch is lost.
     reject(RejectReason::kMalformedPacket, absl::StrCat("batch: ", error));
   }
-  if (result.packet->size() == 0) result.packet.reset();
   return result;
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,15 @@ absl::string_view RejectReasonName(RejectReason reason);
 
 struct DecodeResult {
   // The accepted messages, in packet order, with one reference held; null
-  // when there are none.
+  // when the packet itself was refused, and possibly empty.
   PacketRef packet;
   // Per reason: 1 for a packet-level rejection, else one per bad message.
   std::array<uint64_t, static_cast<int>(RejectReason::kCount)> rejected{};
   // The first problem, for the log line.
   std::string first_error;
+  // The received bytes when no message was kept (otherwise `packet` keeps
+  // them), so a log line can still ask them where they came from.
+  std::unique_ptr<const PacketBytes> unkept_bytes;
 
   size_t accepted() const { return packet == nullptr ? 0 : packet->size(); }
   uint64_t rejected_total() const;
@@ -50,8 +54,14 @@ class PacketDecoder {
   // every message completely. Fills uuid and timestamp when absent. Not
   // thread-safe: one decoder per input thread.
   DecodeResult Decode(absl::string_view packet);
+  // The same, viewing the batch where it was received instead of copying.
+  DecodeResult Decode(std::unique_ptr<const PacketBytes> packet);
 
  private:
+  // `owner`, when given, holds `packet`.
+  DecodeResult Decode(absl::string_view packet,
+                      std::unique_ptr<const PacketBytes> owner);
+
   const v1::LimitsConfig limits_;
   absl::InsecureBitGen random_;
 };

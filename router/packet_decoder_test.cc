@@ -69,6 +69,36 @@ TEST(PacketDecoderTest, PacketsOutliveTheDecoderAndItsInput) {
   EXPECT_EQ(kept->Parsed(1).payload(), "b");
 }
 
+class StringBytes : public PacketBytes {
+ public:
+  explicit StringBytes(std::string bytes) : bytes_(std::move(bytes)) {}
+  absl::string_view bytes() const override { return bytes_; }
+
+ private:
+  const std::string bytes_;
+};
+
+TEST(PacketDecoderTest, ReceivedBytesAreViewedWhereTheyAreNotCopied) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  auto received = std::make_unique<StringBytes>(PacketOf({Log("a")}));
+  const absl::string_view original = received->bytes();
+  const DecodeResult result = decoder.Decode(std::move(received));
+  ASSERT_EQ(result.accepted(), 1u);
+  const absl::string_view viewed = result.packet->wire(0).bytes;
+  EXPECT_GE(viewed.data(), original.data());
+  EXPECT_LE(viewed.data() + viewed.size(), original.data() + original.size());
+  EXPECT_EQ(result.packet->Parsed(0).payload(), "a");
+}
+
+TEST(PacketDecoderTest, ARefusedPacketKeepsItsBytesForTheLogLine) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  const DecodeResult result =
+      decoder.Decode(std::make_unique<StringBytes>("garbage"));
+  EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u);
+  ASSERT_NE(result.unkept_bytes, nullptr);
+  EXPECT_EQ(result.unkept_bytes->bytes(), "garbage");
+}
+
 TEST(PacketDecoderTest, TheWireViewAgreesWithTheParsedMessage) {
   PacketDecoder decoder{v1::LimitsConfig()};
   v1::Message rich = Log("p");
@@ -104,7 +134,7 @@ TEST(PacketDecoderTest, GarbageIsRejectedAsMalformed) {
        {std::string("\xff\xff\xff\xff\xff\xff", 6), std::string("hello"),
         std::string(""), std::string("\x0a\x05\x0a", 3)}) {
     const DecodeResult result = decoder.Decode(garbage);
-    EXPECT_EQ(result.packet, nullptr);
+    EXPECT_EQ(result.accepted(), 0u);
     EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u)
         << absl::CHexEscape(garbage);
     EXPECT_FALSE(result.first_error.empty());
@@ -115,7 +145,7 @@ TEST(PacketDecoderTest, TruncatedPacketKeepsNothingPastTheDamage) {
   PacketDecoder decoder{v1::LimitsConfig()};
   const std::string whole = PacketOf({Log("a"), Log("b")});
   const DecodeResult result = decoder.Decode(whole.substr(0, whole.size() - 2));
-  EXPECT_EQ(result.packet, nullptr);
+  EXPECT_EQ(result.accepted(), 0u);
   EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u);
   EXPECT_THAT(result.first_error, HasSubstr("claims"));
 }
@@ -137,7 +167,7 @@ TEST(PacketDecoderTest, OversizedPacketIsRejectedBeforeDecoding) {
   PacketDecoder decoder{Limits(100, 100)};
   const DecodeResult result =
       decoder.Decode(PacketOf({Log(std::string(200, 'x'))}));
-  EXPECT_EQ(result.packet, nullptr);
+  EXPECT_EQ(result.accepted(), 0u);
   EXPECT_EQ(Rejected(result, RejectReason::kOversizedPacket), 1u);
 }
 
@@ -175,7 +205,7 @@ TEST(PacketDecoderTest, WrongWireTypesAreMalformed) {
   v1::Packet packet;
   packet.set_batch(std::string("\x0a\x02\x0a\xff", 4));
   const DecodeResult bad_message = decoder.Decode(packet.SerializeAsString());
-  EXPECT_EQ(bad_message.packet, nullptr);
+  EXPECT_EQ(bad_message.accepted(), 0u);
   EXPECT_EQ(Rejected(bad_message, RejectReason::kMalformedMessage), 1u);
 }
 

@@ -251,9 +251,12 @@ uint64_t Router::Dispatch(absl::Span<const PacketRef> packets) {
         const MessageRef message(packet.get(), i);
         if (route.matcher->Matches(message)) matched.push_back(message);
       }
-      // One atomic step for all of this sink's references to the packet.
       if (const size_t n = matched.size() - before; n > 0) {
+        // One atomic step for all of this sink's references to the packet.
         packet->Retain(static_cast<uint32_t>(n));
+        // Parsed here, while its bytes are in this core's cache, and on a
+        // thread decode_threads can multiply.
+        if (route.runner->reads_messages()) packet->Parse();
       }
     }
     if (!matched.empty()) {

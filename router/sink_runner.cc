@@ -18,6 +18,7 @@ SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink,
                        const v1::QueueConfig& queue, RetryPolicy retry)
     : name_(std::move(name)),
       sink_(std::move(sink)),
+      reads_messages_(sink_->ReadsMessages()),
       queue_config_(queue),
       retry_(retry) {}
 

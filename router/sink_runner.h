@@ -77,6 +77,8 @@ class SinkRunner {
 
   SinkRunnerStats Stats() const;
   const std::string& name() const { return name_; }
+  // Whether the sink reads messages whole (see Sink::ReadsMessages).
+  bool reads_messages() const { return reads_messages_; }
 
  private:
   void Run();
@@ -91,6 +93,7 @@ class SinkRunner {
 
   const std::string name_;
   const std::unique_ptr<Sink> sink_;
+  const bool reads_messages_;
   const v1::QueueConfig queue_config_;
   const RetryPolicy retry_;
 

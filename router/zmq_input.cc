@@ -7,6 +7,31 @@
 #include "glog/logging.h"
 
 namespace metlog {
+namespace {
+
+// A received packet, kept as ZeroMQ delivered it: the messages view it.
+class ZmqPacketBytes : public PacketBytes {
+ public:
+  explicit ZmqPacketBytes(zmq::message_t message)
+      : message_(std::move(message)) {}
+  absl::string_view bytes() const override {
+    return absl::string_view(static_cast<const char*>(message_.data()),
+                             message_.size());
+  }
+  std::string peer() const {
+    try {
+      return message_.gets("Peer-Address");
+    } catch (const zmq::error_t&) {
+      return "unknown peer";  // inproc and ipc have no address
+    }
+  }
+
+ private:
+  // Mutable for gets(), which cppzmq does not mark const.
+  mutable zmq::message_t message_;
+};
+
+}  // namespace
 
 ZmqInput::ZmqInput(std::string name, const v1::LimitsConfig& limits,
                    uint32_t decode_threads, Dispatcher* dispatcher)
@@ -103,16 +128,12 @@ void ZmqInput::Receive(zmq::socket_t& socket, PacketDecoder& decoder) {
       // Wake regularly to notice Stop().
       if (zmq::poll(items, 1, std::chrono::milliseconds(100)) == 0) continue;
       while (socket.recv(packet, zmq::recv_flags::dontwait)) {
-        auto peer = [&packet]() -> std::string {
-          try {
-            return packet.gets("Peer-Address");
-          } catch (const zmq::error_t&) {
-            return "unknown peer";  // inproc and ipc have no address
-          }
-        };
-        Accept(decoder.Decode(absl::string_view(
-                   static_cast<const char*>(packet.data()), packet.size())),
-               peer, &group);
+        auto received = std::make_unique<ZmqPacketBytes>(std::move(packet));
+        // The decode result keeps `received` alive until Accept returns.
+        const ZmqPacketBytes* bytes = received.get();
+        Accept(
+            decoder.Decode(std::move(received)),
+            [bytes] { return bytes->peer(); }, &group);
         if (group.size() == kMaxGroup) DispatchGroup(&group, dispatcher_);
       }
     } catch (const zmq::error_t& error) {

@@ -8,39 +8,29 @@
 
 namespace metlog {
 
-std::optional<std::string> FieldText(const v1::Message& message,
+std::optional<std::string> FieldText(const MessageRef& message,
                                      absl::string_view name) {
-  for (const v1::Field& field : message.fields()) {
-    if (field.name() != name) continue;
-    switch (field.value_type()) {
+  for (const FieldView& field : message.fields()) {
+    FieldValue value;
+    if (field.name != name || !ReadFieldValue(field, 0, &value)) continue;
+    switch (field.value_type) {
       case v1::Field::STRING:
-        if (field.value_string_size() > 0) return field.value_string(0);
-        break;
       case v1::Field::BYTES:
-        if (field.value_bytes_size() > 0) return field.value_bytes(0);
-        break;
+        return std::string(value.text);
       case v1::Field::INTEGER:
-        if (field.value_integer_size() > 0) {
-          return absl::StrCat(field.value_integer(0));
-        }
-        break;
+        return absl::StrCat(value.integer);
       case v1::Field::DOUBLE:
-        if (field.value_double_size() > 0) {
-          return absl::StrCat(field.value_double(0));
-        }
-        break;
+        return absl::StrCat(value.number);
       case v1::Field::BOOL:
-        if (field.value_bool_size() > 0) {
-          return field.value_bool(0) ? "true" : "false";
-        }
-        break;
+        return value.flag ? "true" : "false";
     }
   }
   return std::nullopt;
 }
 
 std::optional<std::string> RenderName(absl::string_view name_template,
-                                      const v1::Message& message) {
+                                      const MessageRef& message) {
+  const WireMessage& wire = message.wire();
   std::string out;
   size_t pos = 0;
   while (pos < name_template.size()) {
@@ -59,11 +49,11 @@ std::optional<std::string> RenderName(absl::string_view name_template,
       if (!name.has_value() || name->empty()) return std::nullopt;
       out.append(*name);
     } else if (key == "type") {
-      out.append(message.type());
+      absl::StrAppend(&out, wire.type);
     } else if (key == "logger") {
-      out.append(message.logger());
+      absl::StrAppend(&out, wire.logger);
     } else if (key == "hostname") {
-      out.append(message.hostname());
+      absl::StrAppend(&out, wire.hostname);
     } else if (absl::ConsumePrefix(&key, "fields.")) {
       out.append(FieldText(message, key).value_or(""));
     }
@@ -72,13 +62,14 @@ std::optional<std::string> RenderName(absl::string_view name_template,
   return out;
 }
 
-std::optional<Metric> ReadMetric(const v1::Message& message) {
+std::optional<Metric> ReadMetric(const MessageRef& message) {
+  const WireMessage& wire = message.wire();
   Metric metric;
-  if (message.type() == "counter") {
+  if (wire.type == "counter") {
     metric.kind = Metric::Kind::kCounter;
-  } else if (message.type() == "timer") {
+  } else if (wire.type == "timer") {
     metric.kind = Metric::Kind::kTimer;
-  } else if (message.type() == "gauge") {
+  } else if (wire.type == "gauge") {
     metric.kind = Metric::Kind::kGauge;
   } else {
     return std::nullopt;
@@ -86,7 +77,7 @@ std::optional<Metric> ReadMetric(const v1::Message& message) {
   std::optional<std::string> name = FieldText(message, "name");
   if (!name.has_value() || name->empty()) return std::nullopt;
   metric.name = *std::move(name);
-  if (!absl::SimpleAtod(message.payload(), &metric.value) ||
+  if (!absl::SimpleAtod(wire.payload, &metric.value) ||
       !std::isfinite(metric.value)) {
     return std::nullopt;
   }

@@ -3,6 +3,8 @@
 //   counter: type "counter", payload = count, fields "name", "rate";
 //   timer:   type "timer", payload = milliseconds, fields "name", "rate";
 //   gauge:   type "gauge", payload = value, field "name".
+// Everything here reads the message's wire view: a metric sink never makes
+// the router parse a message.
 #ifndef METLOG_SINKS_METRIC_H_
 #define METLOG_SINKS_METRIC_H_
 
@@ -10,7 +12,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "proto/metlog.pb.h"
+#include "sinks/packet_messages.h"
 
 namespace metlog {
 
@@ -24,17 +26,17 @@ struct Metric {
 
 // The metric a message carries, or nullopt when it is not a counter, timer
 // or gauge, has no name, or its payload is not a number.
-std::optional<Metric> ReadMetric(const v1::Message& message);
+std::optional<Metric> ReadMetric(const MessageRef& message);
 
 // The first value of field `name` as text (numbers formatted), or nullopt.
-std::optional<std::string> FieldText(const v1::Message& message,
+std::optional<std::string> FieldText(const MessageRef& message,
                                      absl::string_view name);
 
 // Expands {name}, {type}, {logger}, {hostname} and {fields.KEY} in
 // `name_template` from the message; an absent part expands to "". Returns
 // nullopt when {name} is used and the message has no name.
 std::optional<std::string> RenderName(absl::string_view name_template,
-                                      const v1::Message& message);
+                                      const MessageRef& message);
 
 }  // namespace metlog
 

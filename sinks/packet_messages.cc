@@ -16,13 +16,22 @@ void PacketRelease::operator()(const PacketMessages* packet) const {
   packet->Release(1);
 }
 
-PacketMessages::PacketMessages(absl::string_view bytes)
-    : bytes_(bytes.data(), bytes.size()) {}
+PacketMessages::PacketMessages(std::string copy,
+                               std::unique_ptr<const PacketBytes> owner,
+                               absl::string_view view)
+    : copy_(std::move(copy)),
+      owner_(std::move(owner)),
+      bytes_(owner_ != nullptr ? view : absl::string_view(copy_)) {}
 
 PacketMessages::~PacketMessages() = default;
 
 PacketRef PacketMessages::Create(absl::string_view bytes) {
-  return PacketRef(new PacketMessages(bytes));
+  return PacketRef(new PacketMessages(std::string(bytes), nullptr, {}));
+}
+
+PacketRef PacketMessages::Create(std::unique_ptr<const PacketBytes> owner,
+                                 absl::string_view view) {
+  return PacketRef(new PacketMessages("", std::move(owner), view));
 }
 
 absl::StatusOr<PacketRef> PacketMessages::FromMessages(
@@ -66,32 +75,33 @@ WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
 }
 
 const v1::Message& PacketMessages::Parsed(size_t i) const {
-  const Slot& slot = slots_[i];
-  if (const v1::Message* parsed = slot.parsed.load(std::memory_order_acquire)) {
-    return *parsed;
+  Parse();
+  return *slots_[i].parsed;
+}
+
+void PacketMessages::Parse() const {
+  absl::call_once(parse_once_, [this] { ParseAll(); });
+}
+
+void PacketMessages::ParseAll() const {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = std::max<size_t>(512, 4 * bytes_.size());
+  options.max_block_size = std::max<size_t>(8192, 4 * bytes_.size());
+  arena_ = std::make_unique<google::protobuf::Arena>(options);
+  for (Slot& slot : slots_) {
+    auto* message =
+        google::protobuf::Arena::CreateMessage<v1::Message>(arena_.get());
+    const WireMessage& wire = slot.wire;
+    if (!message->ParseFromArray(wire.bytes.data(),
+                                 static_cast<int>(wire.bytes.size()))) {
+      // ReadWireMessage accepted these bytes, and it is stricter than the
+      // parser; getting here is a bug, so say so rather than hide it.
+      LOG(DFATAL) << "a validated message does not parse";
+    }
+    if (!wire.has_uuid) message->set_uuid(std::string(wire.uuid()));
+    if (!wire.has_timestamp) message->set_timestamp(wire.timestamp);
+    slot.parsed = message;
   }
-  absl::MutexLock lock(&parse_mu_);
-  if (const v1::Message* parsed = slot.parsed.load(std::memory_order_relaxed)) {
-    return *parsed;
-  }
-  if (arena_ == nullptr) {
-    google::protobuf::ArenaOptions options;
-    options.start_block_size = std::max<size_t>(512, 4 * bytes_.size());
-    arena_ = std::make_unique<google::protobuf::Arena>(options);
-  }
-  auto* message =
-      google::protobuf::Arena::CreateMessage<v1::Message>(arena_.get());
-  const WireMessage& wire = slot.wire;
-  if (!message->ParseFromArray(wire.bytes.data(),
-                               static_cast<int>(wire.bytes.size()))) {
-    // ReadWireMessage accepted these bytes, and it is stricter than the
-    // parser; getting here is a bug, so say so rather than hide it.
-    LOG(DFATAL) << "a validated message does not parse";
-  }
-  if (!wire.has_uuid) message->set_uuid(std::string(wire.uuid()));
-  if (!wire.has_timestamp) message->set_timestamp(wire.timestamp);
-  slot.parsed.store(message, std::memory_order_release);
-  return *message;
 }
 
 void PacketMessages::Release(uint32_t references) const {

@@ -16,11 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
+#include "absl/base/call_once.h"
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "proto/metlog.pb.h"
 #include "sinks/wire_message.h"
@@ -39,10 +38,21 @@ struct PacketRelease {
 };
 using PacketRef = std::unique_ptr<PacketMessages, PacketRelease>;
 
+// Keeps the bytes of a received packet alive where they were received (a
+// ZeroMQ message, say), so a packet can view them instead of copying them.
+class PacketBytes {
+ public:
+  virtual ~PacketBytes() = default;
+  virtual absl::string_view bytes() const = 0;
+};
+
 class PacketMessages {
  public:
   // An empty packet over a copy of `bytes`, holding one reference.
   static PacketRef Create(absl::string_view bytes);
+  // An empty packet over `view`, bytes inside `owner`, which it keeps.
+  static PacketRef Create(std::unique_ptr<const PacketBytes> owner,
+                          absl::string_view view);
 
   // Messages made in process (the router's own reports, tests), serialised
   // once and read back like any packet's. Fails if one breaks a rule.
@@ -77,8 +87,10 @@ class PacketMessages {
   }
 
   // The message parsed, with the uuid and timestamp the router filled in.
-  // Thread-safe; parses once.
+  // Thread-safe; the first call parses the whole packet.
   const v1::Message& Parsed(size_t i) const;
+  // Parses the whole packet now, if no one has. Thread-safe.
+  void Parse() const;
 
   void Retain(uint32_t references) const {
     references_.fetch_add(references, std::memory_order_relaxed);
@@ -88,27 +100,28 @@ class PacketMessages {
 
  private:
   struct Slot {
-    Slot() = default;
-    // Slots are copied only while the vector grows, before the packet is
-    // shared, so copying the pointer's value is safe.
-    Slot(const Slot& other)
-        : wire(other.wire),
-          parsed(other.parsed.load(std::memory_order_relaxed)) {}
     WireMessage wire;
-    mutable std::atomic<const v1::Message*> parsed{nullptr};
+    const v1::Message* parsed = nullptr;  // set by ParseAll
   };
 
-  explicit PacketMessages(absl::string_view bytes);
+  PacketMessages(std::string copy, std::unique_ptr<const PacketBytes> owner,
+                 absl::string_view view);
   ~PacketMessages();
+  void ParseAll() const;  // once, through Parse()
 
-  const std::string bytes_;
-  std::vector<Slot> slots_;
+  // The bytes are one of these two: a copy, or a view into an owner's.
+  const std::string copy_;
+  const std::unique_ptr<const PacketBytes> owner_;
+  const absl::string_view bytes_;
+  // Mutable only for ParseAll, which runs once, before any reader sees it.
+  mutable std::vector<Slot> slots_;
   std::vector<FieldView> fields_;
   mutable std::atomic<uint32_t> references_{1};
-  mutable absl::Mutex parse_mu_;
-  // Made at the first parse: packets no sink reads never allocate one.
-  mutable std::unique_ptr<google::protobuf::Arena> arena_
-      ABSL_GUARDED_BY(parse_mu_);
+  // The first read parses every message of the packet: one synchronisation
+  // per packet, and sinks of one packet mostly read all of it anyway.
+  mutable absl::once_flag parse_once_;
+  // Made by ParseAll: packets no sink reads never allocate one.
+  mutable std::unique_ptr<google::protobuf::Arena> arena_;
 };
 
 // One message of a packet. It does not own a reference: whoever hands it

@@ -43,6 +43,13 @@ class Sink {
   // so a sink that needs only routing data should not ask for it.
   virtual absl::Status Write(absl::Span<const MessageRef> batch) = 0;
 
+  // Whether Write reads messages whole (`*message`, which parses them).
+  // The router then parses a packet this sink matched on the decoding
+  // thread, which just read its bytes and can be scaled (decode_threads),
+  // rather than late on this sink's thread. Sinks that read only the wire
+  // view (message.wire(), message.fields()) return false and cost no parse.
+  virtual bool ReadsMessages() const { return true; }
+
   // Messages of the last successful Write that the sink could not use (a
   // statsd sink given a log line, say) and left out; the runner counts them
   // as dropped ("unusable") rather than delivered. Reset by the call.

@@ -36,7 +36,11 @@ std::string BenchmarkPacket(int messages) {
   return packet.SerializeAsString();
 }
 
-v1::RouterConfig BenchmarkRouterConfig(int decode_threads) {
+v1::RouterConfig BenchmarkRouterConfig(int decode_threads,
+                                       bool sinks_read_messages) {
+  const std::string null_options = absl::StrCat(
+      "[type.googleapis.com/metlog.sinks.NullOptions] { ",
+      "read_messages: ", sinks_read_messages ? "true" : "false", " }");
   auto config = ParseRouterConfig(
       absl::StrCat(
           R"pb(
@@ -49,19 +53,22 @@ v1::RouterConfig BenchmarkRouterConfig(int decode_threads) {
               name: "counters"
               match: 'Type == "counter"'
               queue { overflow: BLOCK }
-              options { [type.googleapis.com/metlog.sinks.NullOptions] {} }
-            }
+              options { )pb",
+          null_options, R"pb(}
+                             }
             sinks {
               name: "slow_or_db"
               match: 'Type == "timer" && Severity <= 4 || Fields[name] =~ /^db\\./'
               queue { overflow: BLOCK }
-              options { [type.googleapis.com/metlog.sinks.NullOptions] {} }
-            }
+              options { )pb",
+          null_options, R"pb(}
+                             }
             sinks {
               name: "all"
               queue { overflow: BLOCK }
-              options { [type.googleapis.com/metlog.sinks.NullOptions] {} }
-            }
+              options { )pb",
+          null_options, R"pb(}
+                             }
           )pb"),
       "benchmark workload");
   // The text is fixed here; failing to parse it is a bug in this file.

@@ -15,8 +15,11 @@ std::string BenchmarkPacket(int messages);
 
 // ZeroMQ input on a free loopback port with `decode_threads`, no admin, no
 // self-stats, and three null sinks with BLOCK overflow (so nothing is
-// dropped): counters, slow-or-db timers, and "all".
-v1::RouterConfig BenchmarkRouterConfig(int decode_threads);
+// dropped): counters, slow-or-db timers, and "all". With
+// `sinks_read_messages` the sinks parse every message they get, as sinks
+// that use their messages would.
+v1::RouterConfig BenchmarkRouterConfig(int decode_threads,
+                                       bool sinks_read_messages = false);
 
 }  // namespace metlog
 

@@ -19,6 +19,9 @@
 
 ABSL_FLAG(double, seconds, 3, "How long each measurement sends.");
 ABSL_FLAG(int, decode_threads, 1, "The ZeroMQ input's decode_threads.");
+ABSL_FLAG(bool, sinks_read_messages, false,
+          "Have the null sinks parse every message they get, as sinks that "
+          "use their messages would.");
 ABSL_FLAG(int, only_messages_per_packet, 0,
           "Measure only the router, with this many messages per packet "
           "(for profiling); 0 runs the whole comparison.");
@@ -77,7 +80,8 @@ uint64_t Delivered(Router& router) {
 double RouterMessagesPerSecond(int messages_per_packet,
                                absl::Duration duration) {
   const v1::RouterConfig config =
-      BenchmarkRouterConfig(absl::GetFlag(FLAGS_decode_threads));
+      BenchmarkRouterConfig(absl::GetFlag(FLAGS_decode_threads),
+                            absl::GetFlag(FLAGS_sinks_read_messages));
   auto router = Router::Create(config);
   if (!router.ok()) std::abort();
   (*router)->Start();

@@ -76,7 +76,7 @@ bool CarbonSink::ConnectionAlive() const {
   return (readable.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
 }
 
-std::optional<std::string> CarbonSink::Path(const v1::Message& message) const {
+std::optional<std::string> CarbonSink::Path(const MessageRef& message) const {
   std::optional<std::string> name =
       RenderName(options_.name_template(), message);
   if (!name.has_value() || name->empty()) return std::nullopt;
@@ -91,14 +91,14 @@ absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch) {
   std::map<SlotKey, Slot> touched;
   uint64_t unusable = 0;
   for (const MessageRef& message : batch) {
-    std::optional<Metric> metric = ReadMetric(*message);
+    std::optional<Metric> metric = ReadMetric(message);
     std::optional<std::string> path =
-        metric.has_value() ? Path(*message) : std::nullopt;
+        metric.has_value() ? Path(message) : std::nullopt;
     if (!path.has_value()) {
       ++unusable;
       continue;
     }
-    SlotKey key{*std::move(path), message->timestamp() / 1000000000};
+    SlotKey key{*std::move(path), message.wire().timestamp / 1000000000};
     auto it = touched.find(key);
     if (it == touched.end()) {
       auto known = slots_.find(key);

@@ -28,11 +28,13 @@ class CarbonSink : public Sink {
 
   absl::Status Start() override;
   absl::Status Write(absl::Span<const MessageRef> batch) override;
+  // Metrics are read from the wire view (sinks/metric.h).
+  bool ReadsMessages() const override { return false; }
   uint64_t TakeUnusable() override;
   void Stop() override;
 
   // The metric path for a message, or nullopt when it is no metric.
-  std::optional<std::string> Path(const v1::Message& message) const;
+  std::optional<std::string> Path(const MessageRef& message) const;
 
  private:
   // What one path has received in one second.

@@ -39,7 +39,8 @@ TEST(CarbonSinkTest, PathsAreSafe) {
   sinks::CarbonOptions options;
   options.set_prefix("p.");
   CarbonSink sink(options);
-  EXPECT_EQ(*sink.Path(Metric("timer", "db query", "12.5", absl::Now())),
+  EXPECT_EQ(*sink.Path(MessageBatch(
+                {Metric("timer", "db query", "12.5", absl::Now())})[0]),
             "p.db_query");
 }
 

@@ -1,5 +1,6 @@
-// The null sink: Write succeeds and does nothing. Its runner still counts
-// every message, so it measures the router without a back end.
+// The null sink: Write succeeds and does nothing (or, with read_messages,
+// only parses). Its runner still counts every message, so it measures the
+// router without a back end.
 #include <memory>
 
 #include "sinks/null/null.pb.h"
@@ -10,14 +11,29 @@ namespace {
 
 class NullSink : public Sink {
  public:
-  absl::Status Write(absl::Span<const MessageRef>) override {
+  explicit NullSink(bool read_messages) : read_messages_(read_messages) {}
+
+  bool ReadsMessages() const override { return read_messages_; }
+
+  absl::Status Write(absl::Span<const MessageRef> batch) override {
+    if (read_messages_) {
+      for (const MessageRef& message : batch) {
+        read_bytes_ += message->payload().size();
+      }
+    }
     return absl::OkStatus();
   }
+
+ private:
+  const bool read_messages_;
+  // Keeps the reads from being optimised away.
+  uint64_t read_bytes_ = 0;
 };
 
 const SinkRegistration<sinks::NullOptions> kRegistration(
-    [](const sinks::NullOptions&) -> absl::StatusOr<std::unique_ptr<Sink>> {
-      return std::make_unique<NullSink>();
+    [](const sinks::NullOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      return std::make_unique<NullSink>(options.read_messages());
     });
 
 }  // namespace

@@ -102,15 +102,15 @@ absl::Status PrometheusSink::Start() {
   return absl::OkStatus();
 }
 
-std::string PrometheusSink::Labels(const v1::Message& message) const {
+std::string PrometheusSink::Labels(const MessageRef& message) const {
   if (options_.label_fields().empty()) return "";
   std::string labels = "{";
   for (const std::string& key : options_.label_fields()) {
     std::string value;
     if (key == "logger") {
-      value = message.logger();
+      value = std::string(message.wire().logger);
     } else if (key == "hostname") {
-      value = message.hostname();
+      value = std::string(message.wire().hostname);
     } else {
       value = FieldText(message, key).value_or("");
     }
@@ -122,7 +122,7 @@ std::string PrometheusSink::Labels(const v1::Message& message) const {
   return labels;
 }
 
-bool PrometheusSink::Apply(const v1::Message& message) {
+bool PrometheusSink::Apply(const MessageRef& message) {
   std::optional<Metric> metric = ReadMetric(message);
   if (!metric.has_value()) return false;
   std::optional<std::string> rendered =
@@ -177,7 +177,7 @@ absl::Status PrometheusSink::Write(absl::Span<const MessageRef> batch) {
   }
   absl::MutexLock lock(&mu_);
   for (const MessageRef& message : batch) {
-    if (!Apply(*message)) ++unusable_;
+    if (!Apply(message)) ++unusable_;
   }
   return absl::OkStatus();
 }

@@ -32,6 +32,8 @@ class PrometheusSink : public Sink {
   // Binds the listen address and starts serving.
   absl::Status Start() override;
   absl::Status Write(absl::Span<const MessageRef> batch) override;
+  // Metrics are read from the wire view (sinks/metric.h).
+  bool ReadsMessages() const override { return false; }
   uint64_t TakeUnusable() override;
   void Stop() override;
 
@@ -54,8 +56,8 @@ class PrometheusSink : public Sink {
   };
 
   // Applies one message; false when it is no metric.
-  bool Apply(const v1::Message& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string Labels(const v1::Message& message) const;
+  bool Apply(const MessageRef& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string Labels(const MessageRef& message) const;
 
   const sinks::PrometheusOptions options_;
   const std::vector<double> buckets_;

@@ -43,7 +43,7 @@ absl::Status StatsdSink::Start() {
   return absl::OkStatus();
 }
 
-std::vector<std::string> StatsdSink::Lines(const v1::Message& message) const {
+std::vector<std::string> StatsdSink::Lines(const MessageRef& message) const {
   std::optional<Metric> metric = ReadMetric(message);
   if (!metric.has_value()) return {};
   std::optional<std::string> name =
@@ -83,7 +83,7 @@ absl::Status StatsdSink::Write(absl::Span<const MessageRef> batch) {
   uint64_t unusable = 0;
   std::string datagram;
   for (const MessageRef& message : batch) {
-    const std::vector<std::string> lines = Lines(*message);
+    const std::vector<std::string> lines = Lines(message);
     if (lines.empty()) ++unusable;
     for (const std::string& line : lines) {
       if (!datagram.empty() &&

@@ -21,12 +21,14 @@ class StatsdSink : public Sink {
 
   absl::Status Start() override;
   absl::Status Write(absl::Span<const MessageRef> batch) override;
+  // Metrics are read from the wire view (sinks/metric.h).
+  bool ReadsMessages() const override { return false; }
   uint64_t TakeUnusable() override;
   void Stop() override;
 
   // The statsd lines for one message (a negative gauge takes two, since
   // statsd reads "-5" as a decrement); empty when it is no metric.
-  std::vector<std::string> Lines(const v1::Message& message) const;
+  std::vector<std::string> Lines(const MessageRef& message) const;
 
  private:
   absl::Status SendDatagram(const std::string& datagram);

@@ -25,21 +25,26 @@ v1::Message Metric(const std::string& type, const std::string& name,
   return m;
 }
 
+std::vector<std::string> LinesOf(const StatsdSink& sink,
+                                 const v1::Message& message) {
+  return sink.Lines(MessageBatch({message})[0]);
+}
+
 TEST(StatsdSinkTest, LinesFollowTheStatsdProtocol) {
   sinks::StatsdOptions options;
   options.set_prefix("p.");
   StatsdSink sink(options);
-  EXPECT_THAT(sink.Lines(Metric("counter", "orders", "3", 0.1)),
+  EXPECT_THAT(LinesOf(sink, Metric("counter", "orders", "3", 0.1)),
               ElementsAre("p.orders:3|c|@0.1"));
-  EXPECT_THAT(sink.Lines(Metric("timer", "db", "12.5")),
+  EXPECT_THAT(LinesOf(sink, Metric("timer", "db", "12.5")),
               ElementsAre("p.db:12.5|ms"));
-  EXPECT_THAT(sink.Lines(Metric("gauge", "depth", "-4")),
+  EXPECT_THAT(LinesOf(sink, Metric("gauge", "depth", "-4")),
               ElementsAre("p.depth:0|g", "p.depth:-4|g"));
-  EXPECT_THAT(sink.Lines(Metric("counter", "a:b|c", "1")),
+  EXPECT_THAT(LinesOf(sink, Metric("counter", "a:b|c", "1")),
               ElementsAre("p.a_b_c:1|c"));
   v1::Message log;
   log.set_type("log");
-  EXPECT_TRUE(sink.Lines(log).empty());
+  EXPECT_TRUE(LinesOf(sink, log).empty());
 }
 
 TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
