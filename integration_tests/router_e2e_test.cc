@@ -172,7 +172,7 @@ TEST(RouterEndToEndTest, SeveralDecodeThreadsDeliverEverything) {
   EXPECT_EQ(messages.size(), 3000u);
   absl::StatusOr<int> exit_code = router->Stop();
   ASSERT_TRUE(exit_code.ok());
-  EXPECT_EQ(*exit_code, 0);
+  EXPECT_EQ(*exit_code, 0) << router->Stderr();
 }
 
 TEST(RouterEndToEndTest, SubInputReadsFromAPublisher) {
@@ -396,7 +396,7 @@ TEST(RouterEndToEndTest, ShutdownDrainsQueuedMessages) {
   EXPECT_LT(ReadMessages("drain_all").size(), 5000u);
   absl::StatusOr<int> exit_code = router->Stop();
   ASSERT_TRUE(exit_code.ok());
-  EXPECT_EQ(*exit_code, 0);
+  EXPECT_EQ(*exit_code, 0) << router->Stderr();
   EXPECT_EQ(ReadMessages("drain_all").size(), 5000u);
   EXPECT_THAT(router->Stderr(), HasSubstr("stopped; 0 messages undelivered"));
 }

@@ -42,9 +42,21 @@ absl::Status SinkRunner::Start() {
   return absl::OkStatus();
 }
 
-bool SinkRunner::HasRoom(uint32_t bytes) const {
+bool SinkRunner::HasRoom(uint64_t charge) const {
   return queue_.size() < queue_config_.capacity_messages() &&
-         queued_bytes_ + bytes <= queue_config_.capacity_bytes();
+         queued_bytes_ + charge <= queue_config_.capacity_bytes();
+}
+
+MessageRef SinkRunner::PopFront() {
+  const Queued front = queue_.front();
+  queue_.pop_front();
+  if (!queue_.empty() &&
+      queue_.front().message.packet() == front.message.packet()) {
+    queue_.front().charge += front.charge;
+  } else {
+    queued_bytes_ -= front.charge;
+  }
+  return front.message;
 }
 
 void SinkRunner::Drop(const std::string& reason, uint64_t count) {
@@ -53,7 +65,7 @@ void SinkRunner::Drop(const std::string& reason, uint64_t count) {
 
 namespace {
 
-// What a message counts against capacity_bytes: its size on the wire.
+// What a message counts against max_batch_bytes: its size on the wire.
 uint32_t WireBytes(const MessageRef& message) {
   return static_cast<uint32_t>(message.wire().bytes.size());
 }
@@ -75,8 +87,11 @@ uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
     // Counted one by one: a BLOCK wait below releases the lock, and Stats()
     // must balance at every moment.
     ++stats_.received;
-    const uint32_t bytes = WireBytes(message);
-    if (bytes > queue_config_.capacity_bytes()) {
+    const uint64_t charge =
+        queue_.empty() || queue_.back().message.packet() != message.packet()
+            ? message.packet()->footprint()
+            : 0;
+    if (charge > queue_config_.capacity_bytes()) {
       drop(message, "queue_full");
       continue;
     }
@@ -84,23 +99,21 @@ uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
       drop(message, "shutdown");
       continue;
     }
-    if (!HasRoom(bytes)) {
+    if (!HasRoom(charge)) {
       if (overflow == v1::QueueConfig::DROP_OLDEST) {
-        while (!queue_.empty() && !HasRoom(bytes)) {
-          queued_bytes_ -= WireBytes(queue_.front());
-          drop(queue_.front(), "overwritten");
-          queue_.pop_front();
+        while (!queue_.empty() && !HasRoom(charge)) {
+          drop(PopFront(), "overwritten");
         }
       } else if (overflow == v1::QueueConfig::BLOCK) {
-        while (accepting_ && !HasRoom(bytes)) room_ready_.Wait(&mu_);
+        while (accepting_ && !HasRoom(charge)) room_ready_.Wait(&mu_);
       }
-      if (!HasRoom(bytes) || !accepting_) {
+      if (!HasRoom(charge) || !accepting_) {
         drop(message, accepting_ ? "queue_full" : "shutdown");
         continue;
       }
     }
-    queued_bytes_ += bytes;
-    queue_.push_back(message);
+    queued_bytes_ += charge;
+    queue_.push_back({message, charge});
   }
   // Wake the runner only when it sleeps on an empty queue or a batch just
   // filled; a futex wake per enqueue would cost more than the enqueue.
@@ -131,14 +144,12 @@ void SinkRunner::Run() {
         if (work_ready_.WaitWithDeadline(&mu_, fill_deadline)) break;
       }
       uint64_t batch_bytes = 0;
-      while (!queue_.empty() && batch.size() < max_batch &&
-             (batch.empty() || batch_bytes + WireBytes(queue_.front()) <=
-                                   queue_config_.max_batch_bytes())) {
-        const uint32_t bytes = WireBytes(queue_.front());
-        batch_bytes += bytes;
-        queued_bytes_ -= bytes;
-        batch.push_back(queue_.front());
-        queue_.pop_front();
+      while (
+          !queue_.empty() && batch.size() < max_batch &&
+          (batch.empty() || batch_bytes + WireBytes(queue_.front().message) <=
+                                queue_config_.max_batch_bytes())) {
+        batch_bytes += WireBytes(queue_.front().message);
+        batch.push_back(PopFront());
       }
       stats_.in_flight = batch.size();
       room_ready_.SignalAll();
@@ -218,7 +229,7 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
     mu_.AwaitWithDeadline(absl::Condition(&drained), deadline);
     const uint64_t left = queue_.size();
     Drop("shutdown", left);
-    for (const MessageRef& message : queue_) message.packet()->Release(1);
+    for (const Queued& queued : queue_) queued.message.packet()->Release(1);
     queue_.clear();
     queued_bytes_ = 0;
     work_ready_.SignalAll();

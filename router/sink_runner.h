@@ -87,7 +87,7 @@ class SinkRunner {
   // if not, the drop reason.
   bool WriteWithRetry(const std::vector<MessageRef>& batch,
                       std::string* drop_reason);
-  bool HasRoom(uint32_t bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool HasRoom(uint64_t charge) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Drop(const std::string& reason, uint64_t count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -100,8 +100,20 @@ class SinkRunner {
   mutable absl::Mutex mu_;
   absl::CondVar work_ready_;
   absl::CondVar room_ready_;
-  // Each queued message holds one reference to its packet.
-  std::deque<MessageRef> queue_ ABSL_GUARDED_BY(mu_);
+  // A queued message, holding one reference to its packet, and what it is
+  // charged against capacity_bytes. A packet stays in memory while any of
+  // its messages is queued, so the first queued message of a packet carries
+  // the packet's whole footprint and the rest of its run (a packet's
+  // messages are queued together) carries nothing.
+  struct Queued {
+    MessageRef message;
+    uint64_t charge = 0;
+  };
+  // Pops the front, handing its charge to the next message if that one
+  // holds the same packet.
+  MessageRef PopFront() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool accepting_ ABSL_GUARDED_BY(mu_) = false;
   // The runner waits for a first message (not for a batch to fill), so the

@@ -97,6 +97,83 @@ void ExpectBalanced(const SinkRunnerStats& s) {
       << " in flight " << s.in_flight;
 }
 
+// A packet of `size` messages, and refs to the chosen ones holding one
+// reference each, as the router hands them to a runner.
+struct TestPacket {
+  explicit TestPacket(int size) {
+    std::vector<v1::Message> messages;
+    for (int i = 0; i < size; ++i) messages.push_back(Message(i));
+    packet = *PacketMessages::FromMessages(messages);
+  }
+  std::vector<MessageRef> Refs(int first, int count) {
+    std::vector<MessageRef> refs;
+    for (int i = first; i < first + count; ++i) {
+      refs.emplace_back(packet.get(), i);
+    }
+    packet->Retain(count);
+    return refs;
+  }
+  PacketRef packet;
+};
+
+// A runner whose sink is stuck writing a first message for `stuck`, so
+// what is enqueued next stays queued while the test looks.
+std::unique_ptr<SinkRunner> StuckRunner(uint64_t capacity_bytes,
+                                        v1::QueueConfig::Overflow overflow,
+                                        absl::Duration stuck) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->delay = stuck;
+  }
+  v1::QueueConfig queue = Queue(100000, overflow);
+  queue.set_capacity_bytes(capacity_bytes);
+  auto runner = std::make_unique<SinkRunner>(
+      "stuck", std::make_unique<RecordingSink>(state), queue, FastRetry());
+  if (!runner->Start().ok()) std::abort();
+  Enqueue(*runner, {Message(0)});
+  while (runner->Stats().in_flight == 0) absl::SleepFor(absl::Milliseconds(1));
+  return runner;
+}
+
+TEST(SinkRunnerTest, CapacityBytesChargesEachPacketOnceForAllItHolds) {
+  TestPacket sizing(100);
+  const uint64_t footprint = sizing.packet->footprint();
+  ASSERT_GT(footprint, 100 * sizing.packet->wire(0).bytes.size());
+  auto runner = StuckRunner(footprint * 5 / 2, v1::QueueConfig::DROP_NEWEST,
+                            absl::Milliseconds(300));
+  // One message from each of four packets: each pins its whole packet, so
+  // only two fit in two and a half packets' worth.
+  std::vector<TestPacket> packets;
+  for (int i = 0; i < 4; ++i) packets.emplace_back(100);
+  uint64_t dropped = 0;
+  for (TestPacket& packet : packets) {
+    dropped += runner->Enqueue(packet.Refs(0, 1));
+  }
+  EXPECT_EQ(dropped, 2u);
+  EXPECT_EQ(runner->Stats().queued, 2u);
+  EXPECT_EQ(runner->Stats().queued_bytes, 2 * footprint);
+  runner->Stop(absl::Now() + absl::Seconds(5));
+  ExpectBalanced(runner->Stats());
+}
+
+TEST(SinkRunnerTest, AWholePacketIsChargedOnceAndUntilItsLastMessageGoes) {
+  TestPacket first(100), second(100);
+  const uint64_t footprint = first.packet->footprint();
+  auto runner = StuckRunner(footprint * 3 / 2, v1::QueueConfig::DROP_OLDEST,
+                            absl::Milliseconds(300));
+  EXPECT_EQ(runner->Enqueue(first.Refs(0, 100)), 0u);
+  EXPECT_EQ(runner->Stats().queued_bytes, footprint);
+  // Room for the second packet comes only once all of the first is gone.
+  EXPECT_EQ(runner->Enqueue(second.Refs(0, 1)), 100u);
+  const SinkRunnerStats stats = runner->Stats();
+  EXPECT_EQ(stats.dropped.at("overwritten"), 100u);
+  EXPECT_EQ(stats.queued, 1u);
+  EXPECT_EQ(stats.queued_bytes, second.packet->footprint());
+  runner->Stop(absl::Now() + absl::Seconds(5));
+  ExpectBalanced(runner->Stats());
+}
+
 TEST(SinkRunnerTest, DeliversEverythingInOrderInBoundedBatches) {
   auto state = std::make_shared<RecordingSink::State>();
   SinkRunner runner("rec", std::make_unique<RecordingSink>(state),

@@ -102,6 +102,15 @@ void PacketMessages::ParseAll() const {
     if (!wire.has_timestamp) message->set_timestamp(wire.timestamp);
     slot.parsed = message;
   }
+  parsed_bytes_.store(arena_->SpaceAllocated(), std::memory_order_relaxed);
+}
+
+size_t PacketMessages::footprint() const {
+  return sizeof(*this) +
+         (owner_ != nullptr ? bytes_.size() : copy_.capacity()) +
+         slots_.capacity() * sizeof(Slot) +
+         fields_.capacity() * sizeof(FieldView) +
+         parsed_bytes_.load(std::memory_order_relaxed);
 }
 
 void PacketMessages::Release(uint32_t references) const {

@@ -1,8 +1,9 @@
 // The messages of one packet as the router carries them: the packet's bytes
-// (copied once), what routing reads of each message (WireMessage), and each
-// message parsed into a v1::Message only when a sink first reads it, on that
-// sink's thread. A sink that never reads a message (null, a count) costs no
-// parse; one parse serves every sink.
+// (kept where they were received, or copied once), what routing reads of each
+// message (WireMessage), and the messages parsed into v1::Message objects
+// only if someone reads one whole: the router does so on the decoding thread
+// for sinks that declare it (Sink::ReadsMessages). A packet only metric or
+// null sinks get is never parsed; one parse serves every sink.
 //
 // A packet is reference-counted by hand so that a queue can take or give
 // back many references in one atomic step: the router takes one per
@@ -92,6 +93,10 @@ class PacketMessages {
   // Parses the whole packet now, if no one has. Thread-safe.
   void Parse() const;
 
+  // The memory this packet holds: its bytes, the routing data and, once
+  // parsed, the parsed messages. Queue bounds charge it.
+  size_t footprint() const;
+
   void Retain(uint32_t references) const {
     references_.fetch_add(references, std::memory_order_relaxed);
   }
@@ -113,7 +118,8 @@ class PacketMessages {
   const std::string copy_;
   const std::unique_ptr<const PacketBytes> owner_;
   const absl::string_view bytes_;
-  // Mutable only for ParseAll, which runs once, before any reader sees it.
+  // Mutable only for ParseAll, which sets each `parsed` once; readers reach
+  // them through Parse()'s once_flag.
   mutable std::vector<Slot> slots_;
   std::vector<FieldView> fields_;
   mutable std::atomic<uint32_t> references_{1};
@@ -122,6 +128,8 @@ class PacketMessages {
   mutable absl::once_flag parse_once_;
   // Made by ParseAll: packets no sink reads never allocate one.
   mutable std::unique_ptr<google::protobuf::Arena> arena_;
+  // What arena_ took, published by ParseAll for footprint().
+  mutable std::atomic<size_t> parsed_bytes_{0};
 };
 
 // One message of a packet. It does not own a reference: whoever hands it
@@ -133,7 +141,8 @@ class MessageRef {
   MessageRef(const PacketMessages* packet, uint32_t index)
       : packet_(packet), index_(index) {}
 
-  // The parsed message (parsed on first use, on the caller's thread).
+  // The parsed message. The router has usually parsed it already (see
+  // Sink::ReadsMessages); otherwise this parses the packet, on this thread.
   const v1::Message& operator*() const { return packet_->Parsed(index_); }
   const v1::Message* operator->() const { return &**this; }
 
