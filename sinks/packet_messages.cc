@@ -11,6 +11,15 @@
 #include "google/protobuf/arena.h"
 
 namespace metlog {
+namespace {
+
+// What an InlinedVector took beyond its inline room.
+template <typename T, size_t kInline>
+size_t HeapBytes(const absl::InlinedVector<T, kInline>& list) {
+  return list.capacity() > kInline ? list.capacity() * sizeof(T) : 0;
+}
+
+}  // namespace
 
 void PacketRelease::operator()(const PacketMessages* packet) const {
   packet->Release(1);
@@ -108,8 +117,7 @@ void PacketMessages::ParseAll() const {
 size_t PacketMessages::footprint() const {
   return sizeof(*this) +
          (owner_ != nullptr ? bytes_.size() : copy_.capacity()) +
-         slots_.capacity() * sizeof(Slot) +
-         fields_.capacity() * sizeof(FieldView) +
+         HeapBytes(slots_) + HeapBytes(fields_) +
          parsed_bytes_.load(std::memory_order_relaxed);
 }
 

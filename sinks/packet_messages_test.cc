@@ -27,7 +27,7 @@ std::string MessageWithField(const std::string& field_bytes) {
 }
 
 WireProblem Read(const std::string& bytes, WireMessage* message,
-                 std::vector<FieldView>* fields, std::string* error) {
+                 FieldList* fields, std::string* error) {
   return ReadWireMessage(bytes, message, fields, error);
 }
 
@@ -37,7 +37,7 @@ TEST(WireMessageTest, ReadsUnpackedAndPackedValuesAlike) {
                             Tag(6, 0) + "\x07" + Tag(6, 2) + Length("\x08\x09");
   const std::string bytes = MessageWithField(field);
   WireMessage message;
-  std::vector<FieldView> fields;
+  FieldList fields;
   std::string error;
   ASSERT_EQ(Read(bytes, &message, &fields, &error), WireProblem::kNone)
       << error;
@@ -69,7 +69,7 @@ TEST(WireMessageTest, ReadsEveryValueType) {
   bytes_field->add_value_bytes(std::string("\0\1", 2));
   const std::string bytes = m.SerializeAsString();
   WireMessage message;
-  std::vector<FieldView> fields;
+  FieldList fields;
   std::string error;
   ASSERT_EQ(Read(bytes, &message, &fields, &error), WireProblem::kNone);
   ASSERT_EQ(fields.size(), 5u);
@@ -108,7 +108,7 @@ TEST(WireMessageTest, ExplainsWhatIsWrong) {
   };
   for (const Case& c : cases) {
     WireMessage message;  // fresh for each read
-    std::vector<FieldView> fields;
+    FieldList fields;
     std::string error;
     EXPECT_EQ(Read(c.bytes, &message, &fields, &error), c.problem) << c.says;
     EXPECT_THAT(error, HasSubstr(c.says));
@@ -118,7 +118,7 @@ TEST(WireMessageTest, ExplainsWhatIsWrong) {
 TEST(WireMessageTest, UnknownFieldsAreSkipped) {
   const std::string bytes = Tag(15, 0) + "\x05" + Tag(3, 2) + Length("log");
   WireMessage message;
-  std::vector<FieldView> fields;
+  FieldList fields;
   std::string error;
   ASSERT_EQ(Read(bytes, &message, &fields, &error), WireProblem::kNone);
   EXPECT_EQ(message.type, "log");

@@ -120,8 +120,7 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
 }  // namespace
 
 WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
-                            std::vector<FieldView>* fields,
-                            std::string* error) {
+                            FieldList* fields, std::string* error) {
   message->bytes = bytes;
   message->first_field = static_cast<uint32_t>(fields->size());
   WireReader in(bytes);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/string_view.h"
 #include "proto/metlog.pb.h"
 
@@ -22,6 +23,10 @@ struct FieldView {
   v1::Field::ValueType value_type = v1::Field::STRING;
   absl::string_view bytes;
 };
+
+// The fields of a packet's messages, one list per packet. Room for a
+// one-message packet's few fields inline spares it an allocation.
+using FieldList = absl::InlinedVector<FieldView, 4>;
 
 struct WireMessage {
   absl::string_view bytes;  // the whole Message
@@ -57,7 +62,7 @@ enum class WireProblem {
 // indexes into it). On a problem, *error
 // says what, and the fields already appended should be discarded.
 WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
-                            std::vector<FieldView>* fields, std::string* error);
+                            FieldList* fields, std::string* error);
 
 // A bounds-checked cursor over protobuf wire bytes, for walking messages
 // without parsing them. protobuf's CodedInputStream does the same, but
