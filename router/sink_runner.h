@@ -31,7 +31,7 @@ struct SinkRunnerStats {
   // "unusable" (the sink could not use them, e.g. a log line for statsd).
   std::map<std::string, uint64_t> dropped;
   uint64_t queued = 0;
-  uint64_t queued_bytes = 0;
+  uint64_t queued_bytes = 0;  // the packets they hold (see Queued)
   uint64_t in_flight = 0;
   uint64_t batches_written = 0;
   uint64_t write_errors = 0;  // failed Write calls, retried or not
