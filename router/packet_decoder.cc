@@ -1,6 +1,5 @@
 #include "router/packet_decoder.h"
 
-#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -71,12 +70,13 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
   result.packet = owner != nullptr
                       ? PacketMessages::Create(std::move(owner), batch)
                       : PacketMessages::Create(batch);
-  const absl::string_view copy = result.packet->bytes();
-  WireReader batch_in(copy);
+  // The batch where the packet keeps it: messages view these bytes.
+  const absl::string_view kept = result.packet->bytes();
+  WireReader batch_in(kept);
   {
     // Counting first sizes the packet's message list once; regrowing it
     // cost more than this walk.
-    WireReader count_in(copy);
+    WireReader count_in(kept);
     size_t count = 0;
     absl::string_view ignored;
     std::string ignored_error;

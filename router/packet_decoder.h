@@ -49,7 +49,7 @@ class PacketDecoder {
  public:
   explicit PacketDecoder(const v1::LimitsConfig& limits);
 
-  // Decodes a Packet{batch: Batch{messages}} into wire views over one copy
+  // Decodes a Packet{batch: Batch{messages}} into wire views over a copy
   // of the batch (no message is parsed; see PacketMessages), validating
   // every message completely. Fills uuid and timestamp when absent. Not
   // thread-safe: one decoder per input thread.
