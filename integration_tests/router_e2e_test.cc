@@ -239,6 +239,27 @@ TEST(RouterEndToEndTest, MalformedPacketsAreCountedAndTheRouterKeepsServing) {
   ASSERT_TRUE(router->Stop().ok());
 }
 
+TEST(RouterEndToEndTest, NonUtf8StringsAreDeliveredWithoutFloodingTheLog) {
+  // proto2 strings need not be UTF-8 and such messages are accepted, but
+  // protobuf logs each one it parses; a sender must not flood stderr.
+  auto router = RouterProcess::Start(
+      "utf8", absl::StrCat(kZmqInput, FileSink("utf8_all", "TRUE")));
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto client = ClientFor(router->endpoint());
+  constexpr int kMessages = 500;
+  for (int i = 0; i < kMessages; ++i) {
+    client->Metlog("bad\xff", absl::StrCat(i));
+    if (i % 50 == 0) client->Flush(absl::Seconds(1));  // many packets
+  }
+  ASSERT_TRUE(client->Flush(absl::Seconds(5)));
+  const auto messages = WaitForMessages("utf8_all", kMessages);
+  EXPECT_EQ(messages.size(), kMessages);
+  const std::string log = router->Stderr();
+  EXPECT_LE(std::count(log.begin(), log.end(), '\n'), 20) << log;
+  EXPECT_THAT(log, HasSubstr("invalid UTF-8"));  // limited, not silenced
+  ASSERT_TRUE(router->Stop().ok());
+}
+
 TEST(RouterEndToEndTest, TailStreamsMatchingTrafficOverGrpc) {
   auto router = RouterProcess::Start(
       "tail", absl::StrCat(kZmqInput, FileSink("tail_all", "TRUE")));

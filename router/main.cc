@@ -12,6 +12,7 @@
 #include "glog/logging.h"
 #include "router/admin_service.h"
 #include "router/config_loader.h"
+#include "router/protobuf_log.h"
 #include "router/router.h"
 
 ABSL_FLAG(std::string, config, "",
@@ -135,5 +136,6 @@ int main(int argc, char** argv) {
   }
   FLAGS_logtostderr = true;
   google::InitGoogleLogging(argv[0]);
+  metlog::RateLimitProtobufLogs();
   return metlog::Run();
 }
