@@ -98,8 +98,10 @@ class SinkRegistry {
 };
 
 // Registers a sink at static initialisation:
-//   const SinkRegistration<ConsoleOptions> kRegistration(
-//       [](const ConsoleOptions& o) { return ConsoleSink::Create(o); });
+//   const SinkRegistration<FileOptions> kRegistration(
+//       [](const FileOptions& o) -> absl::StatusOr<std::unique_ptr<Sink>> {
+//         ... check o, then return std::make_unique<FileSink>(o);
+//       });
 template <typename Options>
 class SinkRegistration {
  public:
@@ -113,6 +115,18 @@ class SinkRegistration {
           return create(static_cast<const Options&>(options));
         });
   }
+};
+
+// The common case, a sink made from its options alone:
+//   const SinkRegistrationOf<ConsoleOptions, ConsoleSink> kRegistration;
+template <typename Options, typename SinkType>
+class SinkRegistrationOf : public SinkRegistration<Options> {
+ public:
+  SinkRegistrationOf()
+      : SinkRegistration<Options>([](const Options& options)
+                                      -> absl::StatusOr<std::unique_ptr<Sink>> {
+          return std::make_unique<SinkType>(options);
+        }) {}
 };
 
 }  // namespace metlog

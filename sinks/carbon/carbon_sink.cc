@@ -160,11 +160,7 @@ void CarbonSink::Stop() {
 }
 
 namespace {
-const SinkRegistration<sinks::CarbonOptions> kRegistration(
-    [](const sinks::CarbonOptions& options)
-        -> absl::StatusOr<std::unique_ptr<Sink>> {
-      return std::make_unique<CarbonSink>(options);
-    });
+const SinkRegistrationOf<sinks::CarbonOptions, CarbonSink> kRegistration;
 }  // namespace
 
 }  // namespace metlog

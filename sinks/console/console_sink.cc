@@ -34,11 +34,7 @@ absl::Status ConsoleSink::Flush() {
 }
 
 namespace {
-const SinkRegistration<sinks::ConsoleOptions> kRegistration(
-    [](const sinks::ConsoleOptions& options)
-        -> absl::StatusOr<std::unique_ptr<Sink>> {
-      return std::make_unique<ConsoleSink>(options);
-    });
+const SinkRegistrationOf<sinks::ConsoleOptions, ConsoleSink> kRegistration;
 }  // namespace
 
 }  // namespace metlog

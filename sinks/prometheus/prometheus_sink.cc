@@ -236,11 +236,8 @@ void PrometheusSink::Stop() {
 }
 
 namespace {
-const SinkRegistration<sinks::PrometheusOptions> kRegistration(
-    [](const sinks::PrometheusOptions& options)
-        -> absl::StatusOr<std::unique_ptr<Sink>> {
-      return std::make_unique<PrometheusSink>(options);
-    });
+const SinkRegistrationOf<sinks::PrometheusOptions, PrometheusSink>
+    kRegistration;
 }  // namespace
 
 }  // namespace metlog

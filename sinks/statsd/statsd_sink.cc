@@ -114,11 +114,7 @@ void StatsdSink::Stop() {
 }
 
 namespace {
-const SinkRegistration<sinks::StatsdOptions> kRegistration(
-    [](const sinks::StatsdOptions& options)
-        -> absl::StatusOr<std::unique_ptr<Sink>> {
-      return std::make_unique<StatsdSink>(options);
-    });
+const SinkRegistrationOf<sinks::StatsdOptions, StatsdSink> kRegistration;
 }  // namespace
 
 }  // namespace metlog
