@@ -60,17 +60,23 @@ v1::Message Message(int i) {
   return m;
 }
 
-// Enqueues the messages as one packet, handing the runner one reference per
-// message as the router does.
+// Hands the runner these messages as the router does: one packet
+// reference each.
+uint64_t Enqueue(SinkRunner& runner, absl::Span<const MessageRef> messages) {
+  for (const MessageRef& message : messages) message.packet()->Retain(1);
+  return runner.Enqueue(messages);
+}
+
+// The same for messages made here, as one packet.
 uint64_t Enqueue(SinkRunner& runner, const std::vector<v1::Message>& messages) {
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages(messages);
-  if (!packet.ok()) std::abort();
-  std::vector<MessageRef> refs;
-  for (uint32_t i = 0; i < (*packet)->size(); ++i) {
-    refs.emplace_back(packet->get(), i);
-  }
-  (*packet)->Retain(static_cast<uint32_t>(refs.size()));
-  return runner.Enqueue(refs);
+  return Enqueue(runner, MessageBatch(messages).refs());
+}
+
+// A packet of `size` messages.
+MessageBatch Packet(int size) {
+  std::vector<v1::Message> messages;
+  for (int i = 0; i < size; ++i) messages.push_back(Message(i));
+  return MessageBatch(messages);
 }
 
 v1::QueueConfig Queue(uint32_t capacity, v1::QueueConfig::Overflow overflow) {
@@ -97,25 +103,6 @@ void ExpectBalanced(const SinkRunnerStats& s) {
       << " in flight " << s.in_flight;
 }
 
-// A packet of `size` messages, and refs to the chosen ones holding one
-// reference each, as the router hands them to a runner.
-struct TestPacket {
-  explicit TestPacket(int size) {
-    std::vector<v1::Message> messages;
-    for (int i = 0; i < size; ++i) messages.push_back(Message(i));
-    packet = *PacketMessages::FromMessages(messages);
-  }
-  std::vector<MessageRef> Refs(int first, int count) {
-    std::vector<MessageRef> refs;
-    for (int i = first; i < first + count; ++i) {
-      refs.emplace_back(packet.get(), i);
-    }
-    packet->Retain(count);
-    return refs;
-  }
-  PacketRef packet;
-};
-
 // A runner whose sink is stuck writing a first message for `stuck`, so
 // what is enqueued next stays queued while the test looks.
 std::unique_ptr<SinkRunner> StuckRunner(uint64_t capacity_bytes,
@@ -137,18 +124,18 @@ std::unique_ptr<SinkRunner> StuckRunner(uint64_t capacity_bytes,
 }
 
 TEST(SinkRunnerTest, CapacityBytesChargesEachPacketOnceForAllItHolds) {
-  TestPacket sizing(100);
-  const uint64_t footprint = sizing.packet->footprint();
-  ASSERT_GT(footprint, 100 * sizing.packet->wire(0).bytes.size());
+  const MessageBatch sizing = Packet(100);
+  const uint64_t footprint = sizing[0].packet()->footprint();
+  ASSERT_GT(footprint, 100 * sizing[0].wire().bytes.size());
   auto runner = StuckRunner(footprint * 5 / 2, v1::QueueConfig::DROP_NEWEST,
                             absl::Milliseconds(300));
   // One message from each of four packets: each pins its whole packet, so
   // only two fit in two and a half packets' worth.
-  std::vector<TestPacket> packets;
-  for (int i = 0; i < 4; ++i) packets.emplace_back(100);
+  std::vector<MessageBatch> packets;
+  for (int i = 0; i < 4; ++i) packets.push_back(Packet(100));
   uint64_t dropped = 0;
-  for (TestPacket& packet : packets) {
-    dropped += runner->Enqueue(packet.Refs(0, 1));
+  for (const MessageBatch& packet : packets) {
+    dropped += Enqueue(*runner, packet.refs().subspan(0, 1));
   }
   EXPECT_EQ(dropped, 2u);
   EXPECT_EQ(runner->Stats().queued, 2u);
@@ -158,18 +145,18 @@ TEST(SinkRunnerTest, CapacityBytesChargesEachPacketOnceForAllItHolds) {
 }
 
 TEST(SinkRunnerTest, AWholePacketIsChargedOnceAndUntilItsLastMessageGoes) {
-  TestPacket first(100), second(100);
-  const uint64_t footprint = first.packet->footprint();
+  const MessageBatch first = Packet(100), second = Packet(100);
+  const uint64_t footprint = first[0].packet()->footprint();
   auto runner = StuckRunner(footprint * 3 / 2, v1::QueueConfig::DROP_OLDEST,
                             absl::Milliseconds(300));
-  EXPECT_EQ(runner->Enqueue(first.Refs(0, 100)), 0u);
+  EXPECT_EQ(Enqueue(*runner, first.refs()), 0u);
   EXPECT_EQ(runner->Stats().queued_bytes, footprint);
   // Room for the second packet comes only once all of the first is gone.
-  EXPECT_EQ(runner->Enqueue(second.Refs(0, 1)), 100u);
+  EXPECT_EQ(Enqueue(*runner, second.refs().subspan(0, 1)), 100u);
   const SinkRunnerStats stats = runner->Stats();
   EXPECT_EQ(stats.dropped.at("overwritten"), 100u);
   EXPECT_EQ(stats.queued, 1u);
-  EXPECT_EQ(stats.queued_bytes, second.packet->footprint());
+  EXPECT_EQ(stats.queued_bytes, second[0].packet()->footprint());
   runner->Stop(absl::Now() + absl::Seconds(5));
   ExpectBalanced(runner->Stats());
 }
