@@ -12,6 +12,7 @@ build_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libcpp-httplib-dev
   libgoogle-glog-dev libgoogle-perftools-dev libssl-dev libsodium-dev
   iproute2 netcat-openbsd
+  clang-14 libclang-rt-14-dev libfuzzer-14-dev
 )
 peer_packages=()
 peers_dir="${METLOG_PEERS_DIR:-/opt/metlog-peers}"
