@@ -91,6 +91,14 @@ class MetlogDecorator:
             return self
         return functools.partial(self, instance)
 
+    def _default_name(self):
+        """Names the metric after the function when the decorator was not
+        given a name."""
+        self.args = self.args or ()
+        self.kwargs = self.kwargs or {}
+        if not self.args and 'name' not in self.kwargs:
+            self.kwargs['name'] = self._fn_fq_name
+
     def _invoke(self, *args, **kwargs):
         return self._fn(*args, **kwargs)
 

@@ -17,10 +17,7 @@ class timeit(MetlogDecorator):
         return super().predicate()
 
     def metlog_call(self, *args, **kwargs):
-        if self.args is None:
-            self.args = ()
-        if self.kwargs is None:
-            self.kwargs = {'name': self._fn_fq_name}
+        self._default_name()
         with self.client.timer(*self.args, **self.kwargs):
             return self._fn(*args, **kwargs)
 
@@ -33,10 +30,7 @@ class incr_count(MetlogDecorator):
         return self.client is not None and super().predicate()
 
     def metlog_call(self, *args, **kwargs):
-        if self.args is None:
-            self.args = ()
-        if self.kwargs is None:
-            self.kwargs = {'name': self._fn_fq_name, 'count': 1}
+        self._default_name()
         try:
             return self._fn(*args, **kwargs)
         finally:

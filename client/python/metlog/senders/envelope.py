@@ -47,21 +47,25 @@ def timestamp_ns(value):
     return None
 
 
+def _is_number(value, kinds):
+    return isinstance(value, kinds) and not isinstance(value, bool)
+
+
 def _add_values(field, values):
-    """Sets the field's type from its first value and adds every value in
-    that representation (ints beyond int64 and mixed lists become text)."""
-    first = values[0]
-    if isinstance(first, bool) and all(isinstance(v, bool) for v in values):
+    """Types the field by its values and adds them: all bools BOOL, all
+    int64 ints INTEGER, all numbers (not only ints) DOUBLE, all bytes BYTES;
+    anything else, ints beyond int64 included, as text (JSON for non-str)."""
+    if all(isinstance(v, bool) for v in values):
         field.value_type = _Field.BOOL
         field.value_bool.extend(values)
-    elif (isinstance(first, int) and not isinstance(first, bool)
-          and all(isinstance(v, int) and not isinstance(v, bool)
-                  and _INT64_MIN <= v <= _INT64_MAX for v in values)):
-        field.value_type = _Field.INTEGER
-        field.value_integer.extend(values)
-    elif (isinstance(first, (int, float)) and not isinstance(first, bool)
-          and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                  for v in values)):
+    elif all(_is_number(v, int) for v in values):
+        if all(_INT64_MIN <= v <= _INT64_MAX for v in values):
+            field.value_type = _Field.INTEGER
+            field.value_integer.extend(values)
+        else:
+            field.value_type = _Field.STRING
+            field.value_string.extend(str(v) for v in values)
+    elif all(_is_number(v, (int, float)) for v in values):
         field.value_type = _Field.DOUBLE
         field.value_double.extend(float(v) for v in values)
     elif all(isinstance(v, bytes) for v in values):
