@@ -59,21 +59,24 @@ class QueuedSender:
     :param linger: seconds a first message waits for others to share its
         packet.
     :param unsent_grace: seconds a refused packet is retried while the
-        transport was last accepting (a router restarting, or the first
-        connection still being made); after that, refused packets drop at
-        once until one gets through again.
+        transport was last accepting (a router restarting); after that,
+        refused packets drop at once until one gets through again.
+    :param connect_grace: the same, for a new transport that has not
+        accepted anything yet (its first connection may still be made, and
+        a loaded machine can take a while).
     :param signer: an envelope.PacketSigner, or None for unsigned packets.
     """
 
     def __init__(self, transport_factory, queue_length, max_queue_bytes,
                  max_packet_bytes, linger=0.005, unsent_grace=0.25,
-                 signer=None):
+                 connect_grace=2.0, signer=None):
         self._transport_factory = transport_factory
         self.queue_length = int(queue_length)
         self.max_queue_bytes = int(max_queue_bytes)
         self.max_packet_bytes = int(max_packet_bytes)
         self.linger = float(linger)
         self.unsent_grace = float(unsent_grace)
+        self.connect_grace = float(connect_grace)
         self.signer = signer
         self._reset_process_state()
         _LIVE_SENDERS.add(self)
@@ -90,6 +93,7 @@ class QueuedSender:
         self._stopping = False
         self._thread = None
         self._transport = None
+        self._transport_accepted = False
         self.sent = 0
         self.dropped_queue_full = 0
         self.dropped_queue_bytes = 0
@@ -252,11 +256,14 @@ class QueuedSender:
         transport = self._transport
         accepted = transport is not None and transport.send(data)
         if not accepted and transport is not None and transport_up:
-            deadline = time.monotonic() + self.unsent_grace
+            grace = (self.unsent_grace if self._transport_accepted
+                     else self.connect_grace)
+            deadline = time.monotonic() + grace
             while not accepted and time.monotonic() < deadline:
                 time.sleep(0.001)
                 accepted = transport.send(data)
         if accepted:
+            self._transport_accepted = True
             self.sent += len(pieces)
         else:
             self.dropped_unsent += len(pieces)
