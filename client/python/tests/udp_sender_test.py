@@ -1,6 +1,8 @@
 """UdpSender against real UDP sockets: one Packet per datagram, datagrams
 within the size bound, every destination served, drops counted."""
 
+import hashlib
+import hmac
 import unittest
 
 from metlog.client import MetlogClient
@@ -68,6 +70,17 @@ class UdpSenderTest(unittest.TestCase):
         for router in (self.router, second):
             [(_, _, [message])] = router.receive(1)
             self.assertEqual(message.type, 'counter')
+
+    def test_datagrams_are_signed(self):
+        client, sender = self.make_client(signer='edge', key=b'k', key_version=7)
+        client.incr('signed')
+        self.assertTrue(sender.flush(5))
+        [(_, packet, [message])] = self.router.receive(1)
+        self.assertEqual((packet.signature.signer,
+                          packet.signature.key_version), ('edge', 7))
+        self.assertEqual(packet.signature.hmac_sha256, hmac.new(
+            b'k', packet.batch, hashlib.sha256).digest())
+        self.assertEqual(message.type, 'counter')
 
     def test_extra_hosts_reuse_the_last_port(self):
         sender = UdpSender(['a', 'b', 'c'], 7000)
