@@ -1,6 +1,7 @@
 """What MetlogClient.incr() costs a Python service, with the router up.
 
-    bazel run -c opt //client/python:incr_benchmark [-- --calls N --full-speed M]
+    bazel run -c opt //client/python:incr_benchmark \
+        [-- --calls N --full-speed M]
 
 Starts //router (a ZeroMQ input on a free port and a file sink in a
 temporary directory), then, in one run:

@@ -44,20 +44,22 @@ class _UtcIsoClock:
     """
 
     def __init__(self):
-        self._second = None
-        self._prefix = ''
+        # (second, its isoformat), replaced as one object so that threads
+        # never pair one second with another's text.
+        self._cached = (None, '')
 
     def now(self):
         t = _time()
         second = int(t)
-        if second != self._second:
-            self._prefix = datetime.fromtimestamp(
-                second, timezone.utc).replace(tzinfo=None).isoformat()
-            self._second = second
+        cached = self._cached
+        if cached[0] != second:
+            cached = (second, datetime.fromtimestamp(
+                second, timezone.utc).replace(tzinfo=None).isoformat())
+            self._cached = cached
         micros = int((t - second) * 1000000)
         if micros:
-            return '%s.%06d' % (self._prefix, micros)
-        return self._prefix
+            return '%s.%06d' % (cached[1], micros)
+        return cached[1]
 
 
 _time = time.time

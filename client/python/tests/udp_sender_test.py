@@ -72,7 +72,8 @@ class UdpSenderTest(unittest.TestCase):
             self.assertEqual(message.type, 'counter')
 
     def test_datagrams_are_signed(self):
-        client, sender = self.make_client(signer='edge', key=b'k', key_version=7)
+        client, sender = self.make_client(signer='edge', key=b'k',
+                                          key_version=7)
         client.incr('signed')
         self.assertTrue(sender.flush(5))
         [(_, packet, [message])] = self.router.receive(1)

@@ -125,6 +125,38 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertTrue(all(m.payload == big for m in messages))
         self.assertEqual(sender.stats()['sent'], 6)
 
+    def test_batch_being_sent_still_counts_against_the_bytes(self):
+        big = 'x' * 100000
+        cost = MESSAGE_OVERHEAD_BYTES + len(big)
+        client, sender = self.make_client(queue_length=1000,
+                                          max_queue_bytes=5 * cost + 100)
+        sending, release = threading.Event(), threading.Event()
+        make = sender._transport_factory
+
+        def stalled_transport():
+            transport = make()
+            send = transport.send
+
+            def stalled_send(data):
+                sending.set()
+                release.wait(10)
+                return send(data)
+            transport.send = stalled_send
+            return transport
+
+        sender._transport_factory = stalled_transport
+        for _ in range(5):
+            client.info(big)
+        self.assertTrue(sending.wait(10))
+        # The queue is empty, but its five messages are still held.
+        for _ in range(3):
+            client.info(big)
+        self.assertEqual(sender.dropped_queue_bytes, 3)
+        release.set()
+        self.assertTrue(sender.flush(5))
+        self.assertEqual(len([m for _, b in self.router.receive(5)
+                              for m in b]), 5)
+
     def test_oversized_message_is_dropped(self):
         client, sender = self.make_client(max_packet_bytes=4096)
         client.info('y' * 5000)

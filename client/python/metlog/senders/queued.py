@@ -51,9 +51,11 @@ class QueuedSender:
     :param transport_factory: called on the background thread to make the
         transport: an object with `send(data) -> bool` (False when refused
         right now) and `close()`.
-    :param queue_length: messages queued beyond this are dropped.
-    :param max_queue_bytes: messages that would take the queue beyond this
-        many bytes (see queued_size) are dropped.
+    :param queue_length: messages waiting beyond this are dropped (the
+        batch being sent is held in addition, as in the C++ client).
+    :param max_queue_bytes: messages that would take what the sender holds
+        (waiting or being sent) beyond this many bytes (see queued_size) are
+        dropped.
     :param max_packet_bytes: a packet never exceeds this; a message that
         alone would is dropped.
     :param linger: seconds a first message waits for others to share its
@@ -78,6 +80,10 @@ class QueuedSender:
         self.unsent_grace = float(unsent_grace)
         self.connect_grace = float(connect_grace)
         self.signer = signer
+        # What a Packet adds around its batch: tag and length, and the
+        # signature (name, key version, 32-byte HMAC and their framing).
+        self._packet_overhead = 8 if signer is None else (
+            8 + len(signer.signer.encode('utf-8')) + 48)
         self._reset_process_state()
         _LIVE_SENDERS.add(self)
 
@@ -218,10 +224,14 @@ class QueuedSender:
             with self._lock:
                 batch = self._queue
                 self._queue = collections.deque()
-                self._queued_bytes = 0
+                # The batch's bytes stay counted until it is sent: the
+                # byte bound covers all the sender holds.
+                batch_bytes = self._queued_bytes
                 self._in_progress = len(batch)
             transport_up = self._send_all(batch, encoder, transport_up)
+            del batch
             with self._lock:
+                self._queued_bytes -= batch_bytes
                 self._in_progress = 0
                 self._drained.notify_all()
         if self._transport is not None:
@@ -237,11 +247,11 @@ class QueuedSender:
             except Exception:
                 self.dropped_unencodable += 1
                 continue
-            # A Packet adds a few bytes of framing around its batch.
-            if len(piece) + 16 > self.max_packet_bytes:
+            if len(piece) + self._packet_overhead > self.max_packet_bytes:
                 self.dropped_oversized += 1
                 continue
-            if packed + len(piece) + 16 > self.max_packet_bytes:
+            if (packed + len(piece) + self._packet_overhead
+                    > self.max_packet_bytes):
                 transport_up = self._send_packet(pieces, transport_up)
                 pieces = []
                 packed = 0
