@@ -13,6 +13,7 @@ build_packages=(
   libgoogle-glog-dev libgoogle-perftools-dev libssl-dev libsodium-dev
   iproute2 netcat-openbsd
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
+  python3-zmq python3-protobuf
 )
 peer_packages=()
 peers_dir="${METLOG_PEERS_DIR:-/opt/metlog-peers}"

@@ -1,0 +1,301 @@
+"""The machinery behind the ZeroMQ and UDP senders.
+
+The application's thread only appends the message dict to a queue bounded
+in messages and in bytes; a background thread encodes the queued messages as
+metlog.v1.Message, packs as many as fit into one Packet (signed when a signer
+is set) and hands it to a transport that never blocks. Whatever cannot be
+queued or sent is dropped and counted; nothing raises into the application.
+
+Pre-fork servers: after os.fork() the child gets a fresh queue, lock, thread
+and transport (made on the child's first message); the messages the parent
+had queued stay the parent's to send.
+"""
+
+import atexit
+import collections
+import os
+import sys
+import threading
+import time
+import weakref
+
+from metlog.senders.envelope import BatchEncoder, make_packet
+
+# A message dict with short strings costs about this much memory in the
+# queue; the byte bound adds the payload's and the string fields' lengths.
+MESSAGE_OVERHEAD_BYTES = 400
+
+_LIVE_SENDERS = weakref.WeakSet()
+# Transports inherited across a fork belong to the parent: the child keeps
+# them referenced so that their sockets are never closed from the child.
+_INHERITED_TRANSPORTS = []
+
+
+def queued_size(msg):
+    """What the byte bound counts for `msg`."""
+    size = MESSAGE_OVERHEAD_BYTES
+    payload = msg.get('payload') if isinstance(msg, dict) else None
+    if isinstance(payload, str):
+        size += len(payload)
+    fields = msg.get('fields') if isinstance(msg, dict) else None
+    if isinstance(fields, dict):
+        for value in fields.values():
+            if isinstance(value, str):
+                size += len(value)
+    return size
+
+
+class QueuedSender:
+    """A sender whose send_message() costs the caller one lock and an append.
+
+    :param transport_factory: called on the background thread to make the
+        transport: an object with `send(data) -> bool` (False when refused
+        right now) and `close()`.
+    :param queue_length: messages waiting beyond this are dropped (the
+        batch being sent is held in addition, as in the C++ client).
+    :param max_queue_bytes: messages that would take what the sender holds
+        (waiting or being sent) beyond this many bytes (see queued_size) are
+        dropped.
+    :param max_packet_bytes: a packet never exceeds this; a message that
+        alone would is dropped.
+    :param linger: seconds a first message waits for others to share its
+        packet.
+    :param unsent_grace: seconds a refused packet is retried while the
+        transport was last accepting (a router restarting); after that,
+        refused packets drop at once until one gets through again.
+    :param connect_grace: the same, for a new transport that has not
+        accepted anything yet (its first connection may still be made, and
+        a loaded machine can take a while).
+    :param signer: an envelope.PacketSigner, or None for unsigned packets.
+    """
+
+    def __init__(self, transport_factory, queue_length, max_queue_bytes,
+                 max_packet_bytes, linger=0.005, unsent_grace=0.25,
+                 connect_grace=2.0, signer=None):
+        self._transport_factory = transport_factory
+        self.queue_length = int(queue_length)
+        self.max_queue_bytes = int(max_queue_bytes)
+        self.max_packet_bytes = int(max_packet_bytes)
+        self.linger = float(linger)
+        self.unsent_grace = float(unsent_grace)
+        self.connect_grace = float(connect_grace)
+        self.signer = signer
+        # What a Packet adds around its batch: tag and length, and the
+        # signature (name, key version, 32-byte HMAC and their framing).
+        self._packet_overhead = 8 if signer is None else (
+            8 + len(signer.signer.encode('utf-8')) + 48)
+        self._reset_process_state()
+        _LIVE_SENDERS.add(self)
+
+    def _reset_process_state(self):
+        """Everything that belongs to one process (and its threads)."""
+        self._lock = threading.Lock()
+        self._drained = threading.Condition(self._lock)
+        self._wake = threading.Event()
+        self._queue = collections.deque()
+        self._queued_bytes = 0
+        self._in_progress = 0
+        self._idle = False
+        self._stopping = False
+        self._thread = None
+        self._transport = None
+        self._transport_accepted = False
+        self.sent = 0
+        self.dropped_queue_full = 0
+        self.dropped_queue_bytes = 0
+        self.dropped_unsent = 0
+        self.dropped_oversized = 0
+        self.dropped_unencodable = 0
+
+    def send_message(self, msg):
+        """Queues `msg` for the background thread; never blocks, never
+        raises. A message that does not fit is dropped and counted."""
+        # This is the application's cost per message: keep it lean.
+        try:
+            try:
+                # queued_size(), inlined for dicts as MetlogClient makes them.
+                size = MESSAGE_OVERHEAD_BYTES
+                payload = msg['payload']
+                if payload.__class__ is str:
+                    size += len(payload)
+                for value in msg['fields'].values():
+                    if value.__class__ is str:
+                        size += len(value)
+            except (KeyError, AttributeError, TypeError):
+                size = queued_size(msg)
+            lock = self._lock
+            lock.acquire()
+            try:
+                if len(self._queue) >= self.queue_length:
+                    self.dropped_queue_full += 1
+                elif self._queued_bytes + size > self.max_queue_bytes:
+                    self.dropped_queue_bytes += 1
+                elif self._stopping:
+                    self.dropped_unsent += 1
+                else:
+                    self._queue.append((msg, size))
+                    self._queued_bytes += size
+                    if self._idle:
+                        self._idle = False
+                        self._wake.set()
+                    elif self._thread is None:
+                        self._start_thread()
+            finally:
+                lock.release()
+        except Exception:  # the application must never see our failures
+            self.dropped_unencodable += 1
+
+    def stats(self):
+        """Counters since this process started using the sender: every
+        message handed to send_message() is in exactly one of sent,
+        dropped_* or queued (still waiting or being sent)."""
+        with self._lock:
+            queued = len(self._queue) + self._in_progress
+        return {
+            'sent': self.sent,
+            'dropped_queue_full': self.dropped_queue_full,
+            'dropped_queue_bytes': self.dropped_queue_bytes,
+            'dropped_unsent': self.dropped_unsent,
+            'dropped_oversized': self.dropped_oversized,
+            'dropped_unencodable': self.dropped_unencodable,
+            'queued': queued,
+        }
+
+    @property
+    def dropped(self):
+        """All messages dropped, for whatever reason."""
+        return (self.dropped_queue_full + self.dropped_queue_bytes
+                + self.dropped_unsent + self.dropped_oversized
+                + self.dropped_unencodable)
+
+    def flush(self, timeout=1.0):
+        """Waits up to `timeout` seconds until everything queued so far has
+        been sent or dropped. True when it has."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            if self._thread is None:
+                return not self._queue
+            self._wake.set()
+            while self._queue or self._in_progress:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._drained.wait(remaining)
+        return True
+
+    def close(self, timeout=1.0):
+        """Sends what is queued (within `timeout`), then stops the thread.
+        Messages sent afterwards are dropped and counted."""
+        with self._lock:
+            self._stopping = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join(timeout)
+
+    def _start_thread(self):
+        self._thread = threading.Thread(target=self._run,
+                                        name='metlog-sender', daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        try:
+            self._transport = self._transport_factory()
+        except Exception as error:
+            sys.stderr.write('metlog: sender transport failed: %r\n' % error)
+            self._transport = None
+        encoder = BatchEncoder()
+        transport_up = True
+        while True:
+            with self._lock:
+                if not self._queue:
+                    if self._stopping:
+                        break
+                    self._idle = True
+                    waited = True
+                else:
+                    waited = False
+            if waited:
+                self._wake.wait()
+                self._wake.clear()
+                if self.linger > 0 and not self._stopping:
+                    time.sleep(self.linger)
+                continue
+            with self._lock:
+                batch = self._queue
+                self._queue = collections.deque()
+                # The batch's bytes stay counted until it is sent: the
+                # byte bound covers all the sender holds.
+                batch_bytes = self._queued_bytes
+                self._in_progress = len(batch)
+            transport_up = self._send_all(batch, encoder, transport_up)
+            del batch
+            with self._lock:
+                self._queued_bytes -= batch_bytes
+                self._in_progress = 0
+                self._drained.notify_all()
+        if self._transport is not None:
+            self._transport.close()
+
+    def _send_all(self, batch, encoder, transport_up):
+        """Encodes and sends `batch` in as many packets as it takes."""
+        pieces = []
+        packed = 0
+        for msg, _ in batch:
+            try:
+                piece = encoder.encode(msg)
+            except Exception:
+                self.dropped_unencodable += 1
+                continue
+            if len(piece) + self._packet_overhead > self.max_packet_bytes:
+                self.dropped_oversized += 1
+                continue
+            if (packed + len(piece) + self._packet_overhead
+                    > self.max_packet_bytes):
+                transport_up = self._send_packet(pieces, transport_up)
+                pieces = []
+                packed = 0
+            pieces.append(piece)
+            packed += len(piece)
+        if pieces:
+            transport_up = self._send_packet(pieces, transport_up)
+        return transport_up
+
+    def _send_packet(self, pieces, transport_up):
+        data = make_packet(b''.join(pieces), self.signer)
+        transport = self._transport
+        accepted = transport is not None and transport.send(data)
+        if not accepted and transport is not None and transport_up:
+            grace = (self.unsent_grace if self._transport_accepted
+                     else self.connect_grace)
+            deadline = time.monotonic() + grace
+            while not accepted and time.monotonic() < deadline:
+                time.sleep(0.001)
+                accepted = transport.send(data)
+        if accepted:
+            self._transport_accepted = True
+            self.sent += len(pieces)
+        else:
+            self.dropped_unsent += len(pieces)
+        return accepted
+
+    def _after_fork_in_child(self):
+        if self._transport is not None:
+            _INHERITED_TRANSPORTS.append(self._transport)
+        self._reset_process_state()
+
+
+def _senders_after_fork_in_child():
+    for sender in list(_LIVE_SENDERS):
+        sender._after_fork_in_child()
+
+
+def _close_senders_at_exit():
+    # Bounded: a second per sender at most, so exit never hangs on a router
+    # that is gone.
+    for sender in list(_LIVE_SENDERS):
+        sender.close(timeout=1.0)
+
+
+os.register_at_fork(after_in_child=_senders_after_fork_in_child)
+atexit.register(_close_senders_at_exit)

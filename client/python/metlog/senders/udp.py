@@ -1,0 +1,68 @@
+"""UdpSender: Metlog packets over UDP, one Packet per datagram.
+
+It keeps metlog-py's signature (`host`, `port`, each one value or a list;
+every message goes to every host:port pair), but sends the Metlog envelope
+from a background thread instead of JSON with a blocking sendto() per call.
+"""
+
+import socket
+
+from metlog.senders.envelope import signer_from_options
+from metlog.senders.queued import QueuedSender
+
+# The most a UDP datagram can carry over IPv4.
+MAX_UDP_PAYLOAD = 65507
+
+
+class UdpTransport:
+    """Sends each packet to every destination without blocking."""
+
+    def __init__(self, destinations):
+        self._sockets = []
+        for host, port in destinations:
+            family, _, _, _, address = socket.getaddrinfo(
+                host, port, type=socket.SOCK_DGRAM)[0]
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            self._sockets.append((sock, address))
+
+    def send(self, data):
+        accepted = True
+        for sock, address in self._sockets:
+            try:
+                sock.sendto(data, socket.MSG_DONTWAIT, address)
+            except OSError:
+                accepted = False
+        return accepted
+
+    def close(self):
+        for sock, _ in self._sockets:
+            sock.close()
+
+
+class UdpSender(QueuedSender):
+    """Sends messages as Metlog envelopes in UDP datagrams.
+
+    :param host: a host or a list of hosts.
+    :param port: a port or a list of ports, zipped with the hosts; extra
+        hosts reuse the last port.
+    :param max_packet_bytes: datagram size bound (at most 65507).
+    Other parameters as ZmqPubSender's.
+    """
+
+    def __init__(self, host='127.0.0.1', port=5565, queue_length=65536,
+                 max_queue_bytes=64 << 20, max_packet_bytes=MAX_UDP_PAYLOAD,
+                 linger_ms=5, signer=None, key=None, key_version=1):
+        hosts = [host] if isinstance(host, str) else list(host)
+        ports = [port] if isinstance(port, (int, str)) else list(port)
+        ports = [int(p) for p in ports]
+        if not hosts or not ports:
+            raise ValueError('UdpSender needs a host and a port')
+        ports += [ports[-1]] * (len(hosts) - len(ports))
+        self.destinations = list(zip(hosts, ports))
+        destinations = self.destinations
+
+        super().__init__(lambda: UdpTransport(destinations), queue_length,
+                         max_queue_bytes,
+                         min(int(max_packet_bytes), MAX_UDP_PAYLOAD),
+                         linger=int(linger_ms) / 1000.0,
+                         signer=signer_from_options(signer, key, key_version))

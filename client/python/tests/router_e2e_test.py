@@ -1,0 +1,147 @@
+"""End to end: e2e_program.py, using only the metlog package, sends to the
+real router binary over ZeroMQ; the router's file sink output is checked
+field by field."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import uuid
+
+from google.protobuf import json_format
+
+from metlog import metlog_pb2
+from test_support import field_values
+
+RUNFILES = os.path.join(os.environ.get('TEST_SRCDIR', ''), 'metlog')
+
+
+def runfile(path):
+    return os.path.join(RUNFILES, path)
+
+
+class RouterProcess:
+    """//router with a config: one ZeroMQ input on a free port, a file sink
+    writing JSON lines to `output`."""
+
+    def __init__(self, workdir):
+        self.output = os.path.join(workdir, 'messages.jsonl')
+        config = os.path.join(workdir, 'router.textproto')
+        with open(config, 'w') as out:
+            out.write('''
+                inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+                admin { listen_address: "127.0.0.1:0" }
+                stats_interval_ms: 0
+                sinks {
+                  name: "file" match: 'Logger == "e2e_app"'
+                  queue { flush_interval_ms: 10 }
+                  options {
+                    [type.googleapis.com/metlog.sinks.FileOptions] {
+                      path: "%s" } } }
+                ''' % self.output)
+        self.stderr_path = os.path.join(workdir, 'router.stderr')
+        self.stderr = open(self.stderr_path, 'w')
+        self.process = subprocess.Popen(
+            [runfile('router/router'), '--config=' + config],
+            stdout=subprocess.DEVNULL, stderr=self.stderr)
+        self.endpoint = self._wait_for_endpoint()
+
+    def _wait_for_endpoint(self):
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with open(self.stderr_path) as log:
+                match = re.search(r'input zmq (tcp://\S+) listening',
+                                  log.read())
+            if match:
+                return match.group(1)
+            if self.process.poll() is not None:
+                raise RuntimeError('router exited at start: '
+                                   + open(self.stderr_path).read())
+            time.sleep(0.02)
+        raise RuntimeError('router did not start listening')
+
+    def messages(self, count, timeout=15):
+        """The file sink's messages, once it holds `count` (or timeout)."""
+        deadline = time.monotonic() + timeout
+        lines = []
+        while time.monotonic() < deadline:
+            if os.path.exists(self.output):
+                with open(self.output) as out:
+                    lines = [line for line in out if line.strip()]
+                if len(lines) >= count:
+                    break
+            time.sleep(0.02)
+        return [json_format.Parse(line, metlog_pb2.Message())
+                for line in lines]
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=10)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.stderr.close()
+
+
+class RouterEndToEndTest(unittest.TestCase):
+    def test_metlog_py_program_reaches_the_file_sink(self):
+        router = RouterProcess(os.environ['TEST_TMPDIR'])
+        self.addCleanup(lambda: router.process.poll() is None
+                        and router.stop())
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path),
+                   METLOG_E2E_ROUTER=router.endpoint)
+        started_ns = time.time_ns()
+        program = subprocess.Popen(
+            [sys.executable, runfile('client/python/tests/e2e_program.py')],
+            env=env)
+        self.assertEqual(program.wait(timeout=30), 0)
+        finished_ns = time.time_ns()
+
+        messages = router.messages(6)
+        self.assertEqual(router.stop(), 0)
+        # The debug line is dropped by the program's own severity filter.
+        self.assertEqual(len(messages), 6, [m.type for m in messages])
+        for m in messages:
+            self.assertEqual(m.logger, 'e2e_app')
+            self.assertEqual(m.pid, program.pid)
+            self.assertEqual(m.hostname, socket.gethostname())
+            self.assertEqual(m.env_version, '0.8')
+            self.assertEqual(uuid.UUID(bytes=m.uuid).version, 4)
+            # Stamped by the program (microseconds), not by the router.
+            self.assertTrue(started_ns <= m.timestamp <= finished_ns)
+            self.assertEqual(m.timestamp % 1000, 0)
+        self.assertEqual(len({m.uuid for m in messages}), 6)
+        orders, checkout, query, render, login, error = messages
+
+        self.assertEqual((orders.type, orders.severity, orders.payload),
+                         ('counter', 6, '3'))
+        self.assertEqual(field_values(orders), {
+            'shop': ['eu'], 'name': ['orders'], 'rate': [1.0]})
+        self.assertEqual((checkout.type, checkout.payload), ('counter', '1'))
+        self.assertEqual(field_values(checkout), {
+            'name': ['checkout.calls'], 'rate': [1.0]})
+        self.assertEqual(query.type, 'timer')
+        self.assertGreaterEqual(int(query.payload), 10)
+        self.assertEqual(field_values(query), {'name': ['db.query'],
+                                               'rate': [1.0]})
+        self.assertEqual((render.type, render.payload), ('timer', '25'))
+        self.assertEqual(field_values(render), {'name': ['render'],
+                                                'rate': [0.5]})
+        self.assertEqual((login.type, login.severity, login.payload),
+                         ('oldstyle', 6, 'user ann logged in'))
+        self.assertEqual(list(login.fields), [])
+        self.assertEqual((error.type, error.severity), ('oldstyle', 1))
+        lines = error.payload.split('\n')
+        self.assertEqual(lines[:2], ['request failed',
+                                     'Traceback (most recent call last):'])
+        self.assertIn("{}['missing']", error.payload)
+        self.assertEqual(lines[-1], "KeyError: 'missing'")
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,93 @@
+"""UdpSender against real UDP sockets: one Packet per datagram, datagrams
+within the size bound, every destination served, drops counted."""
+
+import hashlib
+import hmac
+import unittest
+
+from metlog.client import MetlogClient
+from metlog.senders import UdpSender
+from test_support import UdpRouter, field_values
+
+
+class UdpSenderTest(unittest.TestCase):
+    def setUp(self):
+        self.router = UdpRouter()
+        self.addCleanup(self.router.close)
+
+    def make_client(self, **options):
+        sender = UdpSender('127.0.0.1', self.router.port, **options)
+        self.addCleanup(sender.close)
+        return MetlogClient(sender, 'udptest'), sender
+
+    def test_messages_arrive_one_packet_per_datagram(self):
+        client, sender = self.make_client()
+        client.incr('hits', 2)
+        client.error('disk %s full', '/var')
+        self.assertTrue(sender.flush(5))
+        datagrams = self.router.receive(2)
+        messages = [m for _, _, batch in datagrams for m in batch]
+        self.assertEqual([m.type for m in messages], ['counter', 'oldstyle'])
+        self.assertEqual(field_values(messages[0]), {'name': ['hits'],
+                                                     'rate': [1.0]})
+        self.assertEqual((messages[1].payload, messages[1].severity),
+                         ('disk /var full', 3))
+        self.assertEqual(messages[0].logger, 'udptest')
+        self.assertEqual(sender.stats()['sent'], 2)
+
+    def test_datagrams_stay_within_the_bound(self):
+        client, sender = self.make_client(max_packet_bytes=1200)
+        for i in range(100):
+            client.info('message %03d %s' % (i, 'z' * 100))
+        self.assertTrue(sender.flush(5))
+        datagrams = self.router.receive(100)
+        self.assertGreater(len(datagrams), 10)
+        self.assertTrue(all(size <= 1200 for size, _, _ in datagrams))
+        payloads = [m.payload[:11] for _, _, b in datagrams for m in b]
+        self.assertEqual(payloads, ['message %03d' % i for i in range(100)])
+        self.assertEqual(sender.stats()['sent'], 100)
+
+    def test_message_too_big_for_a_datagram_is_dropped(self):
+        client, sender = self.make_client()
+        client.info('w' * 70000)
+        client.info('fits')
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, _, b in self.router.receive(1) for m in b]
+        self.assertEqual([m.payload for m in messages], ['fits'])
+        self.assertEqual(sender.dropped_oversized, 1)
+
+    def test_every_host_port_pair_gets_each_message(self):
+        second = UdpRouter()
+        self.addCleanup(second.close)
+        sender = UdpSender(['127.0.0.1', '127.0.0.1'],
+                           [self.router.port, second.port])
+        self.addCleanup(sender.close)
+        self.assertEqual(sender.destinations,
+                         [('127.0.0.1', self.router.port),
+                          ('127.0.0.1', second.port)])
+        MetlogClient(sender, 'both').incr('twice')
+        self.assertTrue(sender.flush(5))
+        for router in (self.router, second):
+            [(_, _, [message])] = router.receive(1)
+            self.assertEqual(message.type, 'counter')
+
+    def test_datagrams_are_signed(self):
+        client, sender = self.make_client(signer='edge', key=b'k',
+                                          key_version=7)
+        client.incr('signed')
+        self.assertTrue(sender.flush(5))
+        [(_, packet, [message])] = self.router.receive(1)
+        self.assertEqual((packet.signature.signer,
+                          packet.signature.key_version), ('edge', 7))
+        self.assertEqual(packet.signature.hmac_sha256, hmac.new(
+            b'k', packet.batch, hashlib.sha256).digest())
+        self.assertEqual(message.type, 'counter')
+
+    def test_extra_hosts_reuse_the_last_port(self):
+        sender = UdpSender(['a', 'b', 'c'], 7000)
+        self.assertEqual(sender.destinations,
+                         [('a', 7000), ('b', 7000), ('c', 7000)])
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -1,0 +1,323 @@
+"""ZmqPubSender against a real ZeroMQ PULL socket (the router's input
+type): envelopes, batching, bounds in messages and bytes, drops, signing,
+several endpoints, and a client created before fork()."""
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import threading
+import unittest
+from unittest import mock
+
+from metlog.client import MetlogClient
+from metlog.senders import ZmqPubSender
+from metlog.senders.queued import MESSAGE_OVERHEAD_BYTES
+from test_support import PullRouter, field_values
+
+
+def gate_transport(sender):
+    """Holds the sender's background thread before it makes its socket, so
+    the queue fills deterministically; returns the Event that releases it."""
+    release = threading.Event()
+    make = sender._transport_factory
+
+    def gated():
+        release.wait(10)
+        return make()
+
+    sender._transport_factory = gated
+    return release
+
+
+def free_tcp_endpoint():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return 'tcp://127.0.0.1:%d' % probe.getsockname()[1]
+
+
+class ZmqSenderTest(unittest.TestCase):
+    def setUp(self):
+        self.router = PullRouter()
+        self.addCleanup(self.router.close)
+
+    def make_client(self, **options):
+        sender = ZmqPubSender(self.router.endpoint, **options)
+        self.addCleanup(sender.close)
+        return MetlogClient(sender, 'zmqtest'), sender
+
+    def test_messages_arrive_as_envelopes(self):
+        client, sender = self.make_client()
+        client.incr('orders', 3, fields={'shop': 'eu'})
+        client.timer_send('db.query', 12, rate=0.5)
+        client.warn('low stock: %d', 2)
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, batch in self.router.receive(3) for m in batch]
+        self.assertEqual([m.type for m in messages],
+                         ['counter', 'timer', 'oldstyle'])
+        counter, timer, log = messages
+        self.assertEqual((counter.payload, counter.logger, counter.severity,
+                          counter.pid, counter.hostname, counter.env_version),
+                         ('3', 'zmqtest', 6, os.getpid(), socket.gethostname(),
+                          '0.8'))
+        self.assertEqual(field_values(counter), {
+            'shop': ['eu'], 'name': ['orders'], 'rate': [1.0]})
+        self.assertEqual(field_values(timer), {'name': ['db.query'],
+                                               'rate': [0.5]})
+        self.assertEqual((log.payload, log.severity), ('low stock: 2', 4))
+        self.assertGreater(counter.timestamp, 0)
+        self.assertEqual(sender.stats()['sent'], 3)
+        self.assertEqual(sender.dropped, 0)
+
+    def test_endpoint_defaults(self):
+        with mock.patch.dict(os.environ, {'METLOG_ENDPOINT': 'tcp://h:1'}):
+            self.assertEqual(ZmqPubSender().bindstrs, ['tcp://h:1'])
+        with mock.patch.dict(os.environ, {'METLOG_ENDPOINT': ''}):
+            self.assertEqual(ZmqPubSender().bindstrs,
+                             ['tcp://127.0.0.1:5565'])
+        self.assertEqual(ZmqPubSender(['tcp://a:1', 'tcp://b:2']).bindstrs,
+                         ['tcp://a:1', 'tcp://b:2'])
+
+    def test_messages_share_packets(self):
+        client, sender = self.make_client()
+        release = gate_transport(sender)
+        for i in range(500):
+            client.incr('n', i)
+        release.set()
+        self.assertTrue(sender.flush(5))
+        packets = self.router.receive(500)
+        payloads = [m.payload for _, batch in packets for m in batch]
+        self.assertEqual(payloads, [str(i) for i in range(500)])
+        self.assertLess(len(packets), 10)
+
+    def test_queue_is_bounded_in_messages(self):
+        client, sender = self.make_client(queue_length=10)
+        release = gate_transport(sender)
+        for i in range(50):
+            client.incr('n', i)
+        self.assertEqual(sender.dropped_queue_full, 40)
+        release.set()
+        self.assertTrue(sender.flush(5))
+        payloads = [m.payload for _, b in self.router.receive(10) for m in b]
+        self.assertEqual(payloads, [str(i) for i in range(10)])
+        self.assertEqual(sender.stats()['sent'], 10)
+
+    def test_queue_is_bounded_in_bytes(self):
+        big = 'x' * 100000
+        cost = MESSAGE_OVERHEAD_BYTES + len(big)
+        client, sender = self.make_client(queue_length=1000,
+                                          max_queue_bytes=5 * cost + 100)
+        release = gate_transport(sender)
+        for _ in range(20):
+            client.info(big)
+        # Far below the message bound: only the bytes stop them.
+        self.assertEqual(sender.stats()['queued'], 5)
+        self.assertEqual(sender.dropped_queue_bytes, 15)
+        self.assertEqual(sender.dropped_queue_full, 0)
+        release.set()
+        self.assertTrue(sender.flush(5))
+        # Once sent, the bytes are free again.
+        client.info(big)
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, b in self.router.receive(6) for m in b]
+        self.assertEqual(len(messages), 6)
+        self.assertTrue(all(m.payload == big for m in messages))
+        self.assertEqual(sender.stats()['sent'], 6)
+
+    def test_batch_being_sent_still_counts_against_the_bytes(self):
+        big = 'x' * 100000
+        cost = MESSAGE_OVERHEAD_BYTES + len(big)
+        client, sender = self.make_client(queue_length=1000,
+                                          max_queue_bytes=5 * cost + 100)
+        sending, release = threading.Event(), threading.Event()
+        make = sender._transport_factory
+
+        def stalled_transport():
+            transport = make()
+            send = transport.send
+
+            def stalled_send(data):
+                sending.set()
+                release.wait(10)
+                return send(data)
+            transport.send = stalled_send
+            return transport
+
+        sender._transport_factory = stalled_transport
+        for _ in range(5):
+            client.info(big)
+        self.assertTrue(sending.wait(10))
+        # The queue is empty, but its five messages are still held.
+        for _ in range(3):
+            client.info(big)
+        self.assertEqual(sender.dropped_queue_bytes, 3)
+        release.set()
+        self.assertTrue(sender.flush(5))
+        self.assertEqual(len([m for _, b in self.router.receive(5)
+                              for m in b]), 5)
+
+    def test_oversized_message_is_dropped(self):
+        client, sender = self.make_client(max_packet_bytes=4096)
+        client.info('y' * 5000)
+        client.info('small')
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, b in self.router.receive(1) for m in b]
+        self.assertEqual([m.payload for m in messages], ['small'])
+        self.assertEqual(sender.dropped_oversized, 1)
+
+    def test_packets_are_signed(self):
+        client, sender = self.make_client(signer='shop', key='k3y',
+                                          key_version=2)
+        client.incr('signed')
+        self.assertTrue(sender.flush(5))
+        [(packet, messages)] = self.router.receive(1)
+        self.assertEqual(packet.signature.signer, 'shop')
+        self.assertEqual(packet.signature.key_version, 2)
+        self.assertEqual(packet.signature.hmac_sha256, hmac.new(
+            b'k3y', packet.batch, hashlib.sha256).digest())
+        self.assertEqual(messages[0].type, 'counter')
+
+    def test_never_raises_into_the_app(self):
+        client, sender = self.make_client()
+        sender.send_message(object())
+        sender.send_message({'type': 'odd', 'payload': object(),
+                             'fields': {'obj': object()}})
+        client.incr('fine')
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, b in self.router.receive(2) for m in b]
+        self.assertEqual([m.type for m in messages], ['odd', 'counter'])
+        self.assertEqual(sender.dropped_unencodable, 1)
+        self.assertTrue(field_values(messages[0])['obj'][0].startswith(
+            '"<object object'))
+
+    def test_closed_sender_drops_and_counts(self):
+        client, sender = self.make_client()
+        client.incr('before')
+        sender.close(5)
+        client.incr('after')
+        self.assertEqual(sender.stats()['sent'], 1)
+        self.assertEqual(sender.dropped_unsent, 1)
+
+
+class NoRouterTest(unittest.TestCase):
+    def test_drops_are_counted_and_the_app_goes_on(self):
+        sender = ZmqPubSender(free_tcp_endpoint())
+        self.addCleanup(sender.close)
+        client = MetlogClient(sender, 'alone')
+        for i in range(100):
+            client.incr('lost')
+        self.assertTrue(sender.flush(5))
+        stats = sender.stats()
+        self.assertEqual(stats['sent'], 0)
+        self.assertEqual(stats['dropped_unsent'], 100)
+        self.assertEqual(stats['queued'], 0)
+
+
+class SeveralRoutersTest(unittest.TestCase):
+    def test_packets_spread_over_every_endpoint(self):
+        routers = [PullRouter(), PullRouter()]
+        for router in routers:
+            self.addCleanup(router.close)
+        sender = ZmqPubSender([r.endpoint for r in routers])
+        self.addCleanup(sender.close)
+        client = MetlogClient(sender, 'spread')
+        received = [0, 0]
+        for _ in range(100):
+            for _ in range(5):
+                client.incr('n')
+            self.assertTrue(sender.flush(5))
+            for i, router in enumerate(routers):
+                while router.socket.poll(10):
+                    received[i] += len(router.receive(1, timeout=1)[0][1])
+            if all(received):
+                break
+        self.assertTrue(all(received), received)
+        self.assertEqual(sum(received), sender.stats()['sent'])
+
+
+class ForkTest(unittest.TestCase):
+    """gunicorn/uWSGI: the client is made in the master, used in workers."""
+
+    def setUp(self):
+        self.router = PullRouter()
+        self.addCleanup(self.router.close)
+        self.sender = ZmqPubSender(self.router.endpoint)
+        self.addCleanup(self.sender.close)
+        self.client = MetlogClient(self.sender, 'forked')
+
+    def fork_worker(self, count, in_child=lambda: None):
+        """Forks a child that runs `in_child`, sends `count` 'child'
+        counters and reports its stats; returns (child pid, stats)."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                in_child()
+                for _ in range(count):
+                    self.client.incr('child')
+                # As a worker's normal exit would (atexit): os._exit skips
+                # that, and packets still in ZeroMQ's buffers would be lost.
+                self.sender.close(5)
+                os.write(write_end, json.dumps(self.sender.stats()).encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        with os.fdopen(read_end) as pipe:
+            stats = json.loads(pipe.read())
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        return pid, stats
+
+    def received_by_name(self, count):
+        by_name = {}
+        for _, batch in self.router.receive(count):
+            for message in batch:
+                name = field_values(message)['name'][0]
+                by_name.setdefault(name, []).append(message)
+        return by_name
+
+    def test_client_used_before_fork_works_in_child_and_parent(self):
+        self.client.incr('before')
+        self.assertTrue(self.sender.flush(5))
+        child_pid, child_stats = self.fork_worker(10)
+        self.assertEqual(child_stats['sent'], 10, child_stats)
+        for _ in range(10):
+            self.client.incr('parent')
+        self.assertTrue(self.sender.flush(5))
+        by_name = self.received_by_name(21)
+        self.assertEqual({k: len(v) for k, v in by_name.items()},
+                         {'before': 1, 'child': 10, 'parent': 10})
+        self.assertTrue(all(m.pid == child_pid for m in by_name['child']))
+        self.assertTrue(all(m.pid == os.getpid()
+                            for m in by_name['parent'] + by_name['before']))
+        self.assertEqual(child_stats['sent'], 10)
+        self.assertEqual(child_stats['dropped_unsent'], 0)
+        self.assertEqual(self.sender.stats()['sent'], 11)
+
+    def test_client_never_used_before_fork(self):
+        child_pid, child_stats = self.fork_worker(5)
+        self.assertEqual(child_stats['sent'], 5, child_stats)
+        self.client.incr('parent')
+        self.assertTrue(self.sender.flush(5))
+        by_name = self.received_by_name(6)
+        self.assertEqual(len(by_name['child']), 5)
+        self.assertEqual(by_name['child'][0].pid, child_pid)
+        self.assertEqual(by_name['parent'][0].pid, os.getpid())
+
+    def test_messages_queued_in_the_parent_are_not_sent_twice(self):
+        release = gate_transport(self.sender)
+        self.client.incr('queued_in_parent')
+        child_pid, child_stats = self.fork_worker(1, in_child=release.set)
+        release.set()
+        self.assertTrue(self.sender.flush(5))
+        by_name = self.received_by_name(2)
+        self.assertEqual(len(by_name['queued_in_parent']), 1)
+        self.assertEqual(by_name['child'][0].pid, child_pid)
+        self.assertEqual(child_stats['sent'], 1)
+
+
+if __name__ == '__main__':
+    unittest.main()
