@@ -5,7 +5,7 @@
 // turn of the event loop, so a burst of calls costs the caller only the
 // appends. Nothing here throws or rejects into the application: refused
 // packets and overflow are dropped and counted.
-const { encodeMessage, sizeInBatch, BatchBuilder, encodePacket } = require('./encoder');
+const { BatchBuilder, encodePacket } = require('./encoder');
 const { PacketSigner } = require('./signer');
 
 // Packet framing around the batch (tag and length of `batch`, tag of
@@ -181,38 +181,43 @@ class QueuedSender {
   // maxPacketBytes and maxBatchMessages. null when none could be packed.
   pack() {
     const { maxPacketBytes, maxBatchMessages } = this.options;
+    const limit = maxPacketBytes - this.packetOverhead;
     const batch = new BatchBuilder();
     let takenBytes = 0;
+    let overflow = false;
     while (this.head < this.queue.length && batch.count < maxBatchMessages) {
       const msg = this.queue[this.head];
-      let encoded;
+      let added;
       try {
-        encoded = encodeMessage(msg);
+        added = batch.add(msg);
       } catch (error) {
+        // toEnvelope refused it before anything was written.
         this.lastError = error;
         this.counters.droppedInvalid++;
         this.release(msg);
         continue;
       }
-      const size = sizeInBatch(encoded.length);
-      if (size + this.packetOverhead > maxPacketBytes) {
-        this.counters.droppedOversized++;
-        this.release(msg);
-        continue;
+      if (batch.bytes > limit) {
+        // Too big for this packet: it opens the next one, unless it is too
+        // big for any.
+        overflow = true;
+        if (added > limit) {
+          this.counters.droppedOversized++;
+          this.release(msg);
+        }
+        break;
       }
-      // The message that does not fit opens the next packet.
-      if (batch.bytes + size + this.packetOverhead > maxPacketBytes) break;
-      batch.add(encoded);
       takenBytes += estimateBytes(msg);
       this.queue[this.head++] = undefined;
     }
+    const batchBytes = batch.finish(overflow);
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
     }
     if (batch.count === 0) return null;
     // The packet stays charged at its estimate until it is delivered.
-    return { bytes: encodePacket(batch.finish(), this.signer), count: batch.count, charged: takenBytes };
+    return { bytes: encodePacket(batchBytes, this.signer), count: batch.count, charged: takenBytes };
   }
 
   release(msg) {

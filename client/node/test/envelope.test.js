@@ -5,7 +5,8 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { MetlogClient, CaptureSender, PacketSigner, decodePacket } = require('..');
-const { toEnvelope, encodeMessage, BatchBuilder, encodePacket, Message } = require('../lib/encoder');
+const { toEnvelope, BatchBuilder, encodePacket, Message } = require('../lib/encoder');
+const { Batch } = require('../lib/envelope');
 
 function built(call) {
   const sender = new CaptureSender();
@@ -14,7 +15,7 @@ function built(call) {
 }
 
 function roundTrip(msg) {
-  return Message.decode(encodeMessage(msg));
+  return Message.decode(Message.encode(toEnvelope(msg)).finish());
 }
 
 test('a counter encodes with the metric conventions and the origin', () => {
@@ -89,7 +90,7 @@ test('a batch built message by message decodes as a Batch', () => {
     c.info('b');
   });
   const batch = new BatchBuilder();
-  for (const msg of messages) batch.add(encodeMessage(msg));
+  for (const msg of messages) batch.add(msg);
   const decoded = decodePacket(encodePacket(batch.finish()));
   assert.equal(decoded.packet.signature, null);
   assert.deepEqual(decoded.batch.messages.map((m) => m.type), ['counter', 'log']);
@@ -109,7 +110,7 @@ test('a signed packet carries signer, key version and the HMAC of its batch byte
   const key = crypto.randomBytes(32);
   const signer = new PacketSigner({ name: 'shop', keyVersion: 3, key });
   const batch = new BatchBuilder();
-  batch.add(encodeMessage(built((c) => c.incr('signed'))[0]));
+  batch.add(built((c) => c.incr('signed'))[0]);
   const { packet } = decodePacket(encodePacket(batch.finish(), signer));
   assert.equal(packet.signature.signer, 'shop');
   assert.equal(packet.signature.keyVersion, 3);
@@ -126,4 +127,52 @@ test('toEnvelope keeps a non-string payload as text', () => {
   const [msg] = built((c) => c.info('x'));
   msg.payload = 12;
   assert.equal(toEnvelope(msg).payload, '12');
+});
+
+test('a message the envelope cannot carry is refused before anything is written', () => {
+  const [good, bad] = built((c) => {
+    c.info('good');
+    c.metlog('bad', { severity: 'loud' });
+  });
+  const batch = new BatchBuilder();
+  batch.add(good);
+  const before = batch.bytes;
+  assert.throws(() => batch.add(bad), /severity loud is not an integer/);
+  assert.equal(batch.bytes, before);
+  assert.deepEqual(decodePacket(encodePacket(batch.finish())).batch.messages.map((m) => m.payload), ['good']);
+});
+
+test('the last message can be taken back out of a batch', () => {
+  const batch = new BatchBuilder();
+  for (const msg of built((c) => ['a', 'b', 'c'].forEach((p) => c.info(p)))) batch.add(msg);
+  const bytes = batch.finish(true);
+  assert.equal(batch.count, 2);
+  assert.deepEqual(decodePacket(encodePacket(bytes)).batch.messages.map((m) => m.payload), ['a', 'b']);
+});
+
+test('a batch holds the bytes Message.encode makes, for metric and other messages alike', () => {
+  const messages = built((c) => {
+    c.incr('orders');
+    c.incr('orders', { count: 2, rate: 0.5 });
+    c.timerSend('db', 1.25);
+    c.gauge('depth', 3);
+    c.incr('tagged', { fields: { shop: 'eu' } });
+    c.warn('w', { fields: { n: 1, list: ['a'] } });
+    c.info('no fields');
+    c.exception(new Error('e'));
+    c.metlog('t', { logger: 'other', severity: 0, payload: 'ü' });
+  });
+  const batch = new BatchBuilder();
+  for (const msg of messages) batch.add(msg);
+  const bytes = batch.finish();
+  const decoded = decodePacket(encodePacket(bytes)).batch.messages;
+  assert.equal(decoded.length, messages.length);
+  assert.deepEqual(Buffer.from(bytes), Buffer.from(Batch.encode({ messages: decoded }).finish()));
+  decoded.forEach((m, i) => {
+    // Same bytes as protobufjs' own encoding of the decoded message: every
+    // field present, in field-number order.
+    const expected = toEnvelope(messages[i]);
+    expected.uuid = m.uuid;
+    assert.deepEqual(Buffer.from(Message.encode(m).finish()), Buffer.from(Message.encode(expected).finish()), `message ${i}`);
+  });
 });

@@ -181,3 +181,17 @@ test('a malformed endpoint is refused when the sender is made', () => {
   assert.throws(() => new ZmqSender([]), /endpoint/);
   assert.throws(() => new ZmqSender('tcp://127.0.0.1:1', { queueCapcity: 1 }), /queueCapcity/);
 });
+
+test('a message with a bad severity is dropped and counted; its packet still goes', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint);
+  client.info('before');
+  client.metlog('bad', { severity: 2.5 });
+  client.info('after');
+  const stats = await client.close();
+  assert.equal(stats.droppedInvalid, 1);
+  assert.match(stats.lastError, /severity 2.5/);
+  const messages = await pull.waitForMessages(2);
+  assert.deepEqual(messages.map((m) => m.payload), ['before', 'after']);
+  await pull.close();
+});
