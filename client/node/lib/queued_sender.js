@@ -5,6 +5,7 @@
 // turn of the event loop, so a burst of calls costs the caller only the
 // appends. Nothing here throws or rejects into the application: refused
 // packets and overflow are dropped and counted.
+const { performance } = require('node:perf_hooks');
 const { BatchBuilder, encodePacket } = require('./encoder');
 const { PacketSigner } = require('./signer');
 
@@ -21,6 +22,12 @@ const DEFAULTS = Object.freeze({
   unsentGraceMs: 250, // see deliver()
   closeTimeoutMs: 2000, // close() gives up on what is left after this
 });
+
+// Packing and sending runs in slices of about this long, then lets the
+// application's I/O run, so a backlog never holds the event loop for long.
+const SLICE_MS = 1;
+// Packets a pipelined transport (UDP) may have in the kernel's hands at once.
+const MAX_IN_FLIGHT = 16;
 
 // What a queued message is charged against queueBytes: a cheap upper-bound
 // guess of its encoded size (strings as UTF-16 code units).
@@ -46,8 +53,10 @@ function nextTurn() {
 }
 
 class QueuedSender {
-  // `transport`: { maxPacketBytes?, send(bytes): Promise, isRefusal(error),
-  // close(): Promise }.
+  // `transport`: { maxPacketBytes?, pipelined?, send(bytes): Promise,
+  // isRefusal(error), close(): Promise }. A pipelined transport takes the
+  // next packet before the last one's promise settles; others get one at a
+  // time.
   constructor(transport, options = {}) {
     const unknown = Object.keys(options).filter((k) => !(k in DEFAULTS) && k !== 'signer');
     if (unknown.length > 0) throw new TypeError(`metlog: unknown sender option(s) ${unknown.join(', ')}`);
@@ -73,6 +82,7 @@ class QueuedSender {
 
     this.transportUp = true;
     this.lastError = null;
+    this.inFlight = new Set(); // a pipelined transport's unsettled sends
 
     this.counters = {
       sent: 0,
@@ -170,11 +180,19 @@ class QueuedSender {
   }
 
   async drain() {
+    let sliceStart = performance.now();
     while (this.queue.length > this.head && Date.now() < this.deadline) {
       const packet = this.pack();
-      if (packet !== null) await this.deliver(packet);
-      if (this.queue.length > this.head) await nextTurn();
+      if (packet !== null) {
+        if (this.transport.pipelined) await this.deliverPipelined(packet);
+        else await this.deliver(packet);
+      }
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
     }
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
   }
 
   // Takes messages from the queue's head into one packet, within
@@ -235,21 +253,44 @@ class QueuedSender {
     for (;;) {
       try {
         await this.transport.send(packet.bytes);
-        this.counters.sent += packet.count;
-        this.counters.packetsSent++;
-        this.transportUp = true;
+        this.delivered(packet);
         break;
       } catch (error) {
-        this.lastError = error;
         if (this.transportUp && this.transport.isRefusal(error) && Date.now() < graceEnd) {
+          this.lastError = error;
           await delay(5);
           continue;
         }
-        this.transportUp = false;
-        this.counters.droppedUnsent += packet.count;
+        this.undelivered(packet, error);
         break;
       }
     }
+  }
+
+  // Hands one packet to a pipelined transport, waiting only while
+  // MAX_IN_FLIGHT packets are unsettled (which bounds the memory they hold).
+  async deliverPipelined(packet) {
+    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+    const sending = this.transport.send(packet.bytes).then(
+      () => this.delivered(packet),
+      (error) => this.undelivered(packet, error),
+    );
+    const settled = sending.then(() => this.inFlight.delete(settled));
+    this.inFlight.add(settled);
+  }
+
+  delivered(packet) {
+    this.counters.sent += packet.count;
+    this.counters.packetsSent++;
+    this.transportUp = true;
+    this.pendingMessages -= packet.count;
+    this.pendingBytes -= packet.charged;
+  }
+
+  undelivered(packet, error) {
+    this.lastError = error;
+    this.transportUp = false;
+    this.counters.droppedUnsent += packet.count;
     this.pendingMessages -= packet.count;
     this.pendingBytes -= packet.charged;
   }

@@ -25,21 +25,24 @@ class UdpTransport {
     this.host = host;
     this.port = port;
     this.maxPacketBytes = MAX_UDP_PAYLOAD;
+    // Datagrams queue in libuv and the kernel; no need to wait for each.
+    this.pipelined = true;
+    this.sending = 0;
     this.socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     // Without a listener an 'error' event would throw into the application.
     this.socket.on('error', (error) => {
       this.lastError = error;
     });
     // An idle socket does not keep the process alive; one being written
-    // to does (sends are one at a time), so a queued tail still leaves.
+    // to does, so a queued tail still leaves.
     this.socket.unref();
   }
 
   send(bytes) {
-    this.socket.ref();
+    if (this.sending++ === 0) this.socket.ref();
     return new Promise((resolve, reject) => {
       this.socket.send(bytes, this.port, this.host, (error) => {
-        this.socket.unref();
+        if (--this.sending === 0) this.socket.unref();
         if (error) reject(error);
         else resolve();
       });
