@@ -66,15 +66,21 @@ test('packets stay under maxPacketBytes; a message that alone exceeds it is drop
 test('packets are spread over several endpoints', async () => {
   const pulls = [await startPull(), await startPull()];
   const client = clientOn(pulls.map((p) => p.endpoint), { maxBatchMessages: 10 });
-  // Wait until both connections are up, so both get packets.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  for (let i = 0; i < 400; i++) client.incr('spread');
-  await client.close();
-  const total = async () => pulls[0].messages.length + pulls[1].messages.length;
+  // ZeroMQ deals packets to the connections that are up; send in rounds
+  // until both routers have had some.
+  let calls = 0;
   const deadline = Date.now() + 10000;
-  while ((await total()) < 400 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(await total(), 400);
+  while ((pulls[0].packets.length === 0 || pulls[1].packets.length === 0) && Date.now() < deadline) {
+    for (let i = 0; i < 100; i++, calls++) client.incr('spread');
+    await client.flush();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const stats = await client.close();
   assert.ok(pulls[0].packets.length > 0 && pulls[1].packets.length > 0);
+  assert.equal(stats.sent + stats.droppedUnsent, calls);
+  const received = async () => pulls[0].messages.length + pulls[1].messages.length;
+  while ((await received()) < stats.sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await received(), stats.sent);
   await Promise.all(pulls.map((p) => p.close()));
 });
 
@@ -141,24 +147,27 @@ test('after the router goes away and comes back on the same endpoint, sending re
   await pull.waitForMessages(1);
   await pull.close();
 
-  // Gone: ZeroMQ notices the closed connection, then refuses.
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  client.incr('while-down');
-  await client.flush();
-  assert.equal(client.stats().droppedUnsent, 1);
+  // Gone: once ZeroMQ has seen the connection close, packets are refused,
+  // dropped and counted.
+  let deadline = Date.now() + 10000;
+  while (client.stats().droppedUnsent === 0 && Date.now() < deadline) {
+    client.incr('while-down');
+    await client.flush();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(client.stats().droppedUnsent > 0);
 
   pull = await startPull(endpoint);
   // ZeroMQ reconnects by itself (100 ms interval); send until one lands.
-  const deadline = Date.now() + 10000;
+  deadline = Date.now() + 10000;
   while (pull.messages.length === 0 && Date.now() < deadline) {
     client.incr('after');
     await client.flush();
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.ok(pull.messages.length > 0);
-  assert.equal(pull.messages[0].type, 'counter');
-  const stats = await client.close();
-  assert.equal(stats.sent, 1 + pull.messages.length);
+  assert.ok(pull.messages.every((m) => m.type === 'counter' && m.logger === 'zmq-test'));
+  await client.close();
   await pull.close();
 });
 
