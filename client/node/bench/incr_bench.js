@@ -4,8 +4,12 @@
 // calls at full speed into the real router, with every call accounted for.
 //
 //   bazel build //router //tools:metlogctl
-//   node client/node/bench/incr_bench.js [--calls=1000000] [--router=bazel-bin/router/router]
+//   node --expose-gc client/node/bench/incr_bench.js [--calls=1000000]
+//       [--part=all|compare|router] [--router=bazel-bin/router/router]
 //       [--metlogctl=bazel-bin/tools/metlogctl]
+//
+// --part=router alone gives RSS figures not inflated by the comparison's
+// sample arrays and clients.
 //
 // Run from the repository root after tools/bootstrap.sh (which installs
 // hot-shots from the lockfile). Calls are made in turns of 1000, yielding to
@@ -30,6 +34,7 @@ const CALLS = Number(args.calls ?? 1000000);
 const TURN = 1000;
 const ROUTER = args.router ?? 'bazel-bin/router/router';
 const METLOGCTL = args.metlogctl ?? 'bazel-bin/tools/metlogctl';
+const PART = args.part ?? 'all';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -189,9 +194,11 @@ async function fullSpeedIntoRouter(turns) {
 
 async function main() {
   console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0].model}), ${CALLS} calls per row\n`);
-  await compareWithHotShots();
-  await fullSpeedIntoRouter(true);
-  await fullSpeedIntoRouter(false);
+  if (PART !== 'router') await compareWithHotShots();
+  if (PART !== 'compare') {
+    await fullSpeedIntoRouter(true);
+    await fullSpeedIntoRouter(false);
+  }
 }
 
 main().catch((error) => {
