@@ -25,7 +25,6 @@ function findProto() {
 
 const root = protobuf.loadSync(findProto());
 const Message = root.lookupType('metlog.v1.Message');
-const Field = root.lookupType('metlog.v1.Field');
 const Batch = root.lookupType('metlog.v1.Batch');
 const Packet = root.lookupType('metlog.v1.Packet');
 const ValueType = root.lookupEnum('metlog.v1.Field.ValueType').values;
