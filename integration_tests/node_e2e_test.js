@@ -1,7 +1,8 @@
 'use strict';
-// The Node.js client end to end: a program using only the installed `metlog`
-// package sends counters, timers, a gauge, logs and an exception to the real
-// router binary, whose file sink writes JSON lines; every field is checked.
+// The Node.js client end to end: programs using only the installed `metlog`
+// package send counters, timers, a gauge, logs and an exception over ZeroMQ,
+// and counters over UDP, to the real router binary, whose file sink writes
+// JSON lines; every field is checked.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -26,8 +27,8 @@ function installPackage(appDir) {
 
 // Starts the router on `config`; resolves with the process and its ZeroMQ
 // endpoint once it logs that the input listens.
-function startRouter(config) {
-  const configPath = path.join(tmp, 'node_e2e.textproto');
+function startRouter(name, config) {
+  const configPath = path.join(tmp, `${name}.textproto`);
   fs.writeFileSync(configPath, config);
   const router = spawn(path.join(runfiles, 'router', 'router'), [`--config=${configPath}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -39,7 +40,7 @@ function startRouter(config) {
     router.once('exit', exitedEarly);
     router.stderr.on('data', (chunk) => {
       stderr += chunk;
-      const match = /(tcp:\/\/127\.0\.0\.1:\d+) listening/.exec(stderr);
+      const match = /((?:tcp|udp):\/\/127\.0\.0\.1:\d+) listening/.exec(stderr);
       if (match) {
         clearTimeout(timer);
         router.removeListener('exit', exitedEarly);
@@ -66,7 +67,7 @@ function field(message, name) {
 
 test("a Node.js program's messages reach the router's file sink, field by field", async () => {
   const sinkFile = path.join(tmp, 'node_e2e.jsonl');
-  const { router, endpoint, stderr } = await startRouter(`
+  const { router, endpoint, stderr } = await startRouter('node_e2e', `
     inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
@@ -149,4 +150,44 @@ test("a Node.js program's messages reach the router's file sink, field by field"
     }
   }
   assert.equal(router.exitCode, 0, stderr());
+});
+
+test("the UDP sender reaches the router's UDP input", async () => {
+  const sinkFile = path.join(tmp, 'node_udp.jsonl');
+  const { router, endpoint, stderr } = await startRouter('node_udp', `
+    inputs { udp { address: "127.0.0.1:0" } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0
+    sinks { name: "all" match: "TRUE" queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: "${sinkFile}" } } }
+  `);
+  try {
+    const appDir = path.join(tmp, 'udp_app');
+    installPackage(appDir);
+    const program = `
+      const { clientFromConfig } = require('metlog');
+      const metlog = clientFromConfig({ logger: 'node-udp', sender: { type: 'udp', address: process.argv[1] } });
+      for (let i = 0; i < 50; i++) metlog.incr('u' + i);
+      metlog.close().then((stats) => console.log(JSON.stringify(stats)));
+    `;
+    const out = execFileSync(process.execPath, ['-e', program, endpoint.replace('udp://', '')], {
+      cwd: appDir,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: `${path.join(appDir, 'node_modules')}:${process.env.NODE_PATH}`, NODE_OPTIONS: '' },
+      timeout: 30000,
+    });
+    assert.equal(JSON.parse(out).sent, 50);
+    const messages = await waitForLines(sinkFile, 50);
+    assert.equal(messages.length, 50, stderr());
+    messages.forEach((m, i) => {
+      assert.deepEqual([m.type, m.logger, m.payload], ['counter', 'node-udp', '1']);
+      assert.deepEqual(field(m, 'name').valueString, [`u${i}`]);
+    });
+  } finally {
+    if (router.exitCode === null) {
+      const exited = new Promise((resolve) => router.on('exit', resolve));
+      router.kill('SIGTERM');
+      await exited;
+    }
+  }
 });
