@@ -17,6 +17,10 @@ build_packages=(
 )
 peer_packages=()
 peers_dir="${METLOG_PEERS_DIR:-/opt/metlog-peers}"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The Node.js client's tests need node and npm; Debian's serve when neither
+# is installed (a NodeSource node brings its own npm).
+if ! command -v npm >/dev/null; then build_packages+=(nodejs npm); fi
 want_peers=false
 
 for arg in "$@"; do
@@ -43,6 +47,27 @@ install_npm_peers() {
   $SUDO npm install --silent --no-audit --no-fund --prefix "$peers_dir" statsd
 }
 
+# Installs client/node's pinned dependencies (package-lock.json) with
+# `npm ci` into $1/node_modules, unless that lockfile is already installed
+# there. --ignore-scripts: every native addon used ships prebuilt, nothing is
+# compiled. Bazel never downloads: the tests find $peers_dir/metlog-node.
+npm_ci_node_client() {
+  local dest="$1" lock="$repo_root/client/node/package-lock.json" as=""
+  if cmp -s "$lock" "$dest/node_modules/.metlog-package-lock.json"; then
+    echo "bootstrap: client/node dependencies already in $dest"
+    return
+  fi
+  echo "bootstrap: npm ci for client/node into $dest"
+  # Only the shared prefix outside the checkout needs root.
+  if [ "$dest" != "$repo_root/client/node" ]; then
+    as="$SUDO"
+    $as mkdir -p "$dest"
+    $as cp "$repo_root/client/node/package.json" "$lock" "$dest/"
+  fi
+  (cd "$dest" && $as npm ci --silent --ignore-scripts --no-audit --no-fund)
+  $as cp "$lock" "$dest/node_modules/.metlog-package-lock.json"
+}
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
@@ -62,4 +87,6 @@ else
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 if $want_peers; then install_npm_peers; fi
+npm_ci_node_client "$repo_root/client/node"
+npm_ci_node_client "$peers_dir/metlog-node"
 echo "bootstrap: done"

@@ -1,0 +1,299 @@
+'use strict';
+// The sender behind ZmqSender and UdpSender. send() appends to a bounded
+// in-memory queue and returns; packing (building envelopes, encoding,
+// signing) and handing packets to the transport happen later, one packet per
+// turn of the event loop, so a burst of calls costs the caller only the
+// appends. Nothing here throws or rejects into the application: refused
+// packets and overflow are dropped and counted.
+const { performance } = require('node:perf_hooks');
+const { BatchBuilder, encodePacket } = require('./encoder');
+const { PacketSigner } = require('./signer');
+
+// Packet framing around the batch (tag and length of `batch`, tag of
+// `signature`); a signer adds its own overhead on top.
+const PACKET_FRAMING_BYTES = 16;
+
+const DEFAULTS = Object.freeze({
+  queueCapacity: 65536, // messages queued or in the packet being sent
+  queueBytes: 16 * 1024 * 1024, // their estimated size
+  maxPacketBytes: 1024 * 1024, // the router's default limit
+  maxBatchMessages: 1024, // per packet, so one turn's work stays short
+  lingerMs: 5, // longest a message waits for its packet to fill
+  unsentGraceMs: 250, // see deliver()
+  closeTimeoutMs: 2000, // close() gives up on what is left after this
+});
+
+// Packing and sending runs in slices of about this long, then lets the
+// application's I/O run, so a backlog never holds the event loop for long.
+const SLICE_MS = 1;
+// Packets a pipelined transport (UDP) may have in the kernel's hands at once.
+const MAX_IN_FLIGHT = 16;
+
+// What a queued message is charged against queueBytes: a cheap upper-bound
+// guess of its encoded size (strings as UTF-16 code units).
+function estimateBytes(msg) {
+  let bytes = 96 + msg.type.length + msg.logger.length + msg.hostname.length;
+  if (typeof msg.payload === 'string') bytes += msg.payload.length;
+  const fields = msg.fields;
+  if (fields != null) {
+    for (const name in fields) {
+      const value = fields[name];
+      bytes += name.length + 12 + (typeof value === 'string' ? value.length : 16);
+    }
+  }
+  return bytes;
+}
+
+function delay(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function nextTurn() {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+class QueuedSender {
+  // `transport`: { maxPacketBytes?, pipelined?, send(bytes): Promise,
+  // isRefusal(error), close(): Promise }. A pipelined transport takes the
+  // next packet before the last one's promise settles; others get one at a
+  // time.
+  constructor(transport, options = {}) {
+    const unknown = Object.keys(options).filter((k) => !(k in DEFAULTS) && k !== 'signer');
+    if (unknown.length > 0) throw new TypeError(`metlog: unknown sender option(s) ${unknown.join(', ')}`);
+    this.options = { ...DEFAULTS, ...options };
+    this.options.maxPacketBytes = Math.min(
+      this.options.maxPacketBytes,
+      transport.maxPacketBytes ?? Infinity,
+    );
+    const signer = options.signer;
+    this.signer = signer == null || signer instanceof PacketSigner ? signer : new PacketSigner(signer);
+    this.packetOverhead = PACKET_FRAMING_BYTES + (this.signer ? this.signer.overheadBytes : 0);
+    this.transport = transport;
+
+    this.queue = [];
+    this.head = 0; // queue[head..] is waiting; the rest was taken
+    this.pendingMessages = 0; // queued + in the packet being delivered
+    this.pendingBytes = 0;
+    this.lingerTimer = null;
+    this.draining = null; // the running drain's promise
+    this.closing = false;
+    this.closed = null;
+    this.deadline = Infinity; // close() sets it: no packing or retry after
+
+    this.transportUp = true;
+    this.lastError = null;
+    this.inFlight = new Set(); // a pipelined transport's unsettled sends
+
+    this.counters = {
+      sent: 0,
+      packetsSent: 0,
+      droppedQueueFull: 0,
+      droppedUnsent: 0,
+      droppedOversized: 0,
+      droppedInvalid: 0,
+      droppedClosed: 0,
+    };
+  }
+
+  send(msg) {
+    if (this.closing) {
+      this.counters.droppedClosed++;
+      return;
+    }
+    const bytes = estimateBytes(msg);
+    if (
+      this.pendingMessages >= this.options.queueCapacity ||
+      this.pendingBytes + bytes > this.options.queueBytes
+    ) {
+      this.counters.droppedQueueFull++;
+      return;
+    }
+    this.queue.push(msg);
+    this.pendingMessages++;
+    this.pendingBytes += bytes;
+    if (this.draining !== null) return;
+    const waiting = this.queue.length - this.head;
+    if (this.lingerTimer === null) {
+      this.lingerTimer = setTimeout(() => this.startDrain(), this.options.lingerMs);
+    } else if (waiting === this.options.maxBatchMessages) {
+      // A packet's worth is here: no reason to wait for the timer.
+      this.startDrain();
+    }
+  }
+
+  // Resolves once everything sent so far is handed to the transport or
+  // dropped and counted.
+  flush() {
+    if (this.queue.length === this.head && this.draining === null) return Promise.resolve();
+    return this.startDrain();
+  }
+
+  // Sends what is queued (within closeTimeoutMs), then closes the transport.
+  // Messages sent after close() are dropped and counted.
+  close() {
+    if (this.closed === null) {
+      this.closing = true;
+      this.deadline = Date.now() + this.options.closeTimeoutMs;
+      this.closed = this.drainAndDropRest()
+        .then(() => this.transport.close())
+        .catch((error) => {
+          this.lastError = error;
+        })
+        .then(() => this.stats());
+    }
+    return this.closed;
+  }
+
+  stats() {
+    return {
+      ...this.counters,
+      queued: this.pendingMessages,
+      queuedBytes: this.pendingBytes,
+      lastError: this.lastError ? String(this.lastError.message ?? this.lastError) : null,
+    };
+  }
+
+  startDrain() {
+    if (this.lingerTimer !== null) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+    if (this.draining === null) {
+      this.draining = this.drain().finally(() => {
+        this.draining = null;
+        // Messages sent during the last packet's delivery start a new round.
+        if (this.queue.length > this.head && !this.closing) this.startDrain();
+      });
+    }
+    return this.draining;
+  }
+
+  async drainAndDropRest() {
+    await this.startDrain();
+    // Past the deadline: what is left will never be sent.
+    const left = this.queue.length - this.head;
+    this.counters.droppedUnsent += left;
+    this.pendingMessages -= left;
+    this.pendingBytes = 0;
+    this.queue = [];
+    this.head = 0;
+  }
+
+  async drain() {
+    let sliceStart = performance.now();
+    while (this.queue.length > this.head && Date.now() < this.deadline) {
+      const packet = this.pack();
+      if (packet !== null) {
+        if (this.transport.pipelined) await this.deliverPipelined(packet);
+        else await this.deliver(packet);
+      }
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await nextTurn();
+        sliceStart = performance.now();
+      }
+    }
+    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+  }
+
+  // Takes messages from the queue's head into one packet, within
+  // maxPacketBytes and maxBatchMessages. null when none could be packed.
+  pack() {
+    const { maxPacketBytes, maxBatchMessages } = this.options;
+    const limit = maxPacketBytes - this.packetOverhead;
+    const batch = new BatchBuilder();
+    let takenBytes = 0;
+    let overflow = false;
+    while (this.head < this.queue.length && batch.count < maxBatchMessages) {
+      const msg = this.queue[this.head];
+      let added;
+      try {
+        added = batch.add(msg);
+      } catch (error) {
+        // toEnvelope refused it before anything was written.
+        this.lastError = error;
+        this.counters.droppedInvalid++;
+        this.release(msg);
+        continue;
+      }
+      if (batch.bytes > limit) {
+        // Too big for this packet: it opens the next one, unless it is too
+        // big for any.
+        overflow = true;
+        if (added > limit) {
+          this.counters.droppedOversized++;
+          this.release(msg);
+        }
+        break;
+      }
+      takenBytes += estimateBytes(msg);
+      this.queue[this.head++] = undefined;
+    }
+    const batchBytes = batch.finish(overflow);
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    }
+    if (batch.count === 0) return null;
+    // The packet stays charged at its estimate until it is delivered.
+    return { bytes: encodePacket(batchBytes, this.signer), count: batch.count, charged: takenBytes };
+  }
+
+  release(msg) {
+    this.queue[this.head++] = undefined;
+    this.pendingMessages--;
+    this.pendingBytes -= estimateBytes(msg);
+  }
+
+  // Hands one packet to the transport. A refusal while the transport was
+  // last accepting (a router restarting, or the first connection still being
+  // made) is retried for unsentGraceMs; after that, refused packets are
+  // dropped at once until one gets through again.
+  async deliver(packet) {
+    const graceEnd = Math.min(Date.now() + this.options.unsentGraceMs, this.deadline);
+    for (;;) {
+      try {
+        await this.transport.send(packet.bytes);
+        this.delivered(packet);
+        break;
+      } catch (error) {
+        if (this.transportUp && this.transport.isRefusal(error) && Date.now() < graceEnd) {
+          this.lastError = error;
+          await delay(5);
+          continue;
+        }
+        this.undelivered(packet, error);
+        break;
+      }
+    }
+  }
+
+  // Hands one packet to a pipelined transport, waiting only while
+  // MAX_IN_FLIGHT packets are unsettled (which bounds the memory they hold).
+  async deliverPipelined(packet) {
+    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+    const sending = this.transport.send(packet.bytes).then(
+      () => this.delivered(packet),
+      (error) => this.undelivered(packet, error),
+    );
+    const settled = sending.then(() => this.inFlight.delete(settled));
+    this.inFlight.add(settled);
+  }
+
+  delivered(packet) {
+    this.counters.sent += packet.count;
+    this.counters.packetsSent++;
+    this.transportUp = true;
+    this.pendingMessages -= packet.count;
+    this.pendingBytes -= packet.charged;
+  }
+
+  undelivered(packet, error) {
+    this.lastError = error;
+    this.transportUp = false;
+    this.counters.droppedUnsent += packet.count;
+    this.pendingMessages -= packet.count;
+    this.pendingBytes -= packet.charged;
+  }
+}
+
+module.exports = { QueuedSender, QUEUED_SENDER_DEFAULTS: DEFAULTS };

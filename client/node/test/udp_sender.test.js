@@ -1,0 +1,56 @@
+'use strict';
+// UdpSender against a real UDP socket: one Packet per datagram, under the
+// UDP payload limit, signed when asked.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { MetlogClient, UdpSender } = require('..');
+const { startUdp, fieldOf } = require('./helpers');
+
+test('messages arrive as Packets, one per datagram', async () => {
+  const udp = await startUdp();
+  const client = new MetlogClient({ sender: new UdpSender(udp.address), logger: 'udp-test' });
+  client.incr('orders');
+  client.gauge('depth', 2.5);
+  assert.equal(client.stats().sent, 0); // queued, not sent on this turn
+  await client.close();
+  const messages = await udp.waitForMessages(2);
+  assert.equal(udp.packets.length, udp.datagramSizes.length);
+  assert.deepEqual(
+    messages.map((m) => [m.type, m.payload, m.logger, fieldOf(m, 'name').valueString[0]]),
+    [
+      ['counter', '1', 'udp-test', 'orders'],
+      ['gauge', '2.5', 'udp-test', 'depth'],
+    ],
+  );
+  await udp.close();
+});
+
+test('a large burst is split into datagrams under 65507 bytes, none lost on loopback', async () => {
+  const udp = await startUdp();
+  const client = new MetlogClient({ sender: new UdpSender(udp.address), logger: 'udp-test' });
+  for (let i = 0; i < 300; i++) client.info(`${i} ${'p'.repeat(1000)}`);
+  const stats = await client.close();
+  const messages = await udp.waitForMessages(300);
+  assert.equal(stats.sent, 300);
+  assert.ok(udp.datagramSizes.length >= 5, `${udp.datagramSizes.length} datagrams`);
+  assert.ok(udp.datagramSizes.every((size) => size <= 65507));
+  assert.deepEqual(messages.map((m) => Number(m.payload.split(' ')[0])), [...Array(300).keys()]);
+  await udp.close();
+});
+
+test('a signer signs each datagram', async () => {
+  const udp = await startUdp();
+  const sender = new UdpSender(udp.address, { signer: { name: 'udp', key: 'secret' } });
+  const client = new MetlogClient({ sender });
+  client.incr('signed');
+  await client.close();
+  await udp.waitForMessages(1);
+  assert.equal(udp.packets[0].packet.signature.signer, 'udp');
+  assert.equal(udp.packets[0].packet.signature.hmacSha256.length, 32);
+  await udp.close();
+});
+
+test('a bad address is refused when the sender is made', () => {
+  assert.throws(() => new UdpSender('no-port'), /host:port/);
+  assert.throws(() => new UdpSender('127.0.0.1:70000'), /host:port/);
+});

@@ -1,0 +1,206 @@
+'use strict';
+// ZmqSender against real ZeroMQ PULL sockets: delivery, batching, several
+// endpoints, signing, bounds, drops, reconnection, close().
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const { MetlogClient, ZmqSender } = require('..');
+const { startPull, fieldOf } = require('./helpers');
+
+function clientOn(endpoints, options = {}) {
+  return new MetlogClient({ sender: new ZmqSender(endpoints, options), logger: 'zmq-test' });
+}
+
+test('messages reach a PULL socket as decoded envelopes, enqueued without waiting', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint);
+  client.incr('orders', { count: 3 });
+  client.timerSend('db', 12.5);
+  client.warn('disk low', { fields: { free: 5 } });
+  // The calls only queued: nothing is packed or sent on the caller's turn.
+  assert.equal(client.stats().sent, 0);
+  assert.equal(client.stats().queued, 3);
+  await client.flush();
+  const messages = await pull.waitForMessages(3);
+  assert.deepEqual(
+    messages.map((m) => [m.type, m.payload, m.logger, fieldOf(m, 'name')?.valueString[0]]),
+    [
+      ['counter', '3', 'zmq-test', 'orders'],
+      ['timer', '12.5', 'zmq-test', 'db'],
+      ['log', 'disk low', 'zmq-test', undefined],
+    ],
+  );
+  assert.equal(messages[2].severity, 4);
+  assert.equal(fieldOf(messages[2], 'free').valueInteger[0].toString(), '5');
+  const stats = await client.close();
+  assert.equal(stats.sent, 3);
+  assert.equal(stats.queued, 0);
+  await pull.close();
+});
+
+test('a burst is batched into few packets, in order', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint, { maxBatchMessages: 500 });
+  for (let i = 0; i < 2000; i++) client.metlog('seq', { payload: String(i) });
+  await client.close();
+  const messages = await pull.waitForMessages(2000);
+  assert.deepEqual(messages.map((m) => Number(m.payload)), [...Array(2000).keys()]);
+  assert.equal(pull.packets.length, 4);
+  await pull.close();
+});
+
+test('packets stay under maxPacketBytes; a message that alone exceeds it is dropped and counted', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint, { maxPacketBytes: 4096 });
+  for (let i = 0; i < 100; i++) client.info('x'.repeat(200));
+  client.info('y'.repeat(5000));
+  const stats = await client.close();
+  await pull.waitForMessages(100);
+  assert.ok(pull.packets.length > 1);
+  assert.ok(pull.packets.every((p) => p.raw.length <= 4096), pull.packets.map((p) => p.raw.length).join());
+  assert.equal(stats.sent, 100);
+  assert.equal(stats.droppedOversized, 1);
+  await pull.close();
+});
+
+test('packets are spread over several endpoints', async () => {
+  const pulls = [await startPull(), await startPull()];
+  const client = clientOn(pulls.map((p) => p.endpoint), { maxBatchMessages: 10 });
+  // ZeroMQ deals packets to the connections that are up; send in rounds
+  // until both routers have had some.
+  let calls = 0;
+  const deadline = Date.now() + 10000;
+  while ((pulls[0].packets.length === 0 || pulls[1].packets.length === 0) && Date.now() < deadline) {
+    for (let i = 0; i < 100; i++, calls++) client.incr('spread');
+    await client.flush();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const stats = await client.close();
+  assert.ok(pulls[0].packets.length > 0 && pulls[1].packets.length > 0);
+  assert.equal(stats.sent + stats.droppedUnsent, calls);
+  const received = async () => pulls[0].messages.length + pulls[1].messages.length;
+  while ((await received()) < stats.sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(await received(), stats.sent);
+  await Promise.all(pulls.map((p) => p.close()));
+});
+
+test('a signer signs every packet over its batch bytes', async () => {
+  const pull = await startPull();
+  const key = crypto.randomBytes(32);
+  const client = clientOn(pull.endpoint, { signer: { name: 'shop', keyVersion: 2, key } });
+  client.incr('signed');
+  await client.close();
+  await pull.waitForMessages(1);
+  const { packet } = pull.packets[0];
+  assert.equal(packet.signature.signer, 'shop');
+  assert.equal(packet.signature.keyVersion, 2);
+  assert.deepEqual(
+    Buffer.from(packet.signature.hmacSha256),
+    crypto.createHmac('sha256', key).update(packet.batch).digest(),
+  );
+  await pull.close();
+});
+
+test('the queue is bounded in messages: overflow is dropped and counted', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint, { queueCapacity: 100 });
+  for (let i = 0; i < 250; i++) client.incr('burst');
+  assert.equal(client.stats().droppedQueueFull, 150);
+  const stats = await client.close();
+  assert.equal(stats.sent, 100);
+  await pull.waitForMessages(100);
+  await pull.close();
+});
+
+test('the queue is bounded in bytes: big messages overflow it first', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint, { queueBytes: 64 * 1024 });
+  for (let i = 0; i < 20; i++) client.info('z'.repeat(10000));
+  const stats = client.stats();
+  assert.ok(stats.queuedBytes <= 64 * 1024);
+  assert.equal(stats.queued, 6);
+  assert.equal(stats.droppedQueueFull, 14);
+  await client.close();
+  await pull.waitForMessages(6);
+  await pull.close();
+});
+
+test('with no router, sends are dropped and counted, never thrown or rejected', async () => {
+  const pull = await startPull();
+  const endpoint = pull.endpoint;
+  await pull.close(); // a port nobody listens on now
+  const client = clientOn(endpoint, { unsentGraceMs: 50 });
+  for (let i = 0; i < 10; i++) client.incr('lost');
+  await client.flush();
+  const stats = await client.close();
+  assert.equal(stats.sent, 0);
+  assert.equal(stats.droppedUnsent, 10);
+  assert.match(stats.lastError, /not possible|EAGAIN/i);
+});
+
+test('after the router goes away and comes back on the same endpoint, sending resumes', async () => {
+  let pull = await startPull();
+  const endpoint = pull.endpoint;
+  const client = clientOn(endpoint, { unsentGraceMs: 50 });
+  client.incr('first');
+  await client.flush();
+  await pull.waitForMessages(1);
+  await pull.close();
+
+  // Gone: once ZeroMQ has seen the connection close, packets are refused,
+  // dropped and counted.
+  let deadline = Date.now() + 10000;
+  while (client.stats().droppedUnsent === 0 && Date.now() < deadline) {
+    client.incr('while-down');
+    await client.flush();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  assert.ok(client.stats().droppedUnsent > 0);
+
+  pull = await startPull(endpoint);
+  // ZeroMQ reconnects by itself (100 ms interval); send until one lands.
+  deadline = Date.now() + 10000;
+  while (pull.messages.length === 0 && Date.now() < deadline) {
+    client.incr('after');
+    await client.flush();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.ok(pull.messages.length > 0);
+  assert.ok(pull.messages.every((m) => m.type === 'counter' && m.logger === 'zmq-test'));
+  await client.close();
+  await pull.close();
+});
+
+test('close() hands over the queued tail, and later sends are counted as dropped', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint);
+  for (let i = 0; i < 5000; i++) client.incr('tail');
+  const closing = client.close();
+  client.incr('too-late');
+  const stats = await closing;
+  assert.equal(stats.sent, 5000);
+  assert.equal(stats.droppedClosed, 1);
+  assert.deepEqual(await client.close(), stats, 'close() twice is one close');
+  await pull.waitForMessages(5000);
+  await pull.close();
+});
+
+test('a malformed endpoint is refused when the sender is made', () => {
+  assert.throws(() => new ZmqSender('nonsense'));
+  assert.throws(() => new ZmqSender([]), /endpoint/);
+  assert.throws(() => new ZmqSender('tcp://127.0.0.1:1', { queueCapcity: 1 }), /queueCapcity/);
+});
+
+test('a message with a bad severity is dropped and counted; its packet still goes', async () => {
+  const pull = await startPull();
+  const client = clientOn(pull.endpoint);
+  client.info('before');
+  client.metlog('bad', { severity: 2.5 });
+  client.info('after');
+  const stats = await client.close();
+  assert.equal(stats.droppedInvalid, 1);
+  assert.match(stats.lastError, /severity 2.5/);
+  const messages = await pull.waitForMessages(2);
+  assert.deepEqual(messages.map((m) => m.payload), ['before', 'after']);
+  await pull.close();
+});

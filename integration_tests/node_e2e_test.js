@@ -1,0 +1,193 @@
+'use strict';
+// The Node.js client end to end: programs using only the installed `metlog`
+// package send counters, timers, a gauge, logs and an exception over ZeroMQ,
+// and counters over UDP, to the real router binary, whose file sink writes
+// JSON lines; every field is checked.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn, execFileSync } = require('node:child_process');
+
+const runfiles = process.cwd();
+const tmp = process.env.TEST_TMPDIR;
+
+// The package laid out as `npm pack` ships it (package.json "files").
+function installPackage(appDir) {
+  const dest = path.join(appDir, 'node_modules', 'metlog');
+  const source = path.join(runfiles, 'client', 'node');
+  for (const file of ['package.json', 'index.js', 'index.d.ts', 'lib']) {
+    fs.cpSync(path.join(source, file), path.join(dest, file), { recursive: true, dereference: true });
+  }
+  fs.mkdirSync(path.join(dest, 'proto'));
+  fs.copyFileSync(path.join(runfiles, 'proto', 'metlog.proto'), path.join(dest, 'proto', 'metlog.proto'));
+  fs.copyFileSync(path.join(runfiles, 'integration_tests', 'node_e2e_program.js'), path.join(appDir, 'program.js'));
+}
+
+// Starts the router on `config`; resolves with the process and its ZeroMQ
+// endpoint once it logs that the input listens.
+function startRouter(name, config) {
+  const configPath = path.join(tmp, `${name}.textproto`);
+  fs.writeFileSync(configPath, config);
+  const router = spawn(path.join(runfiles, 'router', 'router'), [`--config=${configPath}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`router did not listen:\n${stderr}`)), 15000);
+    const exitedEarly = (code) => reject(new Error(`router exited (${code}) at start:\n${stderr}`));
+    router.once('exit', exitedEarly);
+    router.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      const match = /((?:tcp|udp):\/\/127\.0\.0\.1:\d+) listening/.exec(stderr);
+      if (match) {
+        clearTimeout(timer);
+        router.removeListener('exit', exitedEarly);
+        resolve({ router, endpoint: match[1], stderr: () => stderr });
+      }
+    });
+  });
+}
+
+async function waitForLines(file, count, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    if (lines.length >= count || Date.now() > deadline) return lines.map((line) => JSON.parse(line));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function field(message, name) {
+  const found = (message.fields ?? []).filter((f) => f.name === name);
+  assert.equal(found.length, 1, `field ${name} in ${JSON.stringify(message)}`);
+  return found[0];
+}
+
+test("a Node.js program's messages reach the router's file sink, field by field", async () => {
+  const sinkFile = path.join(tmp, 'node_e2e.jsonl');
+  const { router, endpoint, stderr } = await startRouter('node_e2e', `
+    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0
+    sinks { name: "all" match: "TRUE" queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: "${sinkFile}" } } }
+  `);
+  try {
+    const appDir = path.join(tmp, 'app');
+    installPackage(appDir);
+    const startNs = BigInt(Date.now() - 1) * 1000000n;
+    const out = execFileSync(process.execPath, [path.join(appDir, 'program.js')], {
+      cwd: appDir,
+      encoding: 'utf8',
+      env: { ...process.env, METLOG_ENDPOINT: endpoint, NODE_OPTIONS: '' },
+      timeout: 30000,
+    });
+    const endNs = BigInt(Date.now() + 1) * 1000000n;
+    const { pid, stats } = JSON.parse(out);
+    assert.equal(stats.sent, 10);
+    assert.equal(stats.droppedUnsent + stats.droppedQueueFull + stats.droppedOversized + stats.droppedClosed, 0);
+
+    const messages = await waitForLines(sinkFile, 10);
+    assert.equal(messages.length, 10, stderr());
+    const uuids = new Set();
+    for (const m of messages) {
+      assert.equal(m.logger, 'node-e2e');
+      assert.equal(m.pid, pid);
+      assert.equal(m.hostname, os.hostname());
+      assert.equal(m.envVersion, '1.0');
+      assert.equal(Buffer.from(m.uuid, 'base64').length, 16);
+      uuids.add(m.uuid);
+      const ns = BigInt(m.timestamp);
+      assert.ok(ns >= startNs && ns <= endNs, `timestamp ${m.timestamp}`);
+    }
+    assert.equal(uuids.size, 10);
+    const [orders, items, dbQuery, work, fetch, gauge, info, warn, audit, exception] = messages;
+
+    const rate1 = { name: 'rate', valueType: 'DOUBLE', valueDouble: [1] };
+    assert.deepEqual([orders.type, orders.severity, orders.payload], ['counter', 6, '1']);
+    assert.deepEqual(orders.fields, [{ name: 'name', valueString: ['orders'] }, rate1]);
+    assert.deepEqual([items.type, items.payload], ['counter', '3']);
+    assert.deepEqual(field(items, 'name').valueString, ['items']);
+
+    assert.deepEqual([dbQuery.type, dbQuery.payload], ['timer', '12.5']);
+    assert.deepEqual(dbQuery.fields, [{ name: 'name', valueString: ['db.query'] }, rate1]);
+    assert.equal(work.type, 'timer');
+    assert.deepEqual(field(work, 'name').valueString, ['work']);
+    assert.ok(Number(work.payload) >= 2, work.payload);
+    assert.equal(fetch.type, 'timer');
+    assert.deepEqual(field(fetch, 'name').valueString, ['fetch']);
+    assert.ok(Number(fetch.payload) >= 4, fetch.payload);
+
+    assert.deepEqual([gauge.type, gauge.payload, gauge.fields], ['gauge', '17', [{ name: 'name', valueString: ['queue.depth'] }]]);
+
+    assert.deepEqual([info.type, info.severity, info.payload, info.fields], ['log', 6, 'service started', undefined]);
+    assert.deepEqual([warn.type, warn.severity, warn.payload], ['log', 4, 'stock low']);
+    assert.deepEqual(warn.fields, [
+      { name: 'sku', valueString: ['A-1'] },
+      { name: 'left', valueType: 'INTEGER', valueInteger: ['2'] },
+    ]);
+    assert.deepEqual([audit.type, audit.severity, audit.payload], ['audit', 6, 'signed in']);
+    assert.deepEqual(audit.fields, [
+      { name: 'user', valueType: 'INTEGER', valueInteger: ['7'] },
+      { name: 'admin', valueType: 'BOOL', valueBool: [true] },
+      { name: 'score', valueType: 'DOUBLE', valueDouble: [0.5] },
+      { name: 'tags', valueString: ['a', 'b'] },
+    ]);
+
+    assert.equal(exception.type, 'exception');
+    assert.equal(exception.severity, 1);
+    assert.match(exception.payload, /JSON/);
+    assert.deepEqual(field(exception, 'exception_type').valueString, ['SyntaxError']);
+    assert.deepEqual(field(exception, 'message').valueString, [exception.payload]);
+    assert.match(field(exception, 'stack').valueString[0], /^SyntaxError: .*\n\s+at JSON\.parse/);
+  } finally {
+    if (router.exitCode === null) {
+      const exited = new Promise((resolve) => router.on('exit', resolve));
+      router.kill('SIGTERM');
+      await exited;
+    }
+  }
+  assert.equal(router.exitCode, 0, stderr());
+});
+
+test("the UDP sender reaches the router's UDP input", async () => {
+  const sinkFile = path.join(tmp, 'node_udp.jsonl');
+  const { router, endpoint, stderr } = await startRouter('node_udp', `
+    inputs { udp { address: "127.0.0.1:0" } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0
+    sinks { name: "all" match: "TRUE" queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: "${sinkFile}" } } }
+  `);
+  try {
+    const appDir = path.join(tmp, 'udp_app');
+    installPackage(appDir);
+    const program = `
+      const { clientFromConfig } = require('metlog');
+      const metlog = clientFromConfig({ logger: 'node-udp', sender: { type: 'udp', address: process.argv[1] } });
+      for (let i = 0; i < 50; i++) metlog.incr('u' + i);
+      metlog.close().then((stats) => console.log(JSON.stringify(stats)));
+    `;
+    const out = execFileSync(process.execPath, ['-e', program, endpoint.replace('udp://', '')], {
+      cwd: appDir,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: `${path.join(appDir, 'node_modules')}:${process.env.NODE_PATH}`, NODE_OPTIONS: '' },
+      timeout: 30000,
+    });
+    assert.equal(JSON.parse(out).sent, 50);
+    const messages = await waitForLines(sinkFile, 50);
+    assert.equal(messages.length, 50, stderr());
+    messages.forEach((m, i) => {
+      assert.deepEqual([m.type, m.logger, m.payload], ['counter', 'node-udp', '1']);
+      assert.deepEqual(field(m, 'name').valueString, [`u${i}`]);
+    });
+  } finally {
+    if (router.exitCode === null) {
+      const exited = new Promise((resolve) => router.on('exit', resolve));
+      router.kill('SIGTERM');
+      await exited;
+    }
+  }
+});
