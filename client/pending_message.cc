@@ -20,7 +20,22 @@ void AddRateField(double rate, v1::Message* out) {
   field->add_value_double(rate);
 }
 
+// std::string keeps short strings inline; longer ones are on the heap.
+size_t HeapBytes(const std::string& text) {
+  return text.capacity() > 15 ? text.capacity() + 1 : 0;
+}
+
 }  // namespace
+
+size_t Footprint(const PendingMessage& pending) {
+  size_t bytes = sizeof(PendingMessage) + HeapBytes(pending.name);
+  if (pending.extras != nullptr) {
+    bytes += sizeof(MetricExtras) + HeapBytes(pending.extras->fields_wire) +
+             HeapBytes(pending.extras->logger);
+  }
+  if (pending.message != nullptr) bytes += pending.message->SpaceUsedLong();
+  return bytes;
+}
 
 void Materialize(PendingMessage& pending, absl::BitGenRef random,
                  v1::Message* out) {
@@ -46,6 +61,13 @@ void Materialize(PendingMessage& pending, absl::BitGenRef random,
     case PendingMessage::Kind::kFull:
       if (pending.message != nullptr) out->Swap(pending.message.get());
       break;
+  }
+  if (const MetricExtras* extras = pending.extras.get()) {
+    // Written by AppendTagsAsFields, so it parses; a failure would only
+    // lose the tags, never the metric.
+    (void)out->MergeFromString(extras->fields_wire);
+    if (!extras->logger.empty()) out->set_logger(extras->logger);
+    if (extras->severity >= 0) out->set_severity(extras->severity);
   }
   if (!out->has_uuid()) out->set_uuid(RandomUuid(random));
   if (!out->has_timestamp()) out->set_timestamp(pending.timestamp_ns);

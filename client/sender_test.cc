@@ -173,6 +173,7 @@ TEST(ZmqSenderTest, ManyThreadsLoseNothingWhenTheQueueHasRoom) {
   PullSocket pull;
   QueuedSender::Options options;
   options.queue_capacity = 1 << 20;
+  options.max_queued_bytes = 256 << 20;
   auto client = ZmqClient(pull.endpoint(), options);
   constexpr int kThreads = 8, kPerThread = 10000;
   std::vector<std::thread> threads;
@@ -349,9 +350,12 @@ TEST(ClientConfigTest, TextConfigAndEnvironment) {
   EXPECT_EQ(config->filters().max_severity(), 4);
   setenv("METLOG_ENDPOINT", "tcp://127.0.0.1:2", 1);
   setenv("METLOG_LOGGER", "from-env", 1);
-  const v1::ClientConfig applied = WithEnvironment(*config);
+  const absl::StatusOr<v1::ClientConfig> with_environment =
+      WithEnvironment(*config);
   unsetenv("METLOG_ENDPOINT");
   unsetenv("METLOG_LOGGER");
+  ASSERT_TRUE(with_environment.ok()) << with_environment.status();
+  const v1::ClientConfig& applied = *with_environment;
   ASSERT_EQ(applied.endpoints_size(), 1);
   EXPECT_EQ(applied.endpoints(0), "tcp://127.0.0.1:2");
   EXPECT_EQ(applied.logger(), "from-env");
