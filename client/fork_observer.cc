@@ -6,6 +6,8 @@
 #include <mutex>
 #include <vector>
 
+#include "client/fork_safe_clock.h"
+
 namespace metlog {
 namespace {
 
@@ -37,6 +39,7 @@ void Parent() {
 }
 
 void Child() {
+  UseForkSafeClock();
   Registry& registry = TheRegistry();
   for (auto it = registry.observers.rbegin(); it != registry.observers.rend();
        ++it) {

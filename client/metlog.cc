@@ -11,8 +11,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
-#include "absl/time/clock.h"
 #include "client/fork_observer.h"
+#include "client/fork_safe_clock.h"
 
 namespace metlog {
 namespace {
@@ -117,7 +117,7 @@ struct ClientCore : private ForkObserver {
     PendingMessage pending;
     pending.kind = kind;
     pending.origin = &origin;
-    pending.timestamp_ns = absl::GetCurrentTimeNanos();
+    pending.timestamp_ns = WallNanos();
     pending.name.assign(name.data(), name.size());
     pending.count = count;
     pending.value = value;
@@ -129,7 +129,7 @@ struct ClientCore : private ForkObserver {
   void SendMessage(std::unique_ptr<v1::Message> message) {
     PendingMessage pending;
     pending.origin = &origin;
-    pending.timestamp_ns = absl::GetCurrentTimeNanos();
+    pending.timestamp_ns = WallNanos();
     pending.message = std::move(message);
     sender->Send(std::move(pending));
   }

@@ -4,7 +4,7 @@
 #include <system_error>
 #include <utility>
 
-#include "absl/time/clock.h"
+#include "client/fork_safe_clock.h"
 #include "google/protobuf/io/coded_stream.h"
 
 namespace metlog {
@@ -174,7 +174,7 @@ bool QueuedSender::Flush(absl::Duration timeout) {
 }
 
 bool QueuedSender::Shutdown(absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = WallNow() + timeout;
   std::unique_ptr<std::thread> thread;
   uint64_t dropped_before = 0;
   {
@@ -266,7 +266,7 @@ void QueuedSender::Run() {
                  state_ != State::kRunning || flush_requested_;
         });
     if (state_ != State::kRunning &&
-        (queue_.empty() || absl::Now() >= StopDeadline())) {
+        (queue_.empty() || WallNow() >= StopDeadline())) {
       break;
     }
     flush_requested_ = false;
@@ -285,7 +285,7 @@ void QueuedSender::Run() {
   lock.unlock();
   if (transport_ != nullptr) {
     transport_->Close(
-        std::max(StopDeadline() - absl::Now(), absl::ZeroDuration()));
+        std::max(StopDeadline() - WallNow(), absl::ZeroDuration()));
     transport_.reset();
   }
 }
@@ -308,7 +308,7 @@ void QueuedSender::SendAll(std::vector<PendingMessage>& pending,
   const bool stopping =
       stop_deadline_ns_.load(std::memory_order_relaxed) != INT64_MAX;
   for (size_t i = 0; i < pending.size(); ++i) {
-    if (stopping && absl::Now() >= StopDeadline()) {
+    if (stopping && WallNow() >= StopDeadline()) {
       Account(batch.messages_size(), packet_footprint, dropped_shutdown_);
       batch.Clear();
       DropUnbuilt(pending, i, dropped_shutdown_);
@@ -369,8 +369,8 @@ bool QueuedSender::SendPacket(const v1::Batch& batch) {
   absl::Status status = send();
   if (!status.ok() && transport_up_) {
     const absl::Time give_up =
-        std::min(absl::Now() + options_.unsent_grace, StopDeadline());
-    while (!status.ok() && absl::Now() < give_up) {
+        std::min(WallNow() + options_.unsent_grace, StopDeadline());
+    while (!status.ok() && WallNow() < give_up) {
       absl::SleepFor(absl::Milliseconds(1));
       status = send();
     }
