@@ -339,6 +339,25 @@ TEST(StreamSenderTest, WritesOneJsonObjectPerLine) {
   EXPECT_EQ(messages[1].logger(), "streamer");
 }
 
+TEST(StreamSenderTest, InvalidUtf8IsWrittenVisiblyNotDropped) {
+  const std::string path =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/utf8.jsonl");
+  auto sender = StreamSender::Open(path);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  Client client(std::unique_ptr<Sender>(*std::move(sender)), "streamer");
+  client.Metlog("log", "caf\xc3\xa9 \xff\xfe end",
+                {MakeField("k", "bad \xff")});
+  client.Flush(absl::Seconds(1));
+  std::ifstream file(path);
+  std::string line;
+  ASSERT_TRUE(std::getline(file, line));
+  v1::Message m;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok());
+  EXPECT_EQ(m.payload(), "caf\xc3\xa9 ?? end");
+  EXPECT_EQ(m.fields(0).value_string(0), "bad ?");
+  EXPECT_EQ(client.Stats().sent, 1u);
+}
+
 TEST(ClientConfigTest, TextConfigAndEnvironment) {
   auto config = ParseClientConfig(R"pb(
     endpoints: "tcp://127.0.0.1:1"
