@@ -119,8 +119,11 @@ struct ClientCore : private ForkObserver {
     pending.origin = &origin;
     pending.timestamp_ns = WallNanos();
     pending.name.assign(name.data(), name.size());
-    pending.count = count;
-    pending.value = value;
+    if (kind == PendingMessage::Kind::kCounter) {
+      pending.count = count;
+    } else {
+      pending.value = value;
+    }
     pending.rate = rate;
     pending.extras = std::move(extras);
     sender->Send(std::move(pending));
@@ -169,7 +172,7 @@ std::unique_ptr<MetricExtras> MakeExtras(absl::Span<const Tag> fields,
                                          absl::string_view logger,
                                          std::optional<int32_t> severity) {
   auto extras = std::make_unique<MetricExtras>();
-  AppendTagsAsFields(fields, &extras->fields_wire);
+  extras->SetFields(fields);
   extras->logger.assign(logger.data(), logger.size());
   if (severity.has_value()) {
     extras->severity = Client::ClampSeverity(*severity);
@@ -198,7 +201,7 @@ ScopedTimer::~ScopedTimer() {
   std::unique_ptr<MetricExtras> extras;
   if (!fields_wire_.empty() || !logger_.empty() || severity_.has_value()) {
     extras = std::make_unique<MetricExtras>();
-    extras->fields_wire = std::move(fields_wire_);
+    extras->SetFieldsWire(fields_wire_);
     extras->logger = std::move(logger_);
     if (severity_.has_value()) {
       extras->severity = Client::ClampSeverity(*severity_);

@@ -1,6 +1,9 @@
 #include "client/pending_message.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "client/uuid.h"
 
 namespace metlog {
@@ -27,11 +30,34 @@ size_t HeapBytes(const std::string& text) {
 
 }  // namespace
 
-size_t Footprint(const PendingMessage& pending) {
-  size_t bytes = sizeof(PendingMessage) + HeapBytes(pending.name);
+void MetricExtras::SetFields(absl::Span<const Tag> tags) {
+  const size_t size = EncodedTagsSize(tags);
+  if (size <= kInlineBytes) {
+    EncodeTagsAsFields(tags, inline_);
+    inline_size_ = static_cast<uint32_t>(size);
+    return;
+  }
+  overflow_.resize(size);
+  EncodeTagsAsFields(tags, &overflow_[0]);
+}
+
+void MetricExtras::SetFieldsWire(absl::string_view wire) {
+  if (wire.size() <= kInlineBytes) {
+    if (!wire.empty()) std::memcpy(inline_, wire.data(), wire.size());
+    inline_size_ = static_cast<uint32_t>(wire.size());
+    return;
+  }
+  overflow_.assign(wire.data(), wire.size());
+}
+
+size_t MetricExtras::HeapBytes() const {
+  return metlog::HeapBytes(logger) + metlog::HeapBytes(overflow_);
+}
+
+size_t FootprintOfExtras(const PendingMessage& pending) {
+  size_t bytes = 0;
   if (pending.extras != nullptr) {
-    bytes += sizeof(MetricExtras) + HeapBytes(pending.extras->fields_wire) +
-             HeapBytes(pending.extras->logger);
+    bytes += sizeof(MetricExtras) + pending.extras->HeapBytes();
   }
   if (pending.message != nullptr) bytes += pending.message->SpaceUsedLong();
   return bytes;
@@ -65,7 +91,11 @@ void Materialize(PendingMessage& pending, absl::BitGenRef random,
   if (const MetricExtras* extras = pending.extras.get()) {
     // Written by AppendTagsAsFields, so it parses; a failure would only
     // lose the tags, never the metric.
-    (void)out->MergeFromString(extras->fields_wire);
+    const absl::string_view wire = extras->fields_wire();
+    google::protobuf::io::CodedInputStream input(
+        reinterpret_cast<const uint8_t*>(wire.data()),
+        static_cast<int>(wire.size()));
+    (void)out->MergeFromCodedStream(&input);
     if (!extras->logger.empty()) out->set_logger(extras->logger);
     if (extras->severity >= 0) out->set_severity(extras->severity);
   }

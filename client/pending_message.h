@@ -11,6 +11,9 @@
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/random/random.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "client/tag.h"
 #include "proto/metlog.pb.h"
 
 namespace metlog {
@@ -26,14 +29,32 @@ struct Origin {
 };
 
 // The rarely used parts of a metric call, kept behind one pointer so that a
-// plain Incr() moves as few bytes as possible.
-struct MetricExtras {
-  // Message.fields entries in protobuf wire format (see tag.h).
-  std::string fields_wire;
+// plain Incr() moves as few bytes as possible, and in one allocation: short
+// fields are kept inline.
+class MetricExtras {
+ public:
+  // Encodes `tags` (tag.h).
+  void SetFields(absl::Span<const Tag> tags);
+  // Takes fields already encoded.
+  void SetFieldsWire(absl::string_view wire);
+  // Message.fields entries in protobuf wire format.
+  absl::string_view fields_wire() const {
+    return inline_size_ > 0 ? absl::string_view(inline_, inline_size_)
+                            : absl::string_view(overflow_);
+  }
+  // Heap bytes beyond the object itself.
+  size_t HeapBytes() const;
+
   // Empty: the origin's logger.
   std::string logger;
   // Negative: the origin's severity.
   int32_t severity = -1;
+
+ private:
+  static constexpr size_t kInlineBytes = 112;
+  uint32_t inline_size_ = 0;
+  char inline_[kInlineBytes];
+  std::string overflow_;  // fields longer than kInlineBytes
 };
 
 struct PendingMessage {
@@ -47,8 +68,10 @@ struct PendingMessage {
   int64_t timestamp_ns = 0;
   // Metric kinds: the metric's name, its value and its sampling rate.
   std::string name;
-  int64_t count = 0;  // kCounter
-  double value = 0;   // kTimer (milliseconds), kGauge
+  union {
+    int64_t count = 0;  // kCounter
+    double value;       // kTimer (milliseconds), kGauge
+  };
   double rate = 1.0;  // kCounter, kTimer
   std::unique_ptr<MetricExtras> extras;  // metric kinds, when used
   // kFull: the message as the caller built it (any field may be left unset).
@@ -56,7 +79,17 @@ struct PendingMessage {
 };
 
 // Heap and inline bytes `pending` holds, for the byte budget.
-size_t Footprint(const PendingMessage& pending);
+size_t FootprintOfExtras(const PendingMessage& pending);
+inline size_t Footprint(const PendingMessage& pending) {
+  // std::string keeps up to 15 characters inline.
+  size_t bytes = sizeof(PendingMessage) +
+                 (pending.name.capacity() > 15 ? pending.name.capacity() + 1
+                                               : 0);
+  if (pending.extras != nullptr || pending.message != nullptr) {
+    bytes += FootprintOfExtras(pending);
+  }
+  return bytes;
+}
 
 // Fills `out` (cleared first) from `pending`: the metric conventions of
 // DESIGN.md for metric kinds, and for every kind a random v4 uuid, the

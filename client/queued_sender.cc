@@ -4,6 +4,7 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "client/fork_safe_clock.h"
 #include "google/protobuf/io/coded_stream.h"
 
@@ -124,27 +125,39 @@ void QueuedSender::RestartAfterForkLocked() {
   StartThreadLocked();
 }
 
+bool QueuedSender::Oversized(const PendingMessage& message) const {
+  return message.name.size() > options_.max_message_bytes ||
+         (message.extras != nullptr &&
+          message.extras->fields_wire().size() > options_.max_message_bytes) ||
+         (message.message != nullptr &&
+          message.message->ByteSizeLong() > options_.max_message_bytes);
+}
+
 void QueuedSender::Send(PendingMessage message) {
-  if (message.name.size() > options_.max_message_bytes ||
-      (message.extras != nullptr &&
-       message.extras->fields_wire.size() > options_.max_message_bytes) ||
-      (message.message != nullptr &&
-       message.message->ByteSizeLong() > options_.max_message_bytes)) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (restart_after_fork_) RestartAfterForkLocked();
-    ++dropped_oversized_;
-    return;
-  }
+  // Only large names, fields or whole messages can exceed the limit; the
+  // exact check follows once the message is built.
+  const bool maybe_oversized =
+      message.extras != nullptr || message.message != nullptr ||
+      message.name.size() > options_.max_message_bytes;
+  const bool oversized = ABSL_PREDICT_FALSE(maybe_oversized) &&
+                         Oversized(message);
   const size_t footprint = Footprint(message);
   message.footprint = static_cast<uint32_t>(
       std::min<size_t>(footprint, options_.max_queued_bytes + 1));
   std::condition_variable* wake = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (restart_after_fork_) RestartAfterForkLocked();
-    if (state_ != State::kRunning) {
-      ++dropped_shutdown_;
-      return;
+    if (ABSL_PREDICT_FALSE(restart_after_fork_ ||
+                           state_ != State::kRunning || oversized)) {
+      if (restart_after_fork_) RestartAfterForkLocked();
+      if (state_ != State::kRunning) {
+        ++dropped_shutdown_;
+        return;
+      }
+      if (oversized) {
+        ++dropped_oversized_;
+        return;
+      }
     }
     if (queue_.size() >= options_.queue_capacity ||
         queued_bytes_ + footprint > options_.max_queued_bytes) {
@@ -228,18 +241,28 @@ SenderStats QueuedSender::Stats() const {
   return stats;
 }
 
-void QueuedSender::Account(size_t messages, size_t bytes, uint64_t& counter) {
-  std::lock_guard<std::mutex> lock(mu_);
-  counter += messages;
-  in_flight_ -= messages;
-  queued_bytes_ -= bytes;
+void QueuedSender::Account(size_t messages, size_t bytes,
+                           uint64_t Tally::*outcome) {
+  tally_.messages += messages;
+  tally_.bytes += bytes;
+  tally_.*outcome += messages;
 }
 
 void QueuedSender::DropUnbuilt(std::vector<PendingMessage>& batch,
-                               size_t from, uint64_t& counter) {
+                               size_t from, uint64_t Tally::*outcome) {
   size_t bytes = 0;
   for (size_t i = from; i < batch.size(); ++i) bytes += batch[i].footprint;
-  Account(batch.size() - from, bytes, counter);
+  Account(batch.size() - from, bytes, outcome);
+}
+
+void QueuedSender::CommitTallyLocked() {
+  in_flight_ -= tally_.messages;
+  queued_bytes_ -= tally_.bytes;
+  sent_ += tally_.sent;
+  dropped_unsent_ += tally_.unsent;
+  dropped_oversized_ += tally_.oversized;
+  dropped_shutdown_ += tally_.shutdown;
+  tally_ = Tally();
 }
 
 void QueuedSender::Run() {
@@ -276,6 +299,7 @@ void QueuedSender::Run() {
     SendAll(batch, packet_batch);
     batch.clear();
     lock.lock();
+    CommitTallyLocked();
   }
   // Still queued at the deadline: dropped unbuilt.
   dropped_shutdown_ += queue_.size();
@@ -299,7 +323,7 @@ void QueuedSender::SendAll(std::vector<PendingMessage>& pending,
   auto send_packet = [&] {
     const bool sent = SendPacket(batch);
     Account(batch.messages_size(), packet_footprint,
-            sent ? sent_ : dropped_unsent_);
+            sent ? &Tally::sent : &Tally::unsent);
     batch.Clear();
     packet_bytes = packet_overhead_;
     packet_footprint = 0;
@@ -309,9 +333,9 @@ void QueuedSender::SendAll(std::vector<PendingMessage>& pending,
       stop_deadline_ns_.load(std::memory_order_relaxed) != INT64_MAX;
   for (size_t i = 0; i < pending.size(); ++i) {
     if (stopping && WallNow() >= StopDeadline()) {
-      Account(batch.messages_size(), packet_footprint, dropped_shutdown_);
+      Account(batch.messages_size(), packet_footprint, &Tally::shutdown);
       batch.Clear();
-      DropUnbuilt(pending, i, dropped_shutdown_);
+      DropUnbuilt(pending, i, &Tally::shutdown);
       return;
     }
     PendingMessage& message = pending[i];
@@ -323,7 +347,7 @@ void QueuedSender::SendAll(std::vector<PendingMessage>& pending,
     if (message_bytes > options_.max_message_bytes ||
         size + packet_overhead_ > options_.max_packet_bytes) {
       batch.mutable_messages()->RemoveLast();
-      Account(1, footprint, dropped_oversized_);
+      Account(1, footprint, &Tally::oversized);
       continue;
     }
     if (packet_bytes + size > options_.max_packet_bytes) {
@@ -336,7 +360,7 @@ void QueuedSender::SendAll(std::vector<PendingMessage>& pending,
       if (!sent && !transport_up_) {
         // No router: drop the rest without building it.
         batch.Clear();
-        DropUnbuilt(pending, i, dropped_unsent_);
+        DropUnbuilt(pending, i, &Tally::unsent);
         return;
       }
     }
@@ -359,6 +383,7 @@ bool QueuedSender::SendPacket(const v1::Batch& batch) {
     absl::Status status = transport_->Send(wire);
     if (transport_->TakeEarlierRefusal() && last_packet_messages_ > 0) {
       std::lock_guard<std::mutex> lock(mu_);
+      CommitTallyLocked();
       const uint64_t refused = std::min<uint64_t>(last_packet_messages_, sent_);
       sent_ -= refused;
       dropped_unsent_ += refused;

@@ -100,16 +100,26 @@ class QueuedSender : public Sender, private ForkObserver {
   void RestartAfterForkLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool StartThreadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Whether the message is sure to exceed max_message_bytes once built.
+  bool Oversized(const PendingMessage& message) const;
+
   void Run();
   // Builds, packs and sends `batch`, in as many packets as it takes.
   void SendAll(std::vector<PendingMessage>& batch, v1::Batch& packet_batch);
   // Sends one packet; true when the transport took it.
   bool SendPacket(const v1::Batch& batch);
-  // Counts `messages` (holding `bytes`) as no longer queued: sent or dropped
-  // into `counter`.
-  void Account(size_t messages, size_t bytes, uint64_t& counter);
+  // What the background thread did with a batch so far, committed to the
+  // counters under one lock per batch.
+  struct Tally {
+    size_t messages = 0;  // leaving the queued count
+    size_t bytes = 0;     // leaving the byte budget
+    uint64_t sent = 0, unsent = 0, oversized = 0, shutdown = 0;
+  };
+  // Counts `messages` (holding `bytes`) as sent or dropped into `outcome`.
+  void Account(size_t messages, size_t bytes, uint64_t Tally::*outcome);
   void DropUnbuilt(std::vector<PendingMessage>& batch, size_t from,
-                   uint64_t& counter);
+                   uint64_t Tally::*outcome);
+  void CommitTallyLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Drained() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The Shutdown deadline, or InfiniteFuture while running.
   absl::Time StopDeadline() const;
@@ -144,15 +154,18 @@ class QueuedSender : public Sender, private ForkObserver {
   uint64_t dropped_shutdown_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Touched only by the background thread (and by a forked child before it
-  // starts one).
-  std::unique_ptr<Transport> transport_;
+  // starts one), on cache lines of their own: the thread writes them for
+  // every message, and sharing a line with what Send() reads would slow
+  // every call.
+  alignas(64) std::unique_ptr<Transport> transport_;
   absl::InsecureBitGen random_;
+  Tally tally_;
   bool transport_up_ = true;
   // Messages of the last packet the transport took, in case the peer
   // refuses it later (Transport::TakeEarlierRefusal).
   size_t last_packet_messages_ = 0;
 
-  std::unique_ptr<std::thread> thread_ ABSL_GUARDED_BY(mu_);
+  alignas(64) std::unique_ptr<std::thread> thread_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace metlog

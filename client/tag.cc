@@ -92,20 +92,28 @@ bool Reserved(const Tag& tag) {
 
 }  // namespace
 
-void AppendTagsAsFields(absl::Span<const Tag> tags, std::string* wire) {
+size_t EncodedTagsSize(absl::Span<const Tag> tags) {
   size_t total = 0;
   for (const Tag& tag : tags) {
     if (Reserved(tag)) continue;
     const size_t body = FieldBodySize(tag);
     total += 1 + VarintSize(body) + body;
   }
-  const size_t start = wire->size();
-  wire->resize(start + total);
-  uint8_t* out = reinterpret_cast<uint8_t*>(&(*wire)[start]);
+  return total;
+}
+
+void EncodeTagsAsFields(absl::Span<const Tag> tags, char* out) {
+  uint8_t* at = reinterpret_cast<uint8_t*>(out);
   for (const Tag& tag : tags) {
     if (Reserved(tag)) continue;
-    out = WriteField(tag, FieldBodySize(tag), out);
+    at = WriteField(tag, FieldBodySize(tag), at);
   }
+}
+
+void AppendTagsAsFields(absl::Span<const Tag> tags, std::string* wire) {
+  const size_t start = wire->size();
+  wire->resize(start + EncodedTagsSize(tags));
+  EncodeTagsAsFields(tags, &(*wire)[start]);
 }
 
 }  // namespace metlog

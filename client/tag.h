@@ -55,9 +55,15 @@ class Tag {
   };
 };
 
-// Appends each tag to `wire` as a Message.fields entry (field 10) in
-// protobuf wire format, typed STRING, INTEGER, DOUBLE or BOOL. Tags named
-// "name" or "rate" are skipped: on metrics those fields are the metric's own.
+// Each tag as a Message.fields entry (field 10) in protobuf wire format,
+// typed STRING, INTEGER, DOUBLE or BOOL. Tags named "name" or "rate" are
+// skipped: on metrics those fields are the metric's own.
+//
+// The bytes EncodeTagsAsFields writes for `tags`.
+size_t EncodedTagsSize(absl::Span<const Tag> tags);
+// Writes EncodedTagsSize(tags) bytes at `out`.
+void EncodeTagsAsFields(absl::Span<const Tag> tags, char* out);
+// Appends them to `wire`.
 void AppendTagsAsFields(absl::Span<const Tag> tags, std::string* wire);
 
 }  // namespace metlog
