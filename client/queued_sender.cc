@@ -110,6 +110,7 @@ void QueuedSender::RestartAfterForkLocked() {
   transport_.reset();
   transport_up_ = true;
   last_packet_messages_ = 0;
+  tally_ = Tally();  // the parent's thread may have been half-way through
   // What was queued is the parent's to send, and its counts the parent's.
   queue_.clear();
   queued_bytes_ = 0;
