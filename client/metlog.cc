@@ -114,6 +114,18 @@ struct ClientCore : private ForkObserver {
       return;
     }
     if (kind != PendingMessage::Kind::kGauge && !Sampled(rate)) return;
+    Enqueue(kind, name, count, value, rate, std::move(extras));
+  }
+
+  // The plain counter, the most frequent call: no fields, no overrides.
+  void SendCounter(absl::string_view name, int64_t count, double rate) {
+    if (!Admit("counter", origin.severity) || !Sampled(rate)) return;
+    Enqueue(PendingMessage::Kind::kCounter, name, count, 0, rate, nullptr);
+  }
+
+  void Enqueue(PendingMessage::Kind kind, absl::string_view name,
+               int64_t count, double value, double rate,
+               std::unique_ptr<MetricExtras> extras) {
     PendingMessage pending;
     pending.kind = kind;
     pending.origin = &origin;
@@ -289,7 +301,7 @@ void Client::SendMetricWithFields(PendingMessage::Kind kind,
 }
 
 void Client::Incr(absl::string_view name, int64_t count, double rate) {
-  SendMetric(PendingMessage::Kind::kCounter, name, count, 0, rate);
+  core_->SendCounter(name, count, rate);
 }
 
 void Client::Incr(absl::string_view name, int64_t count,

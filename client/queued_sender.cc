@@ -135,16 +135,19 @@ bool QueuedSender::Oversized(const PendingMessage& message) const {
 }
 
 void QueuedSender::Send(PendingMessage message) {
-  // Only large names, fields or whole messages can exceed the limit; the
-  // exact check follows once the message is built.
-  const bool maybe_oversized =
-      message.extras != nullptr || message.message != nullptr ||
-      message.name.size() > options_.max_message_bytes;
-  const bool oversized = ABSL_PREDICT_FALSE(maybe_oversized) &&
-                         Oversized(message);
-  const size_t footprint = Footprint(message);
-  message.footprint = static_cast<uint32_t>(
-      std::min<size_t>(footprint, options_.max_queued_bytes + 1));
+  // A plain metric with a short name (kept inline by std::string) holds
+  // just its struct and cannot be oversized; the rest is looked at closely.
+  // The exact size check follows once the message is built.
+  size_t footprint = sizeof(PendingMessage);
+  bool oversized = false;
+  if (ABSL_PREDICT_FALSE(message.extras != nullptr ||
+                         message.message != nullptr ||
+                         message.name.size() > 15)) {
+    oversized = Oversized(message);
+    // Below 4 GiB unless oversized, and then it is not queued.
+    footprint = Footprint(message);
+  }
+  message.footprint = static_cast<uint32_t>(footprint);
   std::condition_variable* wake = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);

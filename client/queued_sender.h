@@ -131,7 +131,8 @@ class QueuedSender : public Sender, private ForkObserver {
   // std::mutex rather than absl::Mutex: Debian builds Abseil with its debug
   // deadlock detector on, which costs ~30 ns per lock on the caller's path,
   // and a locked std::mutex can be released in a forked child.
-  mutable std::mutex mu_;
+  // On a cache line of its own, with what it guards after it.
+  alignas(64) mutable std::mutex mu_;
   // Behind pointers so a forked child can abandon the parent's (their
   // waiter bookkeeping names threads that do not exist there).
   std::unique_ptr<std::condition_variable> work_ready_;  // background thread
@@ -145,7 +146,6 @@ class QueuedSender : public Sender, private ForkObserver {
   bool sender_idle_ ABSL_GUARDED_BY(mu_) = false;
   State state_ ABSL_GUARDED_BY(mu_) = State::kRunning;
   bool restart_after_fork_ ABSL_GUARDED_BY(mu_) = false;
-  std::atomic<int64_t> stop_deadline_ns_{INT64_MAX};
 
   uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_queue_full_ ABSL_GUARDED_BY(mu_) = 0;
@@ -158,6 +158,8 @@ class QueuedSender : public Sender, private ForkObserver {
   // every message, and sharing a line with what Send() reads would slow
   // every call.
   alignas(64) std::unique_ptr<Transport> transport_;
+  // Written once by Shutdown, read by the background thread.
+  std::atomic<int64_t> stop_deadline_ns_{INT64_MAX};
   absl::InsecureBitGen random_;
   Tally tally_;
   bool transport_up_ = true;
