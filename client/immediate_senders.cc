@@ -49,7 +49,7 @@ void LockedSender::AfterForkInChild() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   mu_.unlock();
 }
 
-void LockedSender::Send(PendingMessage message) {
+void LockedSender::Send(PendingMessage&& message) {
   std::lock_guard<std::mutex> lock(mu_);
   if (shut_down_) {
     ++dropped_shutdown_;

@@ -27,7 +27,7 @@ class LockedSender : public Sender, private ForkObserver {
   LockedSender();
   ~LockedSender() override;
 
-  void Send(PendingMessage message) final;
+  void Send(PendingMessage&& message) final;
   bool Shutdown(absl::Duration timeout) override;
   SenderStats Stats() const final;
 

@@ -48,7 +48,7 @@ absl::string_view TypeOf(PendingMessage::Kind kind) {
 // Stands in for a sender that could not be made: drops and counts.
 class NoSender : public Sender {
  public:
-  void Send(PendingMessage) override {
+  void Send(PendingMessage&&) override {
     dropped_.fetch_add(1, std::memory_order_relaxed);
   }
   bool Flush(absl::Duration) override { return true; }
@@ -185,7 +185,7 @@ std::unique_ptr<MetricExtras> MakeExtras(absl::Span<const Tag> fields,
                                          std::optional<int32_t> severity) {
   auto extras = std::make_unique<MetricExtras>();
   extras->SetFields(fields);
-  extras->logger.assign(logger.data(), logger.size());
+  if (!logger.empty()) extras->logger.assign(logger.data(), logger.size());
   if (severity.has_value()) {
     extras->severity = Client::ClampSeverity(*severity);
   }

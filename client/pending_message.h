@@ -33,6 +33,9 @@ struct Origin {
 // fields are kept inline.
 class MetricExtras {
  public:
+  // User-provided, so make_unique does not zero the inline buffer first.
+  MetricExtras() {}
+
   // Encodes `tags` (tag.h).
   void SetFields(absl::Span<const Tag> tags);
   // Takes fields already encoded.

@@ -134,7 +134,7 @@ bool QueuedSender::Oversized(const PendingMessage& message) const {
           message.message->ByteSizeLong() > options_.max_message_bytes);
 }
 
-void QueuedSender::Send(PendingMessage message) {
+void QueuedSender::Send(PendingMessage&& message) {
   // A plain metric with a short name (kept inline by std::string) holds
   // just its struct and cannot be oversized; the rest is looked at closely.
   // The exact size check follows once the message is built.

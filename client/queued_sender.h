@@ -75,7 +75,7 @@ class QueuedSender : public Sender, private ForkObserver {
   QueuedSender& operator=(const QueuedSender&) = delete;
 
   // Costs one uncontended lock and a move; never blocks on the network.
-  void Send(PendingMessage message) override;
+  void Send(PendingMessage&& message) override;
   bool Flush(absl::Duration timeout) override;
   bool Shutdown(absl::Duration timeout) override;
   absl::Duration shutdown_timeout() const override {

@@ -34,8 +34,8 @@ class Sender {
  public:
   virtual ~Sender() = default;
 
-  // Takes the message; returns at once, whatever happens to it.
-  virtual void Send(PendingMessage message) = 0;
+  // Takes the message (moved from); returns at once, whatever happens to it.
+  virtual void Send(PendingMessage&& message) = 0;
 
   // Waits until everything accepted so far is sent or dropped, at most
   // `timeout`. True when nothing is left queued.
