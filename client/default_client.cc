@@ -43,9 +43,9 @@ Client* MakeDefaultClient(DefaultClientState& state) {
                       program_invocation_short_name);
   }
   if (!config->has_logger()) config->set_logger(program_invocation_short_name);
-  Client* client = new Client(MakeConfiguredSender(*config), config->logger(),
-                              config->severity(),
-                              MessageFilter(config->filters()));
+  Client* client =
+      new Client(MakeConfiguredSender(*config), config->logger(),
+                 config->severity(), MessageFilter(config->filters()));
   if (config->flush_at_exit_ms() > 0) {
     state.flush_at_exit = absl::Milliseconds(config->flush_at_exit_ms());
     std::atexit(ShutdownAtExit);

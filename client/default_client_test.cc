@@ -38,9 +38,10 @@ std::string WriteConfig(const std::string& name, const std::string& text) {
 }
 
 TEST(DefaultClientTest, ComesFromTheConfigFileAndTheEnvironment) {
-  const std::string path = WriteConfig("capture.textproto", R"pb(
-    sender: CAPTURE logger: "from-file" severity: 5
-  )pb");
+  const std::string path = WriteConfig(
+      "capture.textproto", R"pb(
+        sender: CAPTURE logger: "from-file" severity: 5
+      )pb");
   EXPECT_EQ(InChild([&] {
               setenv("METLOG_CONFIG", path.c_str(), 1);
               setenv("METLOG_SEVERITY", "3", 1);

@@ -10,9 +10,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/socket_address.h"
 
 namespace metlog {
@@ -57,7 +57,8 @@ absl::Status CheckTcp(absl::string_view endpoint, absl::string_view address) {
   if (host.front() == '[') {
     in6_addr ipv6;
     const std::string literal(host.substr(1, host.size() - 2));
-    if (host.back() != ']' || inet_pton(AF_INET6, literal.c_str(), &ipv6) != 1) {
+    if (host.back() != ']' ||
+        inet_pton(AF_INET6, literal.c_str(), &ipv6) != 1) {
       return Invalid(endpoint, "not an IPv6 address");
     }
     return absl::OkStatus();

@@ -28,8 +28,8 @@ inline void UseForkSafeClock() {
 
 // Nanoseconds since the Unix epoch.
 inline int64_t WallNanos() {
-  if (ABSL_PREDICT_FALSE(clock_internal::in_forked_child.load(
-          std::memory_order_relaxed))) {
+  if (ABSL_PREDICT_FALSE(
+          clock_internal::in_forked_child.load(std::memory_order_relaxed))) {
     timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;

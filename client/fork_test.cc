@@ -58,7 +58,9 @@ std::string NameOf(const v1::Message& message) {
 // Runs in the child: sends `count` counters named "child", flushes, checks
 // its own counts and destroys the client, then _exits.
 [[noreturn]] void RunChild(std::unique_ptr<Client> client, int count) {
-  alarm(getenv("FORK_TEST_DEBUG") ? 100 : 10);  // a hang in here kills the child, and the parent sees it
+  alarm(getenv("FORK_TEST_DEBUG")
+            ? 100
+            : 10);  // a hang in here kills the child, and the parent sees it
   for (int i = 0; i < count; ++i) client->Incr("child");
   if (!client->Flush(absl::Seconds(5))) _exit(kChildFlushTimedOut);
   const ClientStats stats = client->Stats();

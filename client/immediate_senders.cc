@@ -13,7 +13,8 @@ namespace {
 void CoerceToUtf8(std::string* text) {
   if (google::protobuf::internal::IsStructurallyValidUTF8(*text)) return;
   std::string valid(text->size(), '\0');
-  google::protobuf::internal::UTF8CoerceToStructurallyValid(*text, &valid[0], '?');
+  google::protobuf::internal::UTF8CoerceToStructurallyValid(*text, &valid[0],
+                                                            '?');
   *text = std::move(valid);
 }
 

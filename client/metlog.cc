@@ -123,8 +123,8 @@ struct ClientCore : private ForkObserver {
     Enqueue(PendingMessage::Kind::kCounter, name, count, 0, rate, nullptr);
   }
 
-  void Enqueue(PendingMessage::Kind kind, absl::string_view name,
-               int64_t count, double value, double rate,
+  void Enqueue(PendingMessage::Kind kind, absl::string_view name, int64_t count,
+               double value, double rate,
                std::unique_ptr<MetricExtras> extras) {
     PendingMessage pending;
     pending.kind = kind;
@@ -194,9 +194,8 @@ std::unique_ptr<MetricExtras> MakeExtras(absl::Span<const Tag> fields,
 
 }  // namespace
 
-ScopedTimer::ScopedTimer(std::weak_ptr<ClientCore> core,
-                         absl::string_view name, std::string fields_wire,
-                         const MetricOptions& options)
+ScopedTimer::ScopedTimer(std::weak_ptr<ClientCore> core, absl::string_view name,
+                         std::string fields_wire, const MetricOptions& options)
     : core_(std::move(core)),
       name_(core_.expired() ? "" : std::string(name)),
       fields_wire_(std::move(fields_wire)),
@@ -335,8 +334,7 @@ void Client::Gauge(absl::string_view name, double value) {
 }
 
 void Client::Gauge(absl::string_view name, double value,
-                   absl::Span<const Tag> fields,
-                   const MetricOptions& options) {
+                   absl::Span<const Tag> fields, const MetricOptions& options) {
   SendMetricWithFields(PendingMessage::Kind::kGauge, name, 0, value, fields,
                        options);
 }

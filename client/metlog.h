@@ -132,10 +132,11 @@ class Client {
   // Takes MakeZmqSender()'s result as is, so no error can abort: on an error
   // the client drops and counts every message and status() returns it.
   // (A template only so that a unique_ptr picks the constructor above.)
-  template <typename MadeSender,
-            std::enable_if_t<std::is_same_v<MadeSender, absl::StatusOr<
-                                                            std::unique_ptr<Sender>>>,
-                             int> = 0>
+  template <
+      typename MadeSender,
+      std::enable_if_t<
+          std::is_same_v<MadeSender, absl::StatusOr<std::unique_ptr<Sender>>>,
+          int> = 0>
   Client(MadeSender sender, std::string logger, int32_t severity = kInfo,
          MessageFilter filter = MessageFilter())
       : Client(FromStatusOr(), std::move(sender), std::move(logger), severity,
@@ -172,8 +173,7 @@ class Client {
 
   // A gauge: the current value of something.
   void Gauge(absl::string_view name, double value);
-  void Gauge(absl::string_view name, double value,
-             absl::Span<const Tag> fields,
+  void Gauge(absl::string_view name, double value, absl::Span<const Tag> fields,
              const MetricOptions& options = MetricOptions());
 
   // Times a scope: `auto t = client.Timer("db");` sends on destruction.
@@ -229,8 +229,8 @@ class Client {
     severity = ClampSeverity(severity);
     if (!Admit("log", severity)) return;
     std::string text;
-    if (!absl::FormatUntyped(&text, format,
-                             {absl::FormatArg(arg), absl::FormatArg(args)...})) {
+    if (!absl::FormatUntyped(
+            &text, format, {absl::FormatArg(arg), absl::FormatArg(args)...})) {
       SendUnformatted(severity, format);
       return;
     }
@@ -263,7 +263,8 @@ class Client {
 
   static int32_t ClampSeverity(int32_t severity) {
     return severity < kEmergency ? kEmergency
-                                 : severity > kDebug ? kDebug : severity;
+           : severity > kDebug   ? kDebug
+                                 : severity;
   }
 
  private:
@@ -276,8 +277,7 @@ class Client {
   // A log message already admitted by the filters.
   void SendLog(int32_t severity, std::string payload);
   // Sends the format string itself, when it does not match its arguments.
-  void SendUnformatted(int32_t severity,
-                       const absl::UntypedFormatSpec& format);
+  void SendUnformatted(int32_t severity, const absl::UntypedFormatSpec& format);
   void SendMetric(PendingMessage::Kind kind, absl::string_view name,
                   int64_t count, double value, double rate);
   void SendMetricWithFields(PendingMessage::Kind kind, absl::string_view name,

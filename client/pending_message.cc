@@ -3,8 +3,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
 #include "client/uuid.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace metlog {
 namespace {

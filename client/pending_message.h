@@ -75,7 +75,7 @@ struct PendingMessage {
     int64_t count = 0;  // kCounter
     double value;       // kTimer (milliseconds), kGauge
   };
-  double rate = 1.0;  // kCounter, kTimer
+  double rate = 1.0;                     // kCounter, kTimer
   std::unique_ptr<MetricExtras> extras;  // metric kinds, when used
   // kFull: the message as the caller built it (any field may be left unset).
   std::unique_ptr<v1::Message> message;
@@ -85,9 +85,9 @@ struct PendingMessage {
 size_t FootprintOfExtras(const PendingMessage& pending);
 inline size_t Footprint(const PendingMessage& pending) {
   // std::string keeps up to 15 characters inline.
-  size_t bytes = sizeof(PendingMessage) +
-                 (pending.name.capacity() > 15 ? pending.name.capacity() + 1
-                                               : 0);
+  size_t bytes =
+      sizeof(PendingMessage) +
+      (pending.name.capacity() > 15 ? pending.name.capacity() + 1 : 0);
   if (pending.extras != nullptr || pending.message != nullptr) {
     bytes += FootprintOfExtras(pending);
   }

@@ -28,8 +28,8 @@ size_t PacketOverhead(const std::optional<PacketSigner>& signer) {
   size_t overhead = 1 + 5;
   if (signer.has_value()) {
     const size_t name = signer->name().size();
-    const size_t body = 1 + CodedOutputStream::VarintSize64(name) + name +
-                        1 + 5 +    // key_version
+    const size_t body = 1 + CodedOutputStream::VarintSize64(name) + name + 1 +
+                        5 +          // key_version
                         1 + 1 + 32;  // hmac_sha256
     overhead += 1 + CodedOutputStream::VarintSize64(body) + body;
   }
@@ -151,8 +151,8 @@ void QueuedSender::Send(PendingMessage&& message) {
   std::condition_variable* wake = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (ABSL_PREDICT_FALSE(restart_after_fork_ ||
-                           state_ != State::kRunning || oversized)) {
+    if (ABSL_PREDICT_FALSE(restart_after_fork_ || state_ != State::kRunning ||
+                           oversized)) {
       if (restart_after_fork_) RestartAfterForkLocked();
       if (state_ != State::kRunning) {
         ++dropped_shutdown_;
@@ -222,9 +222,7 @@ bool QueuedSender::Shutdown(absl::Duration timeout) {
   return dropped_shutdown_ + dropped_unsent_ == dropped_before;
 }
 
-bool QueuedSender::Drained() const {
-  return queue_.empty() && in_flight_ == 0;
-}
+bool QueuedSender::Drained() const { return queue_.empty() && in_flight_ == 0; }
 
 absl::Time QueuedSender::StopDeadline() const {
   const int64_t ns = stop_deadline_ns_.load(std::memory_order_relaxed);
@@ -252,8 +250,8 @@ void QueuedSender::Account(size_t messages, size_t bytes,
   tally_.*outcome += messages;
 }
 
-void QueuedSender::DropUnbuilt(std::vector<PendingMessage>& batch,
-                               size_t from, uint64_t Tally::*outcome) {
+void QueuedSender::DropUnbuilt(std::vector<PendingMessage>& batch, size_t from,
+                               uint64_t Tally::*outcome) {
   size_t bytes = 0;
   for (size_t i = from; i < batch.size(); ++i) bytes += batch[i].footprint;
   Account(batch.size() - from, bytes, outcome);
@@ -289,8 +287,8 @@ void QueuedSender::Run() {
     // Let a packet fill unless it is already big, or someone is waiting.
     work_ready_->wait_for(
         lock, absl::ToChronoNanoseconds(options_.linger), [this] {
-          return queue_.size() >= kEagerBatch ||
-                 state_ != State::kRunning || flush_requested_;
+          return queue_.size() >= kEagerBatch || state_ != State::kRunning ||
+                 flush_requested_;
         });
     if (state_ != State::kRunning &&
         (queue_.empty() || WallNow() >= StopDeadline())) {

@@ -181,8 +181,7 @@ TEST(QueuedSenderTest, MessagesAboveTheRoutersLimitAreDroppedAtTheClient) {
   const ClientStats stats = client->Stats();
   EXPECT_EQ(stats.sent, 1u);
   EXPECT_EQ(stats.dropped_oversized, 2u);
-  const std::vector<v1::Message> messages =
-      pull.WaitFor(1, absl::Seconds(5));
+  const std::vector<v1::Message> messages = pull.WaitFor(1, absl::Seconds(5));
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].payload()[0], 'a');
   EXPECT_LE(messages[0].ByteSizeLong(), 64u << 10);

@@ -110,8 +110,8 @@ int RunExitHelper(const std::string& endpoint, const char* flush_ms) {
     setenv("METLOG_ENDPOINT", endpoint.c_str(), 1);
     if (flush_ms != nullptr) setenv("METLOG_FLUSH_AT_EXIT_MS", flush_ms, 1);
     const std::string path =
-        absl::StrCat(std::getenv("TEST_SRCDIR"), "/", std::getenv("TEST_WORKSPACE"),
-                     "/client/exit_helper");
+        absl::StrCat(std::getenv("TEST_SRCDIR"), "/",
+                     std::getenv("TEST_WORKSPACE"), "/client/exit_helper");
     execl(path.c_str(), path.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }

@@ -25,9 +25,8 @@ class Tag {
   Tag(absl::string_view name, const std::string& value)
       : Tag(name, absl::string_view(value)) {}
   template <typename Int,
-            std::enable_if_t<std::is_integral_v<Int> &&
-                                 !std::is_same_v<Int, bool>,
-                             int> = 0>
+            std::enable_if_t<
+                std::is_integral_v<Int> && !std::is_same_v<Int, bool>, int> = 0>
   Tag(absl::string_view name, Int value)
       : name_(name),
         kind_(Kind::kInteger),
