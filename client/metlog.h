@@ -34,6 +34,13 @@
 //   format_errors. A call with no arguments is never formatted: "100%" stays.
 // - Messages larger than the sender's max_message_bytes (64 KiB by default,
 //   the router's limit) are dropped and counted (dropped_oversized).
+// - Fields (tags) named "name" or "rate" on metrics are ignored: those are
+//   the metric's own fields.
+// - After Shutdown() (or while ~Client runs) calls are dropped and counted
+//   (dropped_shutdown); a ScopedTimer that ends after its client is gone
+//   sends nothing.
+// - After fork() the child's counts start at zero and its messages carry its
+//   own pid; messages queued before the fork are sent by the parent only.
 #ifndef METLOG_CLIENT_METLOG_H_
 #define METLOG_CLIENT_METLOG_H_
 
