@@ -275,9 +275,9 @@ void QueuedSender::Run() {
     if (made.ok()) transport_ = *std::move(made);
   }
   std::vector<PendingMessage> batch;
-  batch.reserve(queue_.capacity());
   v1::Batch packet_batch;  // reused, so its messages' memory is too
   std::unique_lock<std::mutex> lock(mu_);
+  batch.reserve(queue_.capacity());
   for (;;) {
     if (Drained()) drained_->notify_all();
     sender_idle_ = true;
