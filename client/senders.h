@@ -21,8 +21,9 @@ namespace metlog {
 
 // PUSH over ZeroMQ to each endpoint, batched by a background thread.
 // Memory at most: options.max_queued_bytes + 3 x options.max_packet_bytes +
-// endpoints x (send_hwm + 2) x max_packet_bytes; with the defaults and one
-// router 8 + 0.4 + 4.3 MiB.
+// endpoints x (send_hwm + 2) x max_packet_bytes + the queue's slots
+// (2 x queue_capacity x sizeof(PendingMessage)); with the defaults and one
+// router 8 + 0.4 + 4.3 + 11 MiB.
 absl::StatusOr<std::unique_ptr<Sender>> MakeZmqSender(
     std::vector<std::string> endpoints,
     QueuedSender::Options options = QueuedSender::Options());
