@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <thread>
 
@@ -281,6 +283,161 @@ TEST(ClientTest, ManyThreadsLoseNothingWhenThereIsRoom) {
   for (auto& thread : threads) thread.join();
   EXPECT_EQ(c.Messages().size(), static_cast<size_t>(kThreads * kPerThread));
   EXPECT_EQ(c.client->Stats().dropped(), 0u);
+}
+
+TEST(ClientTest, SamplingRatesOutsideZeroToOneAreClampedAndNanRefused) {
+  CapturingClient c;
+  c.client->Incr("nan", 1, std::nan(""));
+  c.client->TimerSend("nan", 1, std::nan(""));
+  c.client->Incr("negative", 1, -0.5);
+  c.client->Incr("above one", 1, 5.0);
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(FindField(messages[0], "name")->value_string(0), "above one");
+  EXPECT_EQ(FindField(messages[0], "rate")->value_double(0), 1.0);
+  const ClientStats stats = c.client->Stats();
+  EXPECT_EQ(stats.invalid, 2u);
+  EXPECT_EQ(stats.sampled_out, 1u);
+}
+
+TEST(ClientTest, APluginMayCallTheClient) {
+  CapturingClient c;
+  Client& client = *c.client;
+  client.AddPlugin("nested", [&client](v1::Message* m) {
+    client.Incr("from.plugin");
+    client.AddPlugin("added.from.plugin", [](v1::Message*) {});
+    m->set_type("outer");
+  });
+  EXPECT_TRUE(client.Call("nested"));
+  EXPECT_TRUE(client.Call("added.from.plugin"));
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].type(), "counter");
+  EXPECT_EQ(messages[1].type(), "outer");
+}
+
+TEST(ClientTest, AClientWithoutASenderDropsCountsAndSaysWhy) {
+  Client client(absl::StatusOr<std::unique_ptr<Sender>>(
+                    absl::InvalidArgumentError("no endpoint")),
+                "orphan");
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+  client.Incr("lost");
+  client.Warn("lost too");
+  EXPECT_TRUE(client.Flush(absl::Seconds(1)));
+  EXPECT_EQ(client.Stats().dropped_no_sender, 2u);
+}
+
+TEST(ClientTest, LogCallsWithoutArgumentsAreNeverFormatted) {
+  CapturingClient c;
+  const std::string user_text = "100% done, %s %d %n";
+  c.client->Warn(user_text);
+  c.client->Info("literal %d with no arguments");
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].payload(), user_text);
+  EXPECT_EQ(messages[1].payload(), "literal %d with no arguments");
+  EXPECT_EQ(c.client->Stats().format_errors, 0u);
+}
+
+#ifndef __clang__
+// Under clang a mismatched format does not compile (Abseil's checker); GCC
+// can only check at run time, where the text must not be lost.
+TEST(ClientTest, AFormatThatDoesNotMatchItsArgumentsKeepsTheText) {
+  CapturingClient c;
+  c.client->Warn("%d items", "seven");
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].payload(), "%d items");
+  EXPECT_EQ(c.client->Stats().format_errors, 1u);
+}
+#endif
+
+TEST(ClientTest, EdgeValuesAreDecided) {
+  auto sender = std::make_unique<CaptureSender>();
+  CaptureSender* capture = sender.get();
+  Client client(std::move(sender), "edge", /*severity=*/42);
+  client.TimerSend("nan", std::nan(""));
+  client.Gauge("inf", std::numeric_limits<double>::infinity());
+  client.Gauge("neg-inf", -std::numeric_limits<double>::infinity());
+  client.Incr("passes the default filter");
+  client.Log(-3, "below range");
+  client.Log(42, "above range");
+  client.Metlog("custom", "x", {}, 99);
+  client.TimerSend("negative is sent", -1.5);
+  const auto messages = capture->Messages();
+  ASSERT_EQ(messages.size(), 5u);
+  EXPECT_EQ(messages[0].type(), "counter");
+  EXPECT_EQ(messages[0].severity(), kDebug);
+  EXPECT_EQ(messages[1].severity(), kEmergency);
+  EXPECT_EQ(messages[2].severity(), kDebug);
+  EXPECT_EQ(messages[3].severity(), kDebug);
+  EXPECT_EQ(messages[4].payload(), "-1.5");
+  EXPECT_EQ(client.Stats().invalid, 3u);
+}
+
+TEST(ClientTest, MetricsCarryTypedFieldsAndOverrides) {
+  CapturingClient c;
+  c.client->Incr("requests", 2,
+                 {{"method", "GET"},
+                  {"status", 200},
+                  {"ratio", 0.5},
+                  {"cached", true},
+                  {"path", std::string("/cart")},
+                  {"name", "ignored: the metric's own"}});
+  c.client->TimerSend("db", 12.5, {{"table", "users"}},
+                      {0.999999999, kNotice, "db-layer"});
+  c.client->Gauge("depth", 3, {{"queue", "mail"}}, {0.0, kWarning, ""});
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 3u);
+  const v1::Message& counter = messages[0];
+  EXPECT_EQ(counter.payload(), "2");
+  EXPECT_EQ(counter.logger(), "shop");
+  EXPECT_EQ(counter.severity(), kInfo);
+  EXPECT_EQ(FindField(counter, "name")->value_string(0), "requests");
+  EXPECT_EQ(FindField(counter, "method")->value_string(0), "GET");
+  EXPECT_EQ(FindField(counter, "status")->value_type(), v1::Field::INTEGER);
+  EXPECT_EQ(FindField(counter, "status")->value_integer(0), 200);
+  EXPECT_EQ(FindField(counter, "ratio")->value_double(0), 0.5);
+  EXPECT_TRUE(FindField(counter, "cached")->value_bool(0));
+  EXPECT_EQ(FindField(counter, "path")->value_string(0), "/cart");
+  int names = 0;
+  for (const v1::Field& f : counter.fields()) names += f.name() == "name";
+  EXPECT_EQ(names, 1);
+  EXPECT_EQ(messages[1].logger(), "db-layer");
+  EXPECT_EQ(messages[1].severity(), kNotice);
+  EXPECT_EQ(FindField(messages[1], "table")->value_string(0), "users");
+  EXPECT_EQ(messages[2].severity(), kWarning);
+  EXPECT_EQ(messages[2].logger(), "shop");
+  EXPECT_EQ(FindField(messages[2], "queue")->value_string(0), "mail");
+}
+
+TEST(ClientTest, FieldOverridesAreFiltered) {
+  v1::FilterConfig config;
+  config.set_max_severity(kWarning);
+  CapturingClient c{MessageFilter(config)};
+  c.client->Incr("info: filtered", 1, {{"k", "v"}});
+  c.client->Incr("error: kept", 1, {{"k", "v"}}, {1.0, kError, ""});
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(FindField(messages[0], "name")->value_string(0), "error: kept");
+  EXPECT_EQ(c.client->Stats().filtered, 1u);
+}
+
+TEST(ClientTest, ATimerMayOutliveItsClientAndCanBeCancelled) {
+  CapturingClient c;
+  {
+    auto cancelled = c.client->Timer("cancelled");
+    cancelled.Cancel();
+    auto tagged = c.client->Timer("tagged", {{"route", "/x"}});
+  }
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(FindField(messages[0], "name")->value_string(0), "tagged");
+  EXPECT_EQ(FindField(messages[0], "route")->value_string(0), "/x");
+
+  auto orphan = std::make_unique<ScopedTimer>(c.client->Timer("orphan"));
+  c.client.reset();
+  orphan.reset();  // the client is gone: sends nothing, touches nothing
 }
 
 }  // namespace

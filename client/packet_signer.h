@@ -15,6 +15,8 @@ class PacketSigner {
  public:
   PacketSigner(std::string signer, uint32_t key_version, std::string key);
 
+  const std::string& name() const { return signer_; }
+
   // Sets packet->signature from packet->batch().
   void Sign(v1::Packet* packet) const;
 

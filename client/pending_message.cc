@@ -1,7 +1,10 @@
 #include "client/pending_message.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "client/uuid.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace metlog {
 namespace {
@@ -20,7 +23,45 @@ void AddRateField(double rate, v1::Message* out) {
   field->add_value_double(rate);
 }
 
+// std::string keeps short strings inline; longer ones are on the heap.
+size_t HeapBytes(const std::string& text) {
+  return text.capacity() > 15 ? text.capacity() + 1 : 0;
+}
+
 }  // namespace
+
+void MetricExtras::SetFields(absl::Span<const Tag> tags) {
+  const size_t size = EncodedTagsSize(tags);
+  if (size <= kInlineBytes) {
+    EncodeTagsAsFields(tags, inline_);
+    inline_size_ = static_cast<uint32_t>(size);
+    return;
+  }
+  overflow_.resize(size);
+  EncodeTagsAsFields(tags, &overflow_[0]);
+}
+
+void MetricExtras::SetFieldsWire(absl::string_view wire) {
+  if (wire.size() <= kInlineBytes) {
+    if (!wire.empty()) std::memcpy(inline_, wire.data(), wire.size());
+    inline_size_ = static_cast<uint32_t>(wire.size());
+    return;
+  }
+  overflow_.assign(wire.data(), wire.size());
+}
+
+size_t MetricExtras::HeapBytes() const {
+  return metlog::HeapBytes(logger) + metlog::HeapBytes(overflow_);
+}
+
+size_t FootprintOfExtras(const PendingMessage& pending) {
+  size_t bytes = 0;
+  if (pending.extras != nullptr) {
+    bytes += sizeof(MetricExtras) + pending.extras->HeapBytes();
+  }
+  if (pending.message != nullptr) bytes += pending.message->SpaceUsedLong();
+  return bytes;
+}
 
 void Materialize(PendingMessage& pending, absl::BitGenRef random,
                  v1::Message* out) {
@@ -46,6 +87,17 @@ void Materialize(PendingMessage& pending, absl::BitGenRef random,
     case PendingMessage::Kind::kFull:
       if (pending.message != nullptr) out->Swap(pending.message.get());
       break;
+  }
+  if (const MetricExtras* extras = pending.extras.get()) {
+    // Written by AppendTagsAsFields, so it parses; a failure would only
+    // lose the tags, never the metric.
+    const absl::string_view wire = extras->fields_wire();
+    google::protobuf::io::CodedInputStream input(
+        reinterpret_cast<const uint8_t*>(wire.data()),
+        static_cast<int>(wire.size()));
+    (void)out->MergeFromCodedStream(&input);
+    if (!extras->logger.empty()) out->set_logger(extras->logger);
+    if (extras->severity >= 0) out->set_severity(extras->severity);
   }
   if (!out->has_uuid()) out->set_uuid(RandomUuid(random));
   if (!out->has_timestamp()) out->set_timestamp(pending.timestamp_ns);

@@ -1,7 +1,7 @@
 // What a client call captures on the application's thread. Metric calls hold
-// only a name and numbers; the protobuf Message is built later on the
-// sender's thread (Materialize), which keeps the hot path free of protobuf
-// work and most allocations.
+// only a name and numbers (and their fields already encoded); the protobuf
+// Message is built later on the sender's thread (Materialize), which keeps
+// the hot path free of protobuf work and most allocations.
 #ifndef METLOG_CLIENT_PENDING_MESSAGE_H_
 #define METLOG_CLIENT_PENDING_MESSAGE_H_
 
@@ -11,12 +11,16 @@
 
 #include "absl/random/bit_gen_ref.h"
 #include "absl/random/random.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "client/tag.h"
 #include "proto/metlog.pb.h"
 
 namespace metlog {
 
 // Who sends: stamped on every message that does not say otherwise. Owned by
-// the Client, which outlives every message it hands its sender.
+// the Client, which outlives every message it hands its sender. `pid` is
+// refreshed in a forked child.
 struct Origin {
   std::string logger;
   std::string hostname;
@@ -24,20 +28,71 @@ struct Origin {
   int32_t severity = 6;
 };
 
+// The rarely used parts of a metric call, kept behind one pointer so that a
+// plain Incr() moves as few bytes as possible, and in one allocation: short
+// fields are kept inline.
+class MetricExtras {
+ public:
+  // User-provided, so make_unique does not zero the inline buffer first.
+  MetricExtras() {}
+
+  // Encodes `tags` (tag.h).
+  void SetFields(absl::Span<const Tag> tags);
+  // Takes fields already encoded.
+  void SetFieldsWire(absl::string_view wire);
+  // Message.fields entries in protobuf wire format.
+  absl::string_view fields_wire() const {
+    return inline_size_ > 0 ? absl::string_view(inline_, inline_size_)
+                            : absl::string_view(overflow_);
+  }
+  // Heap bytes beyond the object itself.
+  size_t HeapBytes() const;
+
+  // Empty: the origin's logger.
+  std::string logger;
+  // Negative: the origin's severity.
+  int32_t severity = -1;
+
+ private:
+  static constexpr size_t kInlineBytes = 112;
+  uint32_t inline_size_ = 0;
+  char inline_[kInlineBytes];
+  std::string overflow_;  // fields longer than kInlineBytes
+};
+
 struct PendingMessage {
   enum class Kind : uint8_t { kCounter, kTimer, kGauge, kFull };
 
   Kind kind = Kind::kFull;
+  // Bytes this message holds while queued, charged against the sender's
+  // byte budget (set by the sender).
+  uint32_t footprint = 0;
   const Origin* origin = nullptr;
   int64_t timestamp_ns = 0;
   // Metric kinds: the metric's name, its value and its sampling rate.
   std::string name;
-  int64_t count = 0;  // kCounter
-  double value = 0;   // kTimer (milliseconds), kGauge
-  double rate = 1.0;  // kCounter, kTimer
+  union {
+    int64_t count = 0;  // kCounter
+    double value;       // kTimer (milliseconds), kGauge
+  };
+  double rate = 1.0;                     // kCounter, kTimer
+  std::unique_ptr<MetricExtras> extras;  // metric kinds, when used
   // kFull: the message as the caller built it (any field may be left unset).
   std::unique_ptr<v1::Message> message;
 };
+
+// Heap and inline bytes `pending` holds, for the byte budget.
+size_t FootprintOfExtras(const PendingMessage& pending);
+inline size_t Footprint(const PendingMessage& pending) {
+  // std::string keeps up to 15 characters inline.
+  size_t bytes =
+      sizeof(PendingMessage) +
+      (pending.name.capacity() > 15 ? pending.name.capacity() + 1 : 0);
+  if (pending.extras != nullptr || pending.message != nullptr) {
+    bytes += FootprintOfExtras(pending);
+  }
+  return bytes;
+}
 
 // Fills `out` (cleared first) from `pending`: the metric conventions of
 // DESIGN.md for metric kinds, and for every kind a random v4 uuid, the

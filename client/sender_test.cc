@@ -173,6 +173,7 @@ TEST(ZmqSenderTest, ManyThreadsLoseNothingWhenTheQueueHasRoom) {
   PullSocket pull;
   QueuedSender::Options options;
   options.queue_capacity = 1 << 20;
+  options.max_queued_bytes = 256 << 20;
   auto client = ZmqClient(pull.endpoint(), options);
   constexpr int kThreads = 8, kPerThread = 10000;
   std::vector<std::thread> threads;
@@ -338,6 +339,25 @@ TEST(StreamSenderTest, WritesOneJsonObjectPerLine) {
   EXPECT_EQ(messages[1].logger(), "streamer");
 }
 
+TEST(StreamSenderTest, InvalidUtf8IsWrittenVisiblyNotDropped) {
+  const std::string path =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/utf8.jsonl");
+  auto sender = StreamSender::Open(path);
+  ASSERT_TRUE(sender.ok()) << sender.status();
+  Client client(std::unique_ptr<Sender>(*std::move(sender)), "streamer");
+  client.Metlog("log", "caf\xc3\xa9 \xff\xfe end",
+                {MakeField("k", "bad \xff")});
+  client.Flush(absl::Seconds(1));
+  std::ifstream file(path);
+  std::string line;
+  ASSERT_TRUE(std::getline(file, line));
+  v1::Message m;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok());
+  EXPECT_EQ(m.payload(), "caf\xc3\xa9 ?? end");
+  EXPECT_EQ(m.fields(0).value_string(0), "bad ?");
+  EXPECT_EQ(client.Stats().sent, 1u);
+}
+
 TEST(ClientConfigTest, TextConfigAndEnvironment) {
   auto config = ParseClientConfig(R"pb(
     endpoints: "tcp://127.0.0.1:1"
@@ -349,9 +369,12 @@ TEST(ClientConfigTest, TextConfigAndEnvironment) {
   EXPECT_EQ(config->filters().max_severity(), 4);
   setenv("METLOG_ENDPOINT", "tcp://127.0.0.1:2", 1);
   setenv("METLOG_LOGGER", "from-env", 1);
-  const v1::ClientConfig applied = WithEnvironment(*config);
+  const absl::StatusOr<v1::ClientConfig> with_environment =
+      WithEnvironment(*config);
   unsetenv("METLOG_ENDPOINT");
   unsetenv("METLOG_LOGGER");
+  ASSERT_TRUE(with_environment.ok()) << with_environment.status();
+  const v1::ClientConfig& applied = *with_environment;
   ASSERT_EQ(applied.endpoints_size(), 1);
   EXPECT_EQ(applied.endpoints(0), "tcp://127.0.0.1:2");
   EXPECT_EQ(applied.logger(), "from-env");

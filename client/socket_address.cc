@@ -3,9 +3,12 @@
 #include <netdb.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace metlog {
@@ -19,6 +22,20 @@ absl::StatusOr<SocketAddress> ResolveHostPort(absl::string_view host_port,
   }
   const std::string host(host_port.substr(0, colon));
   const std::string port(host_port.substr(colon + 1));
+  // getaddrinfo takes 99999 and wraps it; only a number in range (0 only
+  // to bind, meaning "any free port") is a port.
+  int port_number = -1;
+  if (port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(),
+                   [](char c) { return c >= '0' && c <= '9'; }) ||
+      !absl::SimpleAtoi(port, &port_number)) {
+    port_number = -1;
+  }
+  if (port_number < (passive ? 0 : 1) || port_number > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "address \"", host_port, "\": the port must be a number from ",
+        passive ? 0 : 1, " to 65535"));
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = socket_type;

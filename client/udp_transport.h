@@ -1,5 +1,7 @@
-// One Packet per UDP datagram. Sending never blocks; a full socket buffer or
-// an unreachable port loses the datagram, which is counted as unsent.
+// One Packet per UDP datagram. Sending never blocks; a full socket buffer
+// loses the datagram, which is counted as unsent. A closed port is learnt
+// from the ICMP error the kernel reports on the next send: that send is
+// retried once and the earlier packet reported refused.
 #ifndef METLOG_CLIENT_UDP_TRANSPORT_H_
 #define METLOG_CLIENT_UDP_TRANSPORT_H_
 
@@ -22,10 +24,12 @@ class UdpTransport : public Transport {
   ~UdpTransport() override;
 
   absl::Status Send(absl::string_view packet) override;
+  bool TakeEarlierRefusal() override;
 
  private:
   explicit UdpTransport(int fd) : fd_(fd) {}
   const int fd_;
+  bool earlier_refusal_ = false;
 };
 
 }  // namespace metlog

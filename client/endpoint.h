@@ -1,0 +1,23 @@
+// Checks a ZeroMQ endpoint a client connects to, so that one that cannot
+// work fails at construction with a clear error instead of dropping every
+// message as unsent.
+#ifndef METLOG_CLIENT_ENDPOINT_H_
+#define METLOG_CLIENT_ENDPOINT_H_
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace metlog {
+
+// tcp://HOST:PORT with PORT in 1..65535 and HOST an IPv4 address, a
+// bracketed IPv6 address or a name that resolves now (Unavailable when it
+// does not, as for the UDP sender); ipc://PATH whose directory exists (or
+// ipc://@abstract); inproc://NAME. Anything else is InvalidArgument.
+absl::Status CheckConnectEndpoint(absl::string_view endpoint);
+
+// True for tcp://[IPv6]:PORT, which needs ZeroMQ's IPv6 option.
+bool IsIpv6Endpoint(absl::string_view endpoint);
+
+}  // namespace metlog
+
+#endif  // METLOG_CLIENT_ENDPOINT_H_
