@@ -35,6 +35,8 @@ except ImportError as error:  # pragma: no cover - a setup problem
 MAX_MESSAGE_BYTES = 65536
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
+# Seconds since the epoch whose nanoseconds fit an int64 (year 2262).
+_EPOCH_SECONDS_LIMIT = _INT64_MAX // 1000000000
 _Field = metlog_pb2.Field
 
 
@@ -56,6 +58,8 @@ def timestamp_ns(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
+        if not -_EPOCH_SECONDS_LIMIT < value < _EPOCH_SECONDS_LIMIT:
+            return None  # NaN, infinities, or past int64 nanoseconds
         return int(value * 1000000000)
     return None
 
