@@ -195,9 +195,18 @@ export declare class ZmqSender extends QueuedSender {
   readonly endpoints: string[];
 }
 
+export interface UdpSenderOptions extends QueuedSenderOptions {
+  /** Resolves the host name, as dns.lookup (the default); asked once per 30 s, not per datagram. */
+  lookup?: (
+    hostname: string,
+    options: unknown,
+    callback: (error: Error | null, address: string, family: number) => void,
+  ) => void;
+}
+
 /** One Packet per UDP datagram to "host:port". */
 export declare class UdpSender extends QueuedSender {
-  constructor(address: string, options?: QueuedSenderOptions);
+  constructor(address: string, options?: UdpSenderOptions);
   readonly address: string;
 }
 

@@ -214,7 +214,20 @@ class QueuedSender {
         sliceStart = performance.now();
       }
     }
-    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    // Packets still in the transport's hands: waited for, but not past
+    // close()'s deadline (a UDP host name whose lookup never answers).
+    while (this.inFlight.size > 0 && Date.now() < this.deadline) await this.settledOrDeadline();
+  }
+
+  // Resolves when an in-flight packet settles, or at close()'s deadline.
+  async settledOrDeadline() {
+    const waits = [...this.inFlight];
+    let timer = null;
+    if (this.deadline !== Infinity) {
+      waits.push(new Promise((resolve) => (timer = setTimeout(resolve, this.deadline - Date.now()))));
+    }
+    await Promise.race(waits);
+    clearTimeout(timer);
   }
 
   // Takes messages from the queue's head into one packet, within
@@ -297,7 +310,13 @@ class QueuedSender {
   // Hands one packet to a pipelined transport, waiting only while
   // MAX_IN_FLIGHT packets are unsettled (which bounds the memory they hold).
   async deliverPipelined(packet) {
-    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+    while (this.inFlight.size >= MAX_IN_FLIGHT && Date.now() < this.deadline) {
+      await this.settledOrDeadline();
+    }
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      this.undelivered(packet, new Error('metlog: close() deadline passed'));
+      return;
+    }
     const sending = this.transport.send(packet.bytes).then(
       () => this.delivered(packet),
       (error) => this.undelivered(packet, error),
