@@ -244,7 +244,7 @@ class MetlogClient:
             # A copy: the network senders encode later, and the application
             # may pass (and change) the same dict again meanwhile.
             'fields': ({} if fields is None else fields.copy()
-                       if fields.__class__ is dict else dict(fields)),
+                       if isinstance(fields, dict) else fields),
             'env_version': self.env_version,
             'metlog_pid': self.pid,
             'metlog_hostname': self.hostname,
