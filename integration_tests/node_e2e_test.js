@@ -35,8 +35,16 @@ function startRouter(name, config) {
   });
   let stderr = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`router did not listen:\n${stderr}`)), 15000);
-    const exitedEarly = (code) => reject(new Error(`router exited (${code}) at start:\n${stderr}`));
+    // A router that never listens must not outlive the test.
+    const fail = (error) => {
+      router.kill('SIGKILL');
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`router did not listen:\n${stderr}`)), 15000);
+    const exitedEarly = (code) => {
+      clearTimeout(timer);
+      reject(new Error(`router exited (${code}) at start:\n${stderr}`));
+    };
     router.once('exit', exitedEarly);
     router.stderr.on('data', (chunk) => {
       stderr += chunk;
@@ -50,10 +58,12 @@ function startRouter(name, config) {
   });
 }
 
+// The sink's complete lines: one it is still writing has no newline yet.
 async function waitForLines(file, count, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const lines = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    const lines = text.split('\n').slice(0, -1).filter(Boolean);
     if (lines.length >= count || Date.now() > deadline) return lines.map((line) => JSON.parse(line));
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

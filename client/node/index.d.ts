@@ -56,7 +56,7 @@ export interface ClientStats extends SenderStats {
   filtered: number;
   /** Skipped by sampling (rate < 1), by design. */
   sampledOut: number;
-  /** Dropped because a filter or the sender threw. */
+  /** Dropped because a filter or the sender threw, or the call's arguments could not make a message. */
   failed: number;
 }
 
@@ -160,6 +160,8 @@ export interface QueuedSenderOptions {
   queueBytes?: number;
   /** Largest Packet (1 MiB; UDP caps it at 65507). */
   maxPacketBytes?: number;
+  /** Largest serialized Message; larger ones are dropped as oversized (64 KiB, the router's limit). */
+  maxMessageBytes?: number;
   /** Most messages per Packet (1024). */
   maxBatchMessages?: number;
   /** Longest a message waits for its packet to fill (5 ms). */
@@ -193,9 +195,18 @@ export declare class ZmqSender extends QueuedSender {
   readonly endpoints: string[];
 }
 
+export interface UdpSenderOptions extends QueuedSenderOptions {
+  /** Resolves the host name, as dns.lookup (the default); asked once per 30 s, not per datagram. */
+  lookup?: (
+    hostname: string,
+    options: unknown,
+    callback: (error: Error | null, address: string, family: number) => void,
+  ) => void;
+}
+
 /** One Packet per UDP datagram to "host:port". */
 export declare class UdpSender extends QueuedSender {
-  constructor(address: string, options?: QueuedSenderOptions);
+  constructor(address: string, options?: UdpSenderOptions);
   readonly address: string;
 }
 

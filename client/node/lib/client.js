@@ -2,8 +2,8 @@
 // MetlogClient: the metlog-py API in JavaScript idiom. Every call builds a
 // message object (the same keys metlog-py's dict has, camelCased), runs the
 // filters on it and hands it to the sender, which queues it and returns: no
-// call blocks, throws into the application for a sender's sake, or waits
-// for the network.
+// call blocks, throws into the application (whatever its arguments: a call
+// that cannot build its message counts as failed), or waits for the network.
 const os = require('node:os');
 const { performance } = require('node:perf_hooks');
 const { SEVERITY } = require('./severity');
@@ -62,49 +62,69 @@ class MetlogClient {
     }
   }
 
-  // Any message. Unset logger and severity take the client's.
-  metlog(type, { logger, severity, payload = '', fields, timestamp } = {}) {
-    this.sendMessage({
-      type: String(type),
-      timestamp: toMillis(timestamp),
-      logger: logger ?? this.logger,
-      severity: severity ?? this.severity,
-      payload: String(payload),
-      fields: fields ?? {},
-      envVersion: ENV_VERSION,
-      pid: this.pid,
-      hostname: this.hostname,
-    });
+  // Any message. Unset logger and severity take the client's. The fields
+  // are copied: the sender encodes later, and the application may change
+  // the object it passed meanwhile.
+  metlog(type, options) {
+    try {
+      const { logger, severity, payload = '', fields, timestamp } = options ?? {};
+      this.sendMessage({
+        type: String(type),
+        timestamp: toMillis(timestamp),
+        logger: logger ?? this.logger,
+        severity: severity ?? this.severity,
+        payload: String(payload),
+        fields: fields == null ? {} : { ...fields },
+        envVersion: ENV_VERSION,
+        pid: this.pid,
+        hostname: this.hostname,
+      });
+    } catch (_) {
+      this.counters.failed++;
+    }
   }
 
   // A counter. With rate < 1 only that fraction of calls is sent, and the
   // rate travels with it so back ends scale the count back up.
   incr(name, options) {
-    let count = 1;
-    let rate = 1;
-    let extra;
-    if (options !== undefined) {
-      if (options.count !== undefined) count = options.count;
-      if (options.rate !== undefined) rate = options.rate;
-      extra = options;
+    try {
+      let count = 1;
+      let rate = 1;
+      let extra;
+      if (options != null) {
+        if (options.count !== undefined) count = options.count;
+        if (options.rate !== undefined) rate = options.rate;
+        extra = options;
+      }
+      if (rate < 1 && Math.random() >= rate) {
+        this.counters.sampledOut++;
+        return;
+      }
+      this.sendMetric('counter', name, String(count), rate, extra);
+    } catch (_) {
+      this.counters.failed++;
     }
-    if (rate < 1 && Math.random() >= rate) {
-      this.counters.sampledOut++;
-      return;
-    }
-    this.sendMetric('counter', name, String(count), rate, extra);
   }
 
   // A timer sample in milliseconds. As in metlog-py, `rate` is only carried
   // along here (timer() is where sampling happens).
   timerSend(name, ms, options) {
-    const rate = options !== undefined && options.rate !== undefined ? options.rate : 1;
-    this.sendMetric('timer', name, String(ms), rate, options);
+    try {
+      const extra = options ?? undefined;
+      const rate = extra !== undefined && extra.rate !== undefined ? extra.rate : 1;
+      this.sendMetric('timer', name, String(ms), rate, extra);
+    } catch (_) {
+      this.counters.failed++;
+    }
   }
 
   // A gauge: the current value of something.
   gauge(name, value, options) {
-    this.sendMetric('gauge', name, String(value), undefined, options);
+    try {
+      this.sendMetric('gauge', name, String(value), undefined, options ?? undefined);
+    } catch (_) {
+      this.counters.failed++;
+    }
   }
 
   // Returns `fn` wrapped so that each call sends a timer with its duration:
@@ -112,10 +132,10 @@ class MetlogClient {
   // promise until that settles. Disabled timers ("*" or the name) and
   // sampling (rate < 1) are decided per call; a skipped call costs one
   // Set lookup (and one Math.random() when sampled).
-  timer(name, fn, options = {}) {
+  timer(name, fn, options) {
     if (typeof fn !== 'function') throw new TypeError('metlog: timer(name, fn) needs a function to wrap');
     const client = this;
-    const rate = options.rate ?? 1;
+    const rate = options?.rate ?? 1;
     const wrapped = function (...args) {
       if (client.timerDisabled(name) || (rate < 1 && Math.random() >= rate)) {
         return fn.apply(this, args);
@@ -173,27 +193,31 @@ class MetlogClient {
     this.log(SEVERITY.CRITICAL, payload, options);
   }
 
-  log(severity, payload, options = {}) {
+  log(severity, payload, options) {
     this.metlog('log', { ...options, severity, payload });
   }
 
   // An exception: type "exception", severity ALERT, payload the message;
   // fields exception_type (the error's name, the key the C++ client uses
   // too), message, stack, and code when the error has one.
-  exception(err, options = {}) {
-    const isError = err !== null && typeof err === 'object';
-    const fields = {
-      exception_type: isError && err.name ? String(err.name) : typeof err,
-      message: isError ? String(err.message ?? '') : String(err),
-      stack: isError && err.stack ? String(err.stack) : '',
-    };
-    if (isError && err.code != null) fields.code = String(err.code);
-    this.metlog('exception', {
-      severity: SEVERITY.ALERT,
-      payload: fields.message,
-      ...options,
-      fields: { ...fields, ...options.fields },
-    });
+  exception(err, options) {
+    try {
+      const isError = err !== null && typeof err === 'object';
+      const fields = {
+        exception_type: isError && err.name ? String(err.name) : typeof err,
+        message: isError ? String(err.message ?? '') : String(err),
+        stack: isError && err.stack ? String(err.stack) : '',
+      };
+      if (isError && err.code != null) fields.code = String(err.code);
+      this.metlog('exception', {
+        severity: SEVERITY.ALERT,
+        payload: fields.message,
+        ...options,
+        fields: { ...fields, ...options?.fields },
+      });
+    } catch (_) {
+      this.counters.failed++;
+    }
   }
 
   // Adds `method` to this client as `name`, called with the client as

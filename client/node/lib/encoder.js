@@ -4,7 +4,7 @@
 // path of an incr() call.
 const crypto = require('node:crypto');
 const { Message, Batch, Packet, Writer } = require('./envelope');
-const { toEnvelopeFields } = require('./fields');
+const { toEnvelopeFields, wellFormed } = require('./fields');
 
 // Random v4 uuids are cut from a pool filled by one getrandom call per 4096.
 const UUIDS_PER_POOL = 4096;
@@ -23,18 +23,31 @@ function randomUuid() {
   return uuid;
 }
 
+// The router's default limit on one serialized Message (LimitsConfig in
+// proto/config.proto): it rejects larger ones.
+const MAX_MESSAGE_BYTES = 65536;
+
+// Thrown for a message the router would reject for its size.
+class MessageTooLarge extends RangeError {}
+
+// The router rejects a severity outside RFC 5424's 0..7.
 function checkNumbers(msg) {
   const { severity, timestamp } = msg;
-  if (!Number.isInteger(severity) || severity < -0x80000000 || severity > 0x7fffffff) {
-    throw new TypeError(`metlog: severity ${String(severity)} is not an integer`);
+  if (!Number.isInteger(severity) || severity < 0 || severity > 7) {
+    throw new TypeError(`metlog: severity ${String(severity)} is not an integer in 0..7`);
   }
   if (!Number.isFinite(timestamp)) {
     throw new TypeError(`metlog: timestamp ${String(timestamp)} is not a number of milliseconds`);
   }
 }
 
+// Text for the envelope: UTF-8 without lone surrogates.
+function text(value) {
+  return wellFormed(typeof value === 'string' ? value : String(value));
+}
+
 function payloadOf(msg) {
-  return typeof msg.payload === 'string' ? msg.payload : String(msg.payload ?? '');
+  return text(msg.payload ?? '');
 }
 
 // The envelope fields of `msg`, as a plain object protobufjs encodes.
@@ -46,13 +59,13 @@ function toEnvelope(msg) {
   return {
     uuid: randomUuid(),
     timestamp: Math.round(msg.timestamp * 1e6),
-    type: String(msg.type),
-    logger: String(msg.logger),
+    type: text(msg.type),
+    logger: text(msg.logger),
     severity: msg.severity,
     payload: payloadOf(msg),
-    envVersion: String(msg.envVersion),
+    envVersion: text(msg.envVersion),
     pid: msg.pid | 0,
-    hostname: String(msg.hostname),
+    hostname: text(msg.hostname),
     fields: toEnvelopeFields(msg.fields, msg.type),
   };
 }
@@ -94,10 +107,10 @@ class PartCache {
 // Fields 3-5 and 7-9: what lies between the per-message fields, so the
 // bytes keep protobuf's field order (and equal Message.encode's).
 const typeLoggerSeverity = new PartCache((type, logger, severity) =>
-  Message.encode({ type: String(type), logger: String(logger), severity }).finish(),
+  Message.encode({ type: text(type), logger: text(logger), severity }).finish(),
 );
 const versionPidHost = new PartCache((envVersion, pid, hostname) =>
-  Message.encode({ envVersion: String(envVersion), pid: pid | 0, hostname: String(hostname) }).finish(),
+  Message.encode({ envVersion: text(envVersion), pid: pid | 0, hostname: text(hostname) }).finish(),
 );
 // A metric's fields: { name } or { name, rate }.
 const metricFields = new PartCache((type, name, rate) =>
@@ -127,7 +140,8 @@ const TAG_BATCH_MESSAGE = ((Batch.fields.messages.id << 3) | 2) >>> 0;
 // costs no buffer of its own. The last message added can be taken back,
 // for the packet that it would make too big.
 class BatchBuilder {
-  constructor() {
+  constructor(maxMessageBytes = MAX_MESSAGE_BYTES) {
+    this.maxMessageBytes = maxMessageBytes;
     this.writer = Writer.create();
     this.count = 0;
     this.lastStart = 0;
@@ -140,7 +154,8 @@ class BatchBuilder {
 
   // Encodes `msg` (a client message object) and returns the bytes it
   // added. The same bytes as Message.encode(toEnvelope(msg)). Throws,
-  // having written nothing, when toEnvelope would refuse the message.
+  // having written nothing, when toEnvelope would refuse the message, and
+  // MessageTooLarge when its envelope exceeds maxMessageBytes.
   add(msg) {
     checkNumbers(msg);
     const fields = msg.fields;
@@ -148,19 +163,32 @@ class BatchBuilder {
     let otherFields = null;
     if (isMetricShape(fields)) fieldBytes = metricFields.get(msg.type, fields.name, fields.rate);
     else otherFields = toEnvelopeFields(fields, msg.type);
+    // Everything that may throw happens before the first byte is written.
+    const header = typeLoggerSeverity.get(msg.type, msg.logger, msg.severity);
+    const payload = payloadOf(msg);
+    const origin = versionPidHost.get(msg.envVersion, msg.pid, msg.hostname);
     const w = this.writer;
-    this.lastStart = w.pos;
+    const start = w.pos;
     w.uint32(TAG_BATCH_MESSAGE).fork();
     w.uint32(TAG_UUID).bytes(randomUuid());
     w.uint32(TAG_TIMESTAMP).int64(Math.round(msg.timestamp * 1e6));
-    w.raw(typeLoggerSeverity.get(msg.type, msg.logger, msg.severity));
-    w.uint32(TAG_PAYLOAD).string(payloadOf(msg));
-    w.raw(versionPidHost.get(msg.envVersion, msg.pid, msg.hostname));
+    w.raw(header);
+    w.uint32(TAG_PAYLOAD).string(payload);
+    w.raw(origin);
     if (fieldBytes !== null) w.raw(fieldBytes);
     else if (otherFields.length > 0) Message.encode({ fields: otherFields }, w);
+    // The message's own bytes: after the batch tag and the one byte fork()
+    // reserved for its length.
+    const messageBytes = w.pos - start - 2;
+    if (messageBytes > this.maxMessageBytes) {
+      w.ldelim();
+      w.pos = start;
+      throw new MessageTooLarge(`metlog: message of ${messageBytes} bytes exceeds ${this.maxMessageBytes}`);
+    }
     w.ldelim();
+    this.lastStart = start;
     this.count++;
-    return w.pos - this.lastStart;
+    return w.pos - start;
   }
 
   // The Batch's bytes; without the last message added when `dropLast`.
@@ -185,4 +213,12 @@ function decodePacket(bytes) {
   return { packet, batch: Batch.decode(packet.batch) };
 }
 
-module.exports = { toEnvelope, BatchBuilder, encodePacket, decodePacket, Message };
+module.exports = {
+  toEnvelope,
+  BatchBuilder,
+  MessageTooLarge,
+  MAX_MESSAGE_BYTES,
+  encodePacket,
+  decodePacket,
+  Message,
+};

@@ -38,11 +38,20 @@ function asText(value) {
   return String(value);
 }
 
+// UTF-8 cannot carry lone surrogates: they become U+FFFD. Node 20 has
+// toWellFormed(); the engines field allows Node 18, where a /u regex (which
+// sees a valid pair as one code point) finds them.
+const LONE_SURROGATES = /\p{Surrogate}/gu;
+const wellFormed =
+  typeof String.prototype.toWellFormed === 'function'
+    ? (string) => (string.isWellFormed() ? string : string.toWellFormed())
+    : (string) => string.replace(LONE_SURROGATES, '\ufffd');
+
 function typedField(name, values, kind, forceDouble) {
   if (forceDouble && (kind === 'integer' || kind === 'double')) kind = 'double';
   switch (kind) {
     case 'string':
-      return { name, valueString: values };
+      return { name, valueString: values.map(wellFormed) };
     case 'bool':
       return { name, valueType: ValueType.BOOL, valueBool: values };
     case 'integer':
@@ -58,7 +67,7 @@ function typedField(name, values, kind, forceDouble) {
     case 'bytes':
       return { name, valueType: ValueType.BYTES, valueBytes: values };
     default:
-      return { name, valueString: values.map(asText) };
+      return { name, valueString: values.map((v) => wellFormed(asText(v))) };
   }
 }
 
@@ -76,13 +85,16 @@ function commonKind(values) {
 }
 
 // `type` is the message's type (for the rate convention). null and undefined
-// values are left out, as a field with no value carries nothing.
+// values are left out, as a field with no value carries nothing. Throws a
+// TypeError for a field without a name, which the router rejects.
 function toEnvelopeFields(fields, type) {
   const out = [];
   if (fields == null) return out;
   const metric = type === 'counter' || type === 'timer';
-  for (const name of Object.keys(fields)) {
-    const value = fields[name];
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (key === '') throw new TypeError('metlog: a field needs a name');
+    const name = wellFormed(key);
     if (value == null) continue;
     const forceDouble = metric && name === 'rate';
     if (Array.isArray(value)) {
@@ -96,4 +108,4 @@ function toEnvelopeFields(fields, type) {
   return out;
 }
 
-module.exports = { toEnvelopeFields };
+module.exports = { toEnvelopeFields, wellFormed };

@@ -6,7 +6,7 @@
 // appends. Nothing here throws or rejects into the application: refused
 // packets and overflow are dropped and counted.
 const { performance } = require('node:perf_hooks');
-const { BatchBuilder, encodePacket } = require('./encoder');
+const { BatchBuilder, MessageTooLarge, MAX_MESSAGE_BYTES, encodePacket } = require('./encoder');
 const { PacketSigner } = require('./signer');
 
 // Packet framing around the batch (tag and length of `batch`, tag of
@@ -17,6 +17,7 @@ const DEFAULTS = Object.freeze({
   queueCapacity: 65536, // messages queued or in the packet being sent
   queueBytes: 16 * 1024 * 1024, // their estimated size
   maxPacketBytes: 1024 * 1024, // the router's default limit
+  maxMessageBytes: MAX_MESSAGE_BYTES, // the router's default limit
   maxBatchMessages: 1024, // per packet, so one turn's work stays short
   lingerMs: 5, // longest a message waits for its packet to fill
   unsentGraceMs: 250, // see deliver()
@@ -29,17 +30,27 @@ const SLICE_MS = 1;
 // Packets a pipelined transport (UDP) may have in the kernel's hands at once.
 const MAX_IN_FLIGHT = 16;
 
-// What a queued message is charged against queueBytes: a cheap upper-bound
-// guess of its encoded size (strings as UTF-16 code units).
+// What one value is charged: strings as UTF-16 code units, byte arrays
+// by length, arrays by their elements; any other value a flat guess.
+function valueBytes(value) {
+  if (typeof value === 'string') return value.length;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (Array.isArray(value)) {
+    let bytes = 0;
+    for (let i = 0; i < value.length; i++) bytes += 8 + valueBytes(value[i]);
+    return bytes;
+  }
+  return 16;
+}
+
+// What a queued message is charged against queueBytes: a cheap guess of its
+// encoded size. Always a finite number, whatever the message holds.
 function estimateBytes(msg) {
-  let bytes = 96 + msg.type.length + msg.logger.length + msg.hostname.length;
-  if (typeof msg.payload === 'string') bytes += msg.payload.length;
+  let bytes = 96 + valueBytes(msg.type) + valueBytes(msg.logger) + valueBytes(msg.hostname);
+  bytes += valueBytes(msg.payload);
   const fields = msg.fields;
   if (fields != null) {
-    for (const name in fields) {
-      const value = fields[name];
-      bytes += name.length + 12 + (typeof value === 'string' ? value.length : 16);
-    }
+    for (const name in fields) bytes += name.length + 12 + valueBytes(fields[name]);
   }
   return bytes;
 }
@@ -71,6 +82,7 @@ class QueuedSender {
     this.transport = transport;
 
     this.queue = [];
+    this.charges = []; // what each queued message was charged, for its release
     this.head = 0; // queue[head..] is waiting; the rest was taken
     this.pendingMessages = 0; // queued + in the packet being delivered
     this.pendingBytes = 0;
@@ -95,12 +107,20 @@ class QueuedSender {
     };
   }
 
+  // Queues `msg`; never throws, whatever it is handed.
   send(msg) {
     if (this.closing) {
       this.counters.droppedClosed++;
       return;
     }
-    const bytes = estimateBytes(msg);
+    let bytes;
+    try {
+      bytes = estimateBytes(msg);
+    } catch (error) {
+      this.lastError = error;
+      this.counters.droppedInvalid++;
+      return;
+    }
     if (
       this.pendingMessages >= this.options.queueCapacity ||
       this.pendingBytes + bytes > this.options.queueBytes
@@ -109,6 +129,7 @@ class QueuedSender {
       return;
     }
     this.queue.push(msg);
+    this.charges.push(bytes);
     this.pendingMessages++;
     this.pendingBytes += bytes;
     if (this.draining !== null) return;
@@ -176,6 +197,7 @@ class QueuedSender {
     this.pendingMessages -= left;
     this.pendingBytes = 0;
     this.queue = [];
+    this.charges = [];
     this.head = 0;
   }
 
@@ -192,7 +214,20 @@ class QueuedSender {
         sliceStart = performance.now();
       }
     }
-    while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    // Packets still in the transport's hands: waited for, but not past
+    // close()'s deadline (a UDP host name whose lookup never answers).
+    while (this.inFlight.size > 0 && Date.now() < this.deadline) await this.settledOrDeadline();
+  }
+
+  // Resolves when an in-flight packet settles, or at close()'s deadline.
+  async settledOrDeadline() {
+    const waits = [...this.inFlight];
+    let timer = null;
+    if (this.deadline !== Infinity) {
+      waits.push(new Promise((resolve) => (timer = setTimeout(resolve, this.deadline - Date.now()))));
+    }
+    await Promise.race(waits);
+    clearTimeout(timer);
   }
 
   // Takes messages from the queue's head into one packet, within
@@ -200,7 +235,7 @@ class QueuedSender {
   pack() {
     const { maxPacketBytes, maxBatchMessages } = this.options;
     const limit = maxPacketBytes - this.packetOverhead;
-    const batch = new BatchBuilder();
+    const batch = new BatchBuilder(this.options.maxMessageBytes);
     let takenBytes = 0;
     let overflow = false;
     while (this.head < this.queue.length && batch.count < maxBatchMessages) {
@@ -209,10 +244,12 @@ class QueuedSender {
       try {
         added = batch.add(msg);
       } catch (error) {
-        // toEnvelope refused it before anything was written.
+        // Refused before anything was written: invalid, or too big for the
+        // router.
         this.lastError = error;
-        this.counters.droppedInvalid++;
-        this.release(msg);
+        if (error instanceof MessageTooLarge) this.counters.droppedOversized++;
+        else this.counters.droppedInvalid++;
+        this.release();
         continue;
       }
       if (batch.bytes > limit) {
@@ -221,16 +258,18 @@ class QueuedSender {
         overflow = true;
         if (added > limit) {
           this.counters.droppedOversized++;
-          this.release(msg);
+          this.release();
         }
         break;
       }
-      takenBytes += estimateBytes(msg);
+      // The charge made at send(): the message's fields may have changed.
+      takenBytes += this.charges[this.head];
       this.queue[this.head++] = undefined;
     }
     const batchBytes = batch.finish(overflow);
     if (this.head === this.queue.length) {
       this.queue = [];
+      this.charges = [];
       this.head = 0;
     }
     if (batch.count === 0) return null;
@@ -238,10 +277,11 @@ class QueuedSender {
     return { bytes: encodePacket(batchBytes, this.signer), count: batch.count, charged: takenBytes };
   }
 
-  release(msg) {
+  // Drops the message at the head, freeing what it was charged.
+  release() {
+    this.pendingBytes -= this.charges[this.head];
     this.queue[this.head++] = undefined;
     this.pendingMessages--;
-    this.pendingBytes -= estimateBytes(msg);
   }
 
   // Hands one packet to the transport. A refusal while the transport was
@@ -270,7 +310,13 @@ class QueuedSender {
   // Hands one packet to a pipelined transport, waiting only while
   // MAX_IN_FLIGHT packets are unsettled (which bounds the memory they hold).
   async deliverPipelined(packet) {
-    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+    while (this.inFlight.size >= MAX_IN_FLIGHT && Date.now() < this.deadline) {
+      await this.settledOrDeadline();
+    }
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      this.undelivered(packet, new Error('metlog: close() deadline passed'));
+      return;
+    }
     const sending = this.transport.send(packet.bytes).then(
       () => this.delivered(packet),
       (error) => this.undelivered(packet, error),

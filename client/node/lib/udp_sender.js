@@ -3,11 +3,52 @@
 // payload. UDP tells the sender nothing about delivery: a datagram the
 // kernel accepted counts as sent.
 const dgram = require('node:dgram');
+const dns = require('node:dns');
 const net = require('node:net');
 const { QueuedSender } = require('./queued_sender');
 
 // The largest UDP payload over IPv4.
 const MAX_UDP_PAYLOAD = 65507;
+
+// How long a looked-up address is reused, and how long a failed lookup is
+// remembered before the next datagram asks again.
+const LOOKUP_TTL_MS = 30000;
+const FAILED_LOOKUP_TTL_MS = 1000;
+
+// A `lookup` for dgram that asks `lookup` (dns.lookup's signature) about a
+// host name once per TTL, not once per datagram: a burst of datagrams would
+// otherwise queue a getaddrinfo each on libuv's small thread pool, which
+// the application's file and crypto work share. Calls made while a lookup
+// is pending wait for it. IP addresses (dgram's implicit bind looks up
+// 0.0.0.0 too) are answered at once.
+function cachingLookup(lookup) {
+  const hosts = new Map(); // host -> { result, expires, waiting }
+  return (host, options, callback) => {
+    const family = net.isIP(host);
+    if (family !== 0) {
+      process.nextTick(callback, null, host, family);
+      return;
+    }
+    let entry = hosts.get(host);
+    if (entry === undefined) hosts.set(host, (entry = { result: null, expires: 0, waiting: null }));
+    if (entry.result !== null && Date.now() < entry.expires) {
+      process.nextTick(callback, ...entry.result);
+      return;
+    }
+    if (entry.waiting !== null) {
+      entry.waiting.push(callback);
+      return;
+    }
+    entry.waiting = [callback];
+    lookup(host, options, (error, address, addressFamily) => {
+      entry.result = [error ?? null, address, addressFamily];
+      entry.expires = Date.now() + (error ? FAILED_LOOKUP_TTL_MS : LOOKUP_TTL_MS);
+      const callbacks = entry.waiting;
+      entry.waiting = null;
+      for (const waiter of callbacks) waiter(...entry.result);
+    });
+  };
+}
 
 // "host:port" or "[v6]:port" into its parts.
 function parseAddress(address) {
@@ -20,7 +61,7 @@ function parseAddress(address) {
 }
 
 class UdpTransport {
-  constructor(address) {
+  constructor(address, lookup = dns.lookup) {
     const { host, port } = parseAddress(address);
     this.host = host;
     this.port = port;
@@ -28,7 +69,10 @@ class UdpTransport {
     // Datagrams queue in libuv and the kernel; no need to wait for each.
     this.pipelined = true;
     this.sending = 0;
-    this.socket = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
+    this.socket = dgram.createSocket({
+      type: net.isIPv6(host) ? 'udp6' : 'udp4',
+      lookup: cachingLookup(lookup),
+    });
     // Without a listener an 'error' event would throw into the application.
     this.socket.on('error', (error) => {
       this.lastError = error;
@@ -59,11 +103,12 @@ class UdpTransport {
 }
 
 class UdpSender extends QueuedSender {
-  // `address`: "host:port" (a host name is resolved on every datagram; give
-  // an IP address to avoid that). Options as QueuedSender's; maxPacketBytes
-  // is capped at 65507.
+  // `address`: "host:port" (a host name is looked up again every 30 s).
+  // Options as QueuedSender's, and `lookup` (dns.lookup's signature, the
+  // default); maxPacketBytes is capped at 65507.
   constructor(address, options = {}) {
-    super(new UdpTransport(address), options);
+    const { lookup, ...queueOptions } = options ?? {};
+    super(new UdpTransport(address, lookup), queueOptions);
     this.address = address;
   }
 }

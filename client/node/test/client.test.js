@@ -270,3 +270,32 @@ test('isActive, close() and sends after close', async () => {
   assert.equal(stats.sent, 1);
   assert.equal(client.stats().droppedClosed, 1);
 });
+
+test('no call throws into the application, whatever its arguments', () => {
+  const { client, sender } = capturing();
+  const unprintable = Object.create(null); // String() of it throws
+  const calls = [
+    () => client.metlog('x', null),
+    () => client.incr('x', null),
+    () => client.incr('x', { count: unprintable }),
+    () => client.timerSend('x', 5, null),
+    () => client.timerSend('x', unprintable),
+    () => client.gauge('x', 5, null),
+    () => client.info(unprintable),
+    () => client.info('x', null),
+    () => client.exception(unprintable),
+    () => client.exception({
+      get name() {
+        throw new Error('getter');
+      },
+    }),
+    () => client.metlog(unprintable),
+  ];
+  for (const call of calls) assert.doesNotThrow(call);
+  const wrapped = client.timer('t', () => 7, null);
+  assert.equal(wrapped(), 7);
+  const stats = client.stats();
+  // Each call either sent a message or was counted as failed.
+  assert.equal(stats.sent + stats.failed, calls.length + 1);
+  assert.ok(sender.messages.length > 0);
+});

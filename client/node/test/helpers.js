@@ -2,8 +2,17 @@
 // Real sockets for the sender tests: a ZeroMQ PULL socket and a UDP socket
 // on 127.0.0.1 and a free port, collecting decoded Packets.
 const dgram = require('node:dgram');
+const { after } = require('node:test');
 const zmq = require('zeromq');
 const { decodePacket } = require('..');
+
+// Every socket still open when the file's tests end: a test that fails
+// before its own close() must not keep the process (and bazel test) waiting
+// until the timeout instead of reporting the failure.
+const openCollectors = new Set();
+after(async () => {
+  for (const collector of openCollectors) await collector.close();
+});
 
 class PacketCollector {
   constructor() {
@@ -45,9 +54,11 @@ async function startPull(endpoint = 'tcp://127.0.0.1:*') {
     }
   })();
   collector.close = async () => {
-    socket.close();
+    openCollectors.delete(collector);
+    if (!socket.closed) socket.close();
     await receiving;
   };
+  openCollectors.add(collector);
   return collector;
 }
 
@@ -61,7 +72,13 @@ async function startUdp() {
     collector.datagramSizes.push(raw.length);
     collector.add(raw);
   });
-  collector.close = () => new Promise((resolve) => socket.close(resolve));
+  let closed = null;
+  collector.close = () => {
+    openCollectors.delete(collector);
+    closed ??= new Promise((resolve) => socket.close(resolve));
+    return closed;
+  };
+  openCollectors.add(collector);
   return collector;
 }
 

@@ -49,7 +49,10 @@ const zmq = new ZmqSender(['tcp://127.0.0.1:5565'], {
   signer: new PacketSigner({ name: 's', keyVersion: 1, key: 'k' }),
 });
 const endpoints: string[] = zmq.endpoints;
-const udp = new UdpSender('127.0.0.1:5565', { signer: { name: 's', key: new Uint8Array(4) } });
+const udp = new UdpSender('127.0.0.1:5565', {
+  signer: { name: 's', key: new Uint8Array(4) },
+  lookup: (host, options, callback) => callback(null, '127.0.0.1', 4),
+});
 const stdout = new StdoutSender();
 const fromConfig = clientFromConfig({ logger: 'x', sender: { type: 'udp', address: '127.0.0.1:1' } }, { env: null });
 const fromEnv = clientFromEnv('x', { METLOG_ENDPOINT: 'tcp://127.0.0.1:1' });

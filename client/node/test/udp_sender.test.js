@@ -54,3 +54,32 @@ test('a bad address is refused when the sender is made', () => {
   assert.throws(() => new UdpSender('no-port'), /host:port/);
   assert.throws(() => new UdpSender('127.0.0.1:70000'), /host:port/);
 });
+
+test('a host name is looked up once for many datagrams, not once per datagram', async () => {
+  const udp = await startUdp();
+  const port = udp.address.split(':')[1];
+  let lookups = 0;
+  const lookup = (host, options, callback) => {
+    lookups++;
+    assert.equal(host, 'metlog-router.test');
+    callback(null, '127.0.0.1', 4);
+  };
+  const client = new MetlogClient({ sender: new UdpSender(`metlog-router.test:${port}`, { lookup }) });
+  for (let i = 0; i < 300; i++) client.info(`${i} ${'p'.repeat(1000)}`);
+  const stats = await client.close();
+  assert.equal(stats.sent, 300);
+  await udp.waitForMessages(300);
+  assert.ok(udp.datagramSizes.length >= 5, `${udp.datagramSizes.length} datagrams`);
+  assert.equal(lookups, 1);
+  await udp.close();
+});
+
+test('close() keeps its deadline when the host name never resolves', async () => {
+  // A DNS server that does not answer: on main, close() never resolved.
+  const sender = new UdpSender('metlog-router.test:5565', { closeTimeoutMs: 200, lookup: () => {} });
+  const client = new MetlogClient({ sender });
+  for (let i = 0; i < 3000; i++) client.incr('stuck');
+  const stats = await client.close();
+  assert.equal(stats.sent, 0);
+  assert.equal(stats.droppedUnsent + stats.queued, 3000);
+});

@@ -241,7 +241,10 @@ class MetlogClient:
             'logger': self.logger if logger is None else logger,
             'severity': self.severity if severity is None else severity,
             'payload': payload,
-            'fields': {} if fields is None else fields,
+            # A copy: the network senders encode later, and the application
+            # may pass (and change) the same dict again meanwhile.
+            'fields': ({} if fields is None else fields.copy()
+                       if isinstance(fields, dict) else fields),
             'env_version': self.env_version,
             'metlog_pid': self.pid,
             'metlog_hostname': self.hostname,

@@ -90,6 +90,11 @@ class FillMessageTest(unittest.TestCase):
         self.assertIsNone(timestamp_ns('yesterday'))
         self.assertIsNone(timestamp_ns(True))
         self.assertIsNone(timestamp_ns(None))
+        # Numbers no int64 of nanoseconds holds: the router stamps instead
+        # of the message being lost.
+        self.assertIsNone(timestamp_ns(float('nan')))
+        self.assertIsNone(timestamp_ns(float('inf')))
+        self.assertIsNone(timestamp_ns(1e30))
 
 
 def random_message(rng):

@@ -71,7 +71,9 @@ class RouterProcess:
         while time.monotonic() < deadline:
             if os.path.exists(self.output):
                 with open(self.output) as out:
-                    lines = [line for line in out if line.strip()]
+                    # A line the sink is still writing has no newline yet.
+                    lines = [line for line in out
+                             if line.endswith('\n') and line.strip()]
                 if len(lines) >= count:
                     break
             time.sleep(0.02)
@@ -99,6 +101,8 @@ class RouterEndToEndTest(unittest.TestCase):
         program = subprocess.Popen(
             [sys.executable, runfile('client/python/tests/e2e_program.py')],
             env=env)
+        # A program that hangs must not outlive the test.
+        self.addCleanup(lambda: program.poll() is None and program.kill())
         self.assertEqual(program.wait(timeout=30), 0)
         finished_ns = time.time_ns()
 

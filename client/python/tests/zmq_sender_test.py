@@ -104,7 +104,7 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(sender.stats()['sent'], 10)
 
     def test_queue_is_bounded_in_bytes(self):
-        big = 'x' * 100000
+        big = 'x' * 50000  # under the router's 64 KiB per message
         cost = MESSAGE_OVERHEAD_BYTES + len(big)
         client, sender = self.make_client(queue_length=1000,
                                           max_queue_bytes=5 * cost + 100)
@@ -126,7 +126,7 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(sender.stats()['sent'], 6)
 
     def test_batch_being_sent_still_counts_against_the_bytes(self):
-        big = 'x' * 100000
+        big = 'x' * 50000  # under the router's 64 KiB per message
         cost = MESSAGE_OVERHEAD_BYTES + len(big)
         client, sender = self.make_client(queue_length=1000,
                                           max_queue_bytes=5 * cost + 100)
@@ -199,6 +199,100 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(sender.stats()['sent'], 1)
         self.assertEqual(sender.dropped_unsent, 1)
 
+
+    def stall_sends(self, sender):
+        """Holds every packet at the transport until released; returns the
+        Events (a packet is waiting, release it)."""
+        sending, release = threading.Event(), threading.Event()
+        make = sender._transport_factory
+
+        def stalled_transport():
+            transport = make()
+            send = transport.send
+
+            def stalled_send(data):
+                sending.set()
+                release.wait(10)
+                return send(data)
+            transport.send = stalled_send
+            return transport
+
+        sender._transport_factory = stalled_transport
+        return sending, release
+
+    def test_batch_being_sent_still_counts_against_the_messages(self):
+        client, sender = self.make_client(queue_length=5)
+        sending, release = self.stall_sends(sender)
+        for i in range(5):
+            client.incr('n', i)
+        self.assertTrue(sending.wait(10))
+        for i in range(3):
+            client.incr('late', i)
+        # Five messages held while their packet is sent: the bound is full.
+        self.assertEqual(sender.dropped_queue_full, 3)
+        release.set()
+        self.assertTrue(sender.flush(5))
+        stats = sender.stats()
+        self.assertEqual(stats['sent'] + sender.dropped + stats['queued'], 8)
+
+    def test_bytes_and_lists_count_against_the_bytes(self):
+        big = 'x' * 50000  # under the router's 64 KiB per message
+        cost = MESSAGE_OVERHEAD_BYTES + len(big)
+        client, sender = self.make_client(queue_length=1000,
+                                          max_queue_bytes=5 * cost + 100)
+        release = gate_transport(sender)
+        for _ in range(10):
+            client.metlog('blob', payload=big.encode())
+        for _ in range(10):
+            client.metlog('listed', fields={'lines': [big]})
+        self.assertEqual(sender.stats()['queued'], 5)
+        self.assertEqual(sender.dropped_queue_bytes, 15)
+        release.set()
+        self.assertTrue(sender.flush(5))
+
+    def test_each_call_keeps_its_own_fields(self):
+        # metlog-py sent at once; queued messages must not share the dict
+        # the application passes again.
+        client, sender = self.make_client()
+        fields = {'shop': 'eu'}
+        client.incr('first', fields=fields)
+        client.incr('second', fields=fields)
+        fields['shop'] = 'us'
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, b in self.router.receive(2) for m in b]
+        self.assertEqual([field_values(m)['name'] for m in messages],
+                         [['first'], ['second']])
+        self.assertEqual([field_values(m)['shop'] for m in messages],
+                         [['eu'], ['eu']])
+
+    def test_messages_the_router_rejects_are_dropped_not_sent(self):
+        # The router's limits (proto/config.proto, sinks/wire_message.cc):
+        # a message over 64 KiB, a severity outside 0..7, a field without
+        # a name. Counting them as sent would hide their loss.
+        client, sender = self.make_client()
+        client.info('z' * 70000)
+        client.metlog('log', severity=8, payload='too low')
+        client.metlog('log', severity=-1, payload='negative')
+        client.metlog('log', payload='nameless', fields={'': 1})
+        client.incr('fine')
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, b in self.router.receive(1) for m in b]
+        self.assertEqual([m.type for m in messages], ['counter'])
+        self.assertEqual(sender.stats()['sent'], 1)
+        self.assertEqual(sender.dropped_oversized, 1)
+        self.assertEqual(sender.dropped_unencodable, 3)
+
+    def test_lone_surrogates_are_replaced_not_dropped(self):
+        # os.listdir() and sys.argv carry undecodable bytes as surrogates.
+        client, sender = self.make_client()
+        client.info('file \udcff.txt')
+        client.metlog('log', payload='p', fields={'path': 'a\ud800b'})
+        self.assertTrue(sender.flush(5))
+        messages = [m for _, b in self.router.receive(2) for m in b]
+        self.assertEqual([m.payload for m in messages],
+                         ['file \ufffd.txt', 'p'])
+        self.assertEqual(field_values(messages[1])['path'], ['a\ufffdb'])
+        self.assertEqual(sender.dropped, 0)
 
 class NoRouterTest(unittest.TestCase):
     def test_drops_are_counted_and_the_app_goes_on(self):

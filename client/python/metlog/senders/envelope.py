@@ -30,8 +30,13 @@ except ImportError as error:  # pragma: no cover - a setup problem
         'metlog.metlog_pb2 is missing: build with Bazel, or run '
         'client/python/generate_proto.sh once in a checkout') from error
 
+# The router's defaults (LimitsConfig in proto/config.proto): it rejects a
+# larger serialized Message, so the senders drop and count it instead.
+MAX_MESSAGE_BYTES = 65536
 _INT64_MIN = -(1 << 63)
 _INT64_MAX = (1 << 63) - 1
+# Seconds since the epoch whose nanoseconds fit an int64 (year 2262).
+_EPOCH_SECONDS_LIMIT = _INT64_MAX // 1000000000
 _Field = metlog_pb2.Field
 
 
@@ -53,8 +58,37 @@ def timestamp_ns(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
+        if not -_EPOCH_SECONDS_LIMIT < value < _EPOCH_SECONDS_LIMIT:
+            return None  # NaN, infinities, or past int64 nanoseconds
         return int(value * 1000000000)
     return None
+
+
+class MessageTooLarge(ValueError):
+    """A message whose envelope the router would reject for its size."""
+
+
+def well_formed(text):
+    """`text` with lone surrogates (os.listdir() and sys.argv keep
+    undecodable bytes as such) replaced by U+FFFD: UTF-8 cannot carry them,
+    and a log line is worth more with a replacement character than lost."""
+    try:
+        text.encode('utf-8')
+        return text
+    except UnicodeEncodeError:
+        return text.encode('utf-16', 'surrogatepass').decode(
+            'utf-16', 'replace')
+
+
+def _text(value):
+    return well_formed(value if isinstance(value, str) else str(value))
+
+
+def _check_severity(severity):
+    # The router rejects a message whose severity is not RFC 5424's 0..7.
+    if (not isinstance(severity, int) or isinstance(severity, bool)
+            or not 0 <= severity <= 7):
+        raise ValueError('severity %r is not in 0..7' % (severity,))
 
 
 def _is_number(value, kinds):
@@ -84,14 +118,15 @@ def _add_values(field, values):
     else:
         field.value_type = _Field.STRING
         field.value_string.extend(
-            v if isinstance(v, str) else json.dumps(v, default=str)
+            well_formed(v) if isinstance(v, str) else json.dumps(v, default=str)
             for v in values)
 
 
 def fill_message(msg, out, with_uuid=True):
     """Fills `out` (a cleared metlog_pb2.Message) from the dict `msg`; the
     keys it lacks stay unset. A random uuid is set unless `with_uuid` is
-    False."""
+    False. Raises ValueError for what the router would reject: a severity
+    outside 0..7, a field without a name."""
     if with_uuid:
         out.uuid = uuid.uuid4().bytes
     ns = timestamp_ns(msg.get('timestamp'))
@@ -100,25 +135,29 @@ def fill_message(msg, out, with_uuid=True):
     for key in ('type', 'logger', 'env_version'):
         value = msg.get(key)
         if value is not None:
-            setattr(out, key, str(value))
+            setattr(out, key, _text(value))
     payload = msg.get('payload')
     if payload is not None:
-        out.payload = payload if isinstance(payload, str) else str(payload)
+        out.payload = _text(payload)
     severity = msg.get('severity')
-    if isinstance(severity, int):
+    if severity is not None:
+        _check_severity(severity)
         out.severity = severity
     pid = msg.get('metlog_pid')
     if isinstance(pid, int):
         out.pid = pid
     hostname = msg.get('metlog_hostname')
     if hostname is not None:
-        out.hostname = str(hostname)
+        out.hostname = _text(hostname)
     fields = msg.get('fields') or {}
     for name, value in fields.items():
         if value is None:
             continue
+        name = _text(name)
+        if not name:
+            raise ValueError('a field needs a name')
         field = out.fields.add()
-        field.name = str(name)
+        field.name = name
         if name == 'rate' and isinstance(value, (int, float)):
             # Metric sinks read the sampling rate as a double, whether the
             # caller wrote 1 or 1.0.
@@ -167,9 +206,13 @@ class BatchEncoder:
     """Encodes messages one at a time, each as a one-message Batch: the
     concatenation of serialized Batches is itself a serialized Batch, so a
     packet's batch is the join of the pieces and its size is known before
-    it is built. Not thread-safe: one per sender thread."""
+    it is built. Not thread-safe: one per sender thread.
 
-    def __init__(self):
+    :param max_message_bytes: a larger message raises MessageTooLarge.
+    """
+
+    def __init__(self, max_message_bytes=MAX_MESSAGE_BYTES):
+        self.max_message_bytes = max_message_bytes
         self._headers = {}
         self._fields = {}
         self._second_prefix = None
@@ -184,13 +227,18 @@ class BatchEncoder:
             out = metlog_pb2.Message()
             fill_message(msg, out)
             body = out.SerializeToString()
+        if len(body) > self.max_message_bytes:
+            raise MessageTooLarge('message of %d bytes' % len(body))
         return _BATCH_MESSAGE_TAG + _varint(len(body)) + body
 
     def _encode_common(self, msg):
         payload = msg['payload']
         if payload.__class__ is not str:
             raise TypeError('payload is not text')
-        payload = payload.encode('utf-8')
+        try:
+            payload = payload.encode('utf-8')
+        except UnicodeEncodeError:
+            payload = well_formed(payload).encode('utf-8')
         parts = [_UUID_TAG_AND_LENGTH, _random_uuid4()]
         timestamp = self._timestamp_ns(msg['timestamp'])
         if timestamp is not None:
@@ -203,6 +251,7 @@ class BatchEncoder:
                       msg['metlog_hostname'])
         header = self._headers.get(header_key)
         if header is None:
+            _check_severity(header_key[2])
             header = self._serialize({
                 'type': header_key[0], 'logger': header_key[1],
                 'severity': header_key[2], 'env_version': header_key[3],

@@ -19,11 +19,14 @@ import threading
 import time
 import weakref
 
-from metlog.senders.envelope import BatchEncoder, make_packet
+from metlog.senders.envelope import (MAX_MESSAGE_BYTES, BatchEncoder,
+                                     MessageTooLarge, make_packet)
 
 # A message dict with short strings costs about this much memory in the
-# queue; the byte bound adds the payload's and the string fields' lengths.
+# queue; the byte bound adds the lengths of the text and bytes in its payload
+# and fields (inside lists and dicts too).
 MESSAGE_OVERHEAD_BYTES = 400
+_SCALARS = (int, float, bool, type(None))
 
 _LIVE_SENDERS = weakref.WeakSet()
 # Transports inherited across a fork belong to the parent: the child keeps
@@ -31,17 +34,26 @@ _LIVE_SENDERS = weakref.WeakSet()
 _INHERITED_TRANSPORTS = []
 
 
+def value_size(value):
+    """The bytes the byte bound counts for one payload or field value."""
+    if isinstance(value, (str, bytes, bytearray)):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        return sum(8 + value_size(v) for v in value)
+    if isinstance(value, dict):
+        return sum(8 + value_size(k) + value_size(v)
+                   for k, v in value.items())
+    return 0
+
+
 def queued_size(msg):
     """What the byte bound counts for `msg`."""
     size = MESSAGE_OVERHEAD_BYTES
-    payload = msg.get('payload') if isinstance(msg, dict) else None
-    if isinstance(payload, str):
-        size += len(payload)
-    fields = msg.get('fields') if isinstance(msg, dict) else None
-    if isinstance(fields, dict):
-        for value in fields.values():
-            if isinstance(value, str):
-                size += len(value)
+    if isinstance(msg, dict):
+        size += value_size(msg.get('payload'))
+        fields = msg.get('fields')
+        if isinstance(fields, dict):
+            size += value_size(fields)
     return size
 
 
@@ -51,8 +63,8 @@ class QueuedSender:
     :param transport_factory: called on the background thread to make the
         transport: an object with `send(data) -> bool` (False when refused
         right now) and `close()`.
-    :param queue_length: messages waiting beyond this are dropped (the
-        batch being sent is held in addition, as in the C++ client).
+    :param queue_length: messages that would take what the sender holds
+        (waiting or being sent) beyond this many are dropped.
     :param max_queue_bytes: messages that would take what the sender holds
         (waiting or being sent) beyond this many bytes (see queued_size) are
         dropped.
@@ -60,6 +72,8 @@ class QueuedSender:
         alone would is dropped.
     :param linger: seconds a first message waits for others to share its
         packet.
+    :param max_message_bytes: a message whose envelope is larger is dropped
+        (the router would reject it).
     :param unsent_grace: seconds a refused packet is retried while the
         transport was last accepting (a router restarting); after that,
         refused packets drop at once until one gets through again.
@@ -71,11 +85,13 @@ class QueuedSender:
 
     def __init__(self, transport_factory, queue_length, max_queue_bytes,
                  max_packet_bytes, linger=0.005, unsent_grace=0.25,
-                 connect_grace=2.0, signer=None):
+                 connect_grace=2.0, signer=None,
+                 max_message_bytes=MAX_MESSAGE_BYTES):
         self._transport_factory = transport_factory
         self.queue_length = int(queue_length)
         self.max_queue_bytes = int(max_queue_bytes)
         self.max_packet_bytes = int(max_packet_bytes)
+        self.max_message_bytes = int(max_message_bytes)
         self.linger = float(linger)
         self.unsent_grace = float(unsent_grace)
         self.connect_grace = float(connect_grace)
@@ -118,15 +134,19 @@ class QueuedSender:
                 payload = msg['payload']
                 if payload.__class__ is str:
                     size += len(payload)
+                else:
+                    size += value_size(payload)
                 for value in msg['fields'].values():
                     if value.__class__ is str:
                         size += len(value)
+                    elif value.__class__ not in _SCALARS:
+                        size += value_size(value)
             except (KeyError, AttributeError, TypeError):
                 size = queued_size(msg)
             lock = self._lock
             lock.acquire()
             try:
-                if len(self._queue) >= self.queue_length:
+                if len(self._queue) + self._in_progress >= self.queue_length:
                     self.dropped_queue_full += 1
                 elif self._queued_bytes + size > self.max_queue_bytes:
                     self.dropped_queue_bytes += 1
@@ -204,7 +224,7 @@ class QueuedSender:
         except Exception as error:
             sys.stderr.write('metlog: sender transport failed: %r\n' % error)
             self._transport = None
-        encoder = BatchEncoder()
+        encoder = BatchEncoder(self.max_message_bytes)
         transport_up = True
         while True:
             with self._lock:
@@ -238,28 +258,44 @@ class QueuedSender:
             self._transport.close()
 
     def _send_all(self, batch, encoder, transport_up):
-        """Encodes and sends `batch` in as many packets as it takes."""
+        """Encodes and sends `batch` in as many packets as it takes; each
+        packet's messages (and those dropped before it) free their places
+        in the message bound once it is handed over."""
         pieces = []
         packed = 0
+        settled = 0
         for msg, _ in batch:
             try:
                 piece = encoder.encode(msg)
+            except MessageTooLarge:
+                self.dropped_oversized += 1
+                settled += 1
+                continue
             except Exception:
                 self.dropped_unencodable += 1
+                settled += 1
                 continue
             if len(piece) + self._packet_overhead > self.max_packet_bytes:
                 self.dropped_oversized += 1
+                settled += 1
                 continue
             if (packed + len(piece) + self._packet_overhead
                     > self.max_packet_bytes):
                 transport_up = self._send_packet(pieces, transport_up)
+                self._settle(settled)
                 pieces = []
                 packed = 0
+                settled = 0
             pieces.append(piece)
             packed += len(piece)
+            settled += 1
         if pieces:
             transport_up = self._send_packet(pieces, transport_up)
         return transport_up
+
+    def _settle(self, count):
+        with self._lock:
+            self._in_progress -= count
 
     def _send_packet(self, pieces, transport_up):
         data = make_packet(b''.join(pieces), self.signer)

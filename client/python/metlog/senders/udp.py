@@ -7,7 +7,7 @@ from a background thread instead of JSON with a blocking sendto() per call.
 
 import socket
 
-from metlog.senders.envelope import signer_from_options
+from metlog.senders.envelope import MAX_MESSAGE_BYTES, signer_from_options
 from metlog.senders.queued import QueuedSender
 
 # The most a UDP datagram can carry over IPv4.
@@ -51,7 +51,8 @@ class UdpSender(QueuedSender):
 
     def __init__(self, host='127.0.0.1', port=5565, queue_length=65536,
                  max_queue_bytes=64 << 20, max_packet_bytes=MAX_UDP_PAYLOAD,
-                 linger_ms=5, signer=None, key=None, key_version=1):
+                 linger_ms=5, signer=None, key=None, key_version=1,
+                 max_message_bytes=MAX_MESSAGE_BYTES):
         hosts = [host] if isinstance(host, str) else list(host)
         ports = [port] if isinstance(port, (int, str)) else list(port)
         ports = [int(p) for p in ports]
@@ -65,4 +66,5 @@ class UdpSender(QueuedSender):
                          max_queue_bytes,
                          min(int(max_packet_bytes), MAX_UDP_PAYLOAD),
                          linger=int(linger_ms) / 1000.0,
-                         signer=signer_from_options(signer, key, key_version))
+                         signer=signer_from_options(signer, key, key_version),
+                         max_message_bytes=max_message_bytes)

@@ -12,7 +12,7 @@ import sys
 
 import zmq
 
-from metlog.senders.envelope import signer_from_options
+from metlog.senders.envelope import MAX_MESSAGE_BYTES, signer_from_options
 from metlog.senders.queued import QueuedSender
 
 DEFAULT_ENDPOINT = 'tcp://127.0.0.1:5565'
@@ -53,6 +53,8 @@ class ZmqPubSender(QueuedSender):
     :param queue_length: messages the queue holds before dropping.
     :param max_queue_bytes: bytes the queue holds before dropping.
     :param max_packet_bytes: upper bound on one packet.
+    :param max_message_bytes: upper bound on one message (the router's
+        max_message_bytes); a larger one is dropped and counted.
     :param send_hwm: packets ZeroMQ buffers per connected router.
     :param linger_ms: how long a message waits for its packet to fill.
     :param close_linger_ms: how long packets may still leave at close.
@@ -66,7 +68,8 @@ class ZmqPubSender(QueuedSender):
     def __init__(self, bindstrs=None, pool_size=None, queue_length=65536,
                  max_queue_bytes=64 << 20, max_packet_bytes=1 << 20,
                  send_hwm=1000, linger_ms=5, close_linger_ms=1000,
-                 signer=None, key=None, key_version=1, debug_stderr=False):
+                 signer=None, key=None, key_version=1, debug_stderr=False,
+                 max_message_bytes=MAX_MESSAGE_BYTES):
         if bindstrs is None:
             bindstrs = os.environ.get('METLOG_ENDPOINT') or DEFAULT_ENDPOINT
         if isinstance(bindstrs, str):
@@ -82,7 +85,8 @@ class ZmqPubSender(QueuedSender):
 
         super().__init__(make_transport, queue_length, max_queue_bytes,
                          max_packet_bytes, linger=int(linger_ms) / 1000.0,
-                         signer=signer_from_options(signer, key, key_version))
+                         signer=signer_from_options(signer, key, key_version),
+                         max_message_bytes=max_message_bytes)
 
     def send_message(self, msg):
         if self.debug_stderr:
