@@ -1,6 +1,8 @@
 #include "sinks/wire_message.h"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 
@@ -51,6 +53,32 @@ int FieldElementType(int number) {
 
 bool IsPackable(int field_member) { return field_member >= 6; }
 
+// What protobuf 3.21 allocates in an arena as it parses (parse_cost): a
+// string is an arena std::string and its destructor's cleanup entry, its
+// characters (up to the wire bytes) on the heap; a repeated field's array
+// doubles as it grows, so it holds at most twice its elements.
+constexpr uint32_t kStringCost = sizeof(std::string) + 16;
+constexpr uint32_t kRepeatedSlot = 2 * sizeof(void*);
+constexpr uint32_t kMessageCost =
+    sizeof(v1::Message) + sizeof(void*) /* the fields array's header */;
+constexpr uint32_t kFieldCost = sizeof(v1::Field) + kRepeatedSlot;
+// A string value and its slot; a number (at most 8 bytes) and its slot.
+constexpr uint32_t kTextValueCost = kStringCost + kRepeatedSlot;
+constexpr uint32_t kNumberValueCost = 2 * sizeof(uint64_t);
+// A uuid the router generates: its string and 16 characters on the heap.
+constexpr uint32_t kGeneratedUuidCost = kStringCost + 32;
+// A field protobuf does not know goes to the message's UnknownFieldSet: a
+// slot in its vector (which doubles), and a heap string for its bytes.
+constexpr uint32_t kUnknownFieldCost = 2 * 16 + kStringCost + 16;
+
+// Skips the unknown field at `in` and charges what protobuf keeps of it.
+bool SkipUnknown(WireReader& in, int wire_type, uint64_t* parse_cost) {
+  const size_t before = in.remaining();
+  if (!in.Skip(wire_type)) return false;
+  *parse_cost += kUnknownFieldCost + (before - in.remaining());
+  return true;
+}
+
 WireProblem Malformed(std::string* error, std::string text) {
   *error = std::move(text);
   return WireProblem::kMalformed;
@@ -67,13 +95,14 @@ bool ReadScalar(WireReader& in, int wire_type, uint64_t* value) {
 }
 
 WireProblem ReadField(absl::string_view bytes, FieldView* field,
-                      std::string* error) {
+                      uint64_t* parse_cost, std::string* error) {
   field->bytes = bytes;
+  *parse_cost += kFieldCost + bytes.size();
   WireReader in(bytes);
   int number = 0, wire_type = 0;
   while (in.ReadTag(&number, &wire_type)) {
     if (number > 8) {
-      if (!in.Skip(wire_type)) {
+      if (!SkipUnknown(in, wire_type, parse_cost)) {
         return Malformed(error, absl::StrCat("field: cannot skip ", number));
       }
       continue;
@@ -96,8 +125,13 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
         return Malformed(error, absl::StrCat("field: packed member ", number,
                                              " is truncated"));
       }
+      // Each packed value takes at least one byte.
+      *parse_cost += packed ? view.size() * kNumberValueCost
+                     : number == 1 || number == 3 ? kStringCost
+                                                  : kTextValueCost;
       continue;
     }
+    *parse_cost += kNumberValueCost;
     uint64_t value = 0;
     if (!ReadScalar(in, element, &value)) {
       return Malformed(error,
@@ -123,11 +157,12 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
                             FieldList* fields, std::string* error) {
   message->bytes = bytes;
   message->first_field = static_cast<uint32_t>(fields->size());
+  uint64_t parse_cost = kMessageCost;
   WireReader in(bytes);
   int number = 0, wire_type = 0;
   while (in.ReadTag(&number, &wire_type)) {
     if (number > 10) {
-      if (!in.Skip(wire_type)) {
+      if (!SkipUnknown(in, wire_type, &parse_cost)) {
         return Malformed(error, absl::StrCat("cannot skip field ", number));
       }
       continue;
@@ -157,6 +192,7 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
       return Malformed(error, absl::StrCat("field ", number,
                                            " claims more bytes than remain"));
     }
+    if (number != 10) parse_cost += kStringCost + view.size();
     switch (number) {
       case 1:
         message->sent_uuid = view;
@@ -179,7 +215,7 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
         break;
       case 10: {
         FieldView field;
-        if (WireProblem problem = ReadField(view, &field, error);
+        if (WireProblem problem = ReadField(view, &field, &parse_cost, error);
             problem != WireProblem::kNone) {
           return problem;
         }
@@ -199,6 +235,10 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
     return Invalid(error, absl::StrCat("uuid of ", message->sent_uuid.size(),
                                        " bytes, want 16"));
   }
+  if (!message->has_uuid) parse_cost += kGeneratedUuidCost;
+  // Clamped: no packet's memory budget admits a message that costs more.
+  message->parse_cost = static_cast<uint32_t>(
+      std::min<uint64_t>(parse_cost, std::numeric_limits<uint32_t>::max()));
   return WireProblem::kNone;
 }
 
@@ -224,6 +264,15 @@ bool NextLengthDelimited(WireReader& in, int field_number,
   }
   if (!in.at_end()) *error = "invalid tag";
   return false;
+}
+
+bool SkipsCleanly(absl::string_view bytes) {
+  WireReader in(bytes);
+  int number = 0, wire_type = 0;
+  while (in.ReadTag(&number, &wire_type)) {
+    if (!in.Skip(wire_type)) return false;
+  }
+  return in.at_end();
 }
 
 bool ReadFieldValue(const FieldView& field, int index, FieldValue* value) {
