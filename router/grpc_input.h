@@ -21,7 +21,7 @@ class GrpcInput : public Input {
 
   // The gRPC server runs it; nothing to start or stop here.
   void Start() override {}
-  void Stop() override {}
+  void Stop(absl::Time) override {}
   std::string address() const override {
     return "(Admin.Publish on the admin port)";
   }

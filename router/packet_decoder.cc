@@ -23,6 +23,8 @@ absl::string_view RejectReasonName(RejectReason reason) {
       return "dense_packet";
     case RejectReason::kMultipartPacket:
       return "multipart_packet";
+    case RejectReason::kShutdown:
+      return "shutdown";
     case RejectReason::kCount:
       break;
   }

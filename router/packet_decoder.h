@@ -25,6 +25,7 @@ enum class RejectReason : int {
   kInvalidMessage,    // parses, but breaks a rule (severity, uuid, field name)
   kDensePacket,       // messages past the memory its packet's bytes allow
   kMultipartPacket,   // a ZeroMQ message of several frames
+  kShutdown,          // taken in, but left undecoded at the shutdown deadline
   kCount,
 };
 
