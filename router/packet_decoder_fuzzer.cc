@@ -154,7 +154,7 @@ void CheckDecode(absl::string_view input, PacketDecoder& decoder) {
   }
   // The parse neither grew the footprint nor took more than it counted.
   CHECK_EQ(result.packet->footprint(), footprint);
-  CHECK_LE(result.packet->arena_bytes(), footprint);
+  CHECK_LE(result.packet->arena_bytes(), result.packet->parse_reserve());
   const size_t bound = PacketMessages::kMemoryAllowance +
                        PacketMessages::kMemoryPerByte * packet.batch().size();
   CHECK_LE(footprint, sizeof(PacketMessages) + packet.batch().size() +

@@ -13,6 +13,9 @@
 namespace metlog {
 namespace {
 
+// The arena's own bookkeeping: its block header and state.
+constexpr size_t kArenaOverhead = 256;
+
 // What an InlinedVector took beyond its inline room.
 template <typename T, size_t kInline>
 size_t HeapBytes(const absl::InlinedVector<T, kInline>& list) {
@@ -65,6 +68,10 @@ absl::StatusOr<PacketRef> PacketMessages::FromMessages(
     begin = end;
   }
   return packet;
+}
+
+size_t PacketMessages::parse_reserve() const {
+  return kArenaOverhead + parse_cost_;
 }
 
 size_t PacketMessages::memory_bound() const {
@@ -121,7 +128,7 @@ void PacketMessages::ParseAll() const {
   // One block sized to what the parse may take (strings' characters, which
   // go to the heap, aside), so the arena neither regrows nor overshoots.
   google::protobuf::ArenaOptions options;
-  options.start_block_size = std::max<size_t>(512, parse_cost_);
+  options.start_block_size = parse_reserve();
   options.max_block_size = options.start_block_size;
   arena_ = std::make_unique<google::protobuf::Arena>(options);
   for (Slot& slot : slots_) {
@@ -148,7 +155,7 @@ std::atomic<uint64_t> PacketMessages::parse_failures_{0};
 size_t PacketMessages::footprint() const {
   return sizeof(*this) +
          (owner_ != nullptr ? bytes_.size() : copy_.capacity()) +
-         HeapBytes(slots_) + HeapBytes(fields_) + parse_cost_;
+         HeapBytes(slots_) + HeapBytes(fields_) + parse_reserve();
 }
 
 void PacketMessages::Release(uint32_t references) const {

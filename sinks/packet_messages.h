@@ -107,8 +107,12 @@ class PacketMessages {
   // shared. Queue bounds charge it.
   size_t footprint() const;
 
-  // What the parse took from its arena (0 before one): footprint()
-  // counts an upper bound of it from the start.
+  // What footprint() counts for the parse from the start: the parse's
+  // arena is one block of this size (what strings hold beyond their
+  // objects is on the heap, and counted with the bytes).
+  size_t parse_reserve() const;
+  // What the parse took from its arena (0 before one), within
+  // parse_reserve() unless the estimate is wrong.
   size_t arena_bytes() const {
     return arena_bytes_.load(std::memory_order_acquire);
   }
