@@ -15,11 +15,15 @@ namespace metlog {
 namespace {
 
 // Records the payloads routed to it; while closed, holds every caller.
+// Each call takes `delay`, as a slow sink would.
 class RecordingDispatcher : public Dispatcher {
  public:
-  explicit RecordingDispatcher(bool open = true) : open_(open) {}
+  explicit RecordingDispatcher(bool open = true,
+                               absl::Duration delay = absl::ZeroDuration())
+      : delay_(delay), open_(open) {}
 
   uint64_t Dispatch(absl::Span<const PacketRef> packets) override {
+    absl::SleepFor(delay_);
     absl::MutexLock lock(&mu_);
     ++calls_;
     mu_.Await(absl::Condition(&open_));
@@ -61,6 +65,7 @@ class RecordingDispatcher : public Dispatcher {
   }
 
  private:
+  const absl::Duration delay_;
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
@@ -157,11 +162,12 @@ TEST_P(ZmqInputTest, MultipartMessagesAreRefusedCountedAndFreed) {
 }
 
 TEST_P(ZmqInputTest, StopRoutesEverythingAlreadyTakenIn) {
-  // Routing is held up, so at Stop the packets wait inside the input:
-  // in its socket and, with several decode threads, between the threads.
+  // Routing is held up, so at Stop the packets wait inside the input: in
+  // its socket (which holds up to receive_hwm, 10000) and, with several
+  // decode threads, between the threads (a few thousand).
   RecordingDispatcher dispatcher(/*open=*/false);
   auto input = StartInput(&dispatcher, GetParam());
-  constexpr int kPackets = 3000;
+  constexpr int kPackets = 9000;
   std::vector<std::string> packets;
   for (int i = 0; i < kPackets; ++i) packets.push_back(PacketOf("m"));
   SendAll(input->address(), packets);
@@ -199,7 +205,8 @@ TEST_P(ZmqInputTest, PacketsLeftAtTheDeadlineAreCounted) {
 }
 
 TEST_P(ZmqInputTest, StopEndsWhileASenderKeepsSending) {
-  RecordingDispatcher dispatcher;
+  // The sender is faster than routing, so the socket is never empty.
+  RecordingDispatcher dispatcher(/*open=*/true, absl::Milliseconds(1));
   auto input = StartInput(&dispatcher, GetParam());
   std::atomic<bool> done{false};
   std::thread sender([&] {
@@ -211,7 +218,7 @@ TEST_P(ZmqInputTest, StopEndsWhileASenderKeepsSending) {
     while (!done.load()) push.send(zmq::buffer(packet), zmq::send_flags::none);
     push.set(zmq::sockopt::linger, 0);
   });
-  dispatcher.WaitFor(10000);
+  dispatcher.WaitFor(1000);
   // Returns although the sender never pauses: the input stops taking
   // packets from the network at once.
   input->Stop(absl::Now() + absl::Seconds(1));
