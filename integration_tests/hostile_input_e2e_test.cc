@@ -140,11 +140,10 @@ TEST(HostileInputTest, APaddedTagOverZeroMqIsRejectedNotFatal) {
 
 TEST(HostileInputTest, APaddedTagOverUdpIsRejectedNotFatal) {
   auto router = RouterProcess::Start(
-      "padded_udp",
-      absl::StrCat(R"(inputs { udp { address: "127.0.0.1:0" } }
+      "padded_udp", absl::StrCat(R"(inputs { udp { address: "127.0.0.1:0" } }
                       admin { listen_address: "127.0.0.1:0" }
                       stats_interval_ms: 0)",
-                   FileSink("padded_udp")));
+                                 FileSink("padded_udp")));
   ASSERT_TRUE(router.ok()) << router.status();
   int port = 0;
   ASSERT_TRUE(absl::SimpleAtoi(

@@ -73,8 +73,8 @@ grpc::internal::MethodHandler* GrpcInput::NewPublishHandler(
     std::function<bool()> unavailable) {
   using Streamer = grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::Ack>;
   return new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::Ack>(
-      [this, unavailable = std::move(unavailable)](
-          grpc::ServerContext* context, Streamer* stream) {
+      [this, unavailable = std::move(unavailable)](grpc::ServerContext* context,
+                                                   Streamer* stream) {
         if (unavailable()) {
           return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                               "router is stopping");

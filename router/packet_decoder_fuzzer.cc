@@ -5,7 +5,8 @@
 // packet's memory stays within its bound.
 //
 //   bazel build --config=fuzz //router:packet_decoder_fuzzer
-//   bazel-bin/router/packet_decoder_fuzzer -dict=router/testdata/packet_decoder_fuzzer.dict CORPUS
+//   bazel-bin/router/packet_decoder_fuzzer
+//   -dict=router/testdata/packet_decoder_fuzzer.dict CORPUS
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -157,8 +158,8 @@ void CheckDecode(absl::string_view input, PacketDecoder& decoder) {
   CHECK_LE(result.packet->arena_bytes(), result.packet->parse_reserve());
   const size_t bound = PacketMessages::kMemoryAllowance +
                        PacketMessages::kMemoryPerByte * packet.batch().size();
-  CHECK_LE(footprint, sizeof(PacketMessages) + packet.batch().size() +
-                          2 * bound);
+  CHECK_LE(footprint,
+           sizeof(PacketMessages) + packet.batch().size() + 2 * bound);
   CHECK_EQ(PacketMessages::parse_failures(), 0u);
 }
 

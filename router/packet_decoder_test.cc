@@ -261,14 +261,15 @@ TEST(PacketDecoderTest, VarintsOfTheLengthProtobufReadsAreAccepted) {
 TEST(PacketDecoderTest, LengthsProtobufRefusesAreMalformed) {
   PacketDecoder decoder{v1::LimitsConfig()};
   // payload "x" with its length padded to 6 bytes.
-  const std::string message = absl::HexStringToBytes("32818080808000" "78");
+  const std::string message = absl::HexStringToBytes(
+      "32818080808000"
+      "78");
   v1::Message reference;
   ASSERT_FALSE(reference.ParseFromString(message));
   v1::Packet packet;
-  packet.set_batch(absl::StrCat(std::string(1, '\x0a'),
-                                std::string(1, static_cast<char>(
-                                                   message.size())),
-                                message));
+  packet.set_batch(
+      absl::StrCat(std::string(1, '\x0a'),
+                   std::string(1, static_cast<char>(message.size())), message));
   const DecodeResult result = decoder.Decode(packet.SerializeAsString());
   EXPECT_EQ(result.accepted(), 0u);
   EXPECT_EQ(Rejected(result, RejectReason::kMalformedMessage), 1u);

@@ -1,84 +1,16 @@
 #include "router/zmq_input.h"
 
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "router/recording_dispatcher.h"
 
 namespace metlog {
 namespace {
-
-// Records the payloads routed to it; while closed, holds every caller.
-// Each call takes `delay`, as a slow sink would.
-class RecordingDispatcher : public Dispatcher {
- public:
-  explicit RecordingDispatcher(bool open = true,
-                               absl::Duration delay = absl::ZeroDuration())
-      : delay_(delay), open_(open) {}
-
-  uint64_t Dispatch(absl::Span<const PacketRef> packets) override {
-    absl::SleepFor(delay_);
-    absl::MutexLock lock(&mu_);
-    ++calls_;
-    mu_.Await(absl::Condition(&open_));
-    for (const PacketRef& packet : packets) {
-      for (size_t i = 0; i < packet->size(); ++i) {
-        payloads_.emplace_back(packet->wire(i).payload);
-      }
-    }
-    return 0;
-  }
-
-  void Open() {
-    absl::MutexLock lock(&mu_);
-    open_ = true;
-  }
-
-  // Waits until it holds `count` payloads (or a minute).
-  std::vector<std::string> WaitFor(size_t count) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return payloads_.size() >= count;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Minutes(1));
-    return payloads_;
-  }
-
-  // Waits until someone is held (or a minute).
-  void WaitForCaller() {
-    absl::MutexLock lock(&mu_);
-    auto called = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return calls_ > 0;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&called), absl::Minutes(1));
-  }
-
-  std::vector<std::string> payloads() {
-    absl::MutexLock lock(&mu_);
-    return payloads_;
-  }
-
- private:
-  const absl::Duration delay_;
-  absl::Mutex mu_;
-  bool open_ ABSL_GUARDED_BY(mu_);
-  int calls_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::string> payloads_ ABSL_GUARDED_BY(mu_);
-};
-
-std::string PacketOf(const std::string& payload) {
-  v1::Batch batch;
-  batch.add_messages()->set_payload(payload);
-  v1::Packet packet;
-  batch.SerializeToString(packet.mutable_batch());
-  return packet.SerializeAsString();
-}
 
 std::unique_ptr<ZmqInput> StartInput(Dispatcher* dispatcher,
                                      uint32_t decode_threads) {
@@ -119,14 +51,15 @@ bool LoopbackQueuesEmpty(int port) {
 
 int PortOf(const std::string& endpoint) {
   int port = 0;
-  EXPECT_TRUE(absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1),
-                               &port));
+  EXPECT_TRUE(
+      absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1), &port));
   return port;
 }
 
 // Sends each packet as one message, and returns once the kernel has handed
 // every byte to the input's ZeroMQ socket.
-void SendAll(const std::string& endpoint, const std::vector<std::string>& packets) {
+void SendAll(const std::string& endpoint,
+             const std::vector<std::string>& packets) {
   {
     zmq::context_t context;
     zmq::socket_t push(context, zmq::socket_type::push);
@@ -194,9 +127,9 @@ TEST_P(ZmqInputTest, PacketsLeftAtTheDeadlineAreCounted) {
   dispatcher.Open();
   stopper.join();
   // Each packet was routed or counted as left at the deadline.
-  EXPECT_EQ(dispatcher.payloads().size() +
-                Rejected(*input, RejectReason::kShutdown),
-            static_cast<size_t>(kPackets));
+  EXPECT_EQ(
+      dispatcher.payloads().size() + Rejected(*input, RejectReason::kShutdown),
+      static_cast<size_t>(kPackets));
   // With one thread, the deadline is past as soon as the socket is closed;
   // decode threads may route some more until the forwarder has finished.
   if (GetParam() == 1) {
@@ -223,9 +156,9 @@ TEST_P(ZmqInputTest, StopEndsWhileASenderKeepsSending) {
   // packets from the network at once.
   input->Stop(absl::Now() + absl::Seconds(1));
   const uint64_t packets = input->counters().packets.load();
-  EXPECT_EQ(dispatcher.payloads().size() +
-                Rejected(*input, RejectReason::kShutdown),
-            packets);
+  EXPECT_EQ(
+      dispatcher.payloads().size() + Rejected(*input, RejectReason::kShutdown),
+      packets);
   done.store(true);
   sender.join();
 }

@@ -86,8 +86,8 @@ void PacketMessages::Reserve(size_t messages) {
       sizeof(Slot) + sizeof(v1::Message) + sizeof(std::string) + 16;
   constexpr size_t kTypicalFieldBytes = 16;
   slots_.reserve(std::min(messages, memory_bound() / kCheapestMessage));
-  fields_.reserve(std::min(4 * slots_.capacity(),
-                           bytes_.size() / kTypicalFieldBytes));
+  fields_.reserve(
+      std::min(4 * slots_.capacity(), bytes_.size() / kTypicalFieldBytes));
 }
 
 WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
@@ -100,8 +100,8 @@ WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
       HeapBytes(slots_) + HeapBytes(fields_) + parse_cost_ + wire.parse_cost >
           memory_bound()) {
     *error = absl::StrCat("packet of ", bytes_.size(),
-                          " bytes reached its memory bound of ",
-                          memory_bound(), " bytes");
+                          " bytes reached its memory bound of ", memory_bound(),
+                          " bytes");
     problem = WireProblem::kTooDense;
   }
   if (problem != WireProblem::kNone) {

@@ -124,8 +124,8 @@ class WireReader {
   // A length-delimited payload, as a view into the bytes.
   bool ReadView(absl::string_view* value) {
     uint64_t length = 0;
-    if (!ReadVarintOfAtMost(kMaxLengthBytes, &length) ||
-        length > kMaxLength || length > remaining()) {
+    if (!ReadVarintOfAtMost(kMaxLengthBytes, &length) || length > kMaxLength ||
+        length > remaining()) {
       return false;
     }
     *value = absl::string_view(next_, static_cast<size_t>(length));
