@@ -94,8 +94,8 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
   // Summed here and added once: updating *parse_cost per member showed in
   // the decoder's benchmark.
   uint64_t cost = kFieldCost;
-  // The value members (4 to 8) seen so far, each with its own array.
-  uint32_t arrays = 0;
+  // The members seen: each value member (4 to 8) has its own array.
+  uint32_t members = 0;
   WireReader in(bytes);
   int number = 0, wire_type = 0;
   while (in.ReadTag(&number, &wire_type)) {
@@ -112,10 +112,7 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
       return Malformed(error, absl::StrCat("field: member ", number,
                                            " has wire type ", wire_type));
     }
-    if (number >= 4 && (arrays & 1u << number) == 0) {
-      arrays |= 1u << number;
-      cost += kRepeatedArray;
-    }
+    members |= 1u << number;
     if (wire_type == kLength) {
       absl::string_view view;
       if (!in.ReadView(&view)) {
@@ -129,9 +126,7 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
                                              " is truncated"));
       }
       // Each packed value takes at least one byte.
-      cost += packed                       ? view.size() * kNumberValueCost
-              : number == 1 || number == 3 ? kStringCost
-                                           : kTextValueCost;
+      cost += packed ? view.size() * kNumberValueCost : kTextValueCost;
       continue;
     }
     cost += kNumberValueCost;
@@ -151,7 +146,10 @@ WireProblem ReadField(absl::string_view bytes, FieldView* field,
   }
   if (!in.at_end()) return Malformed(error, "field: invalid tag");
   if (field->name.empty()) return Invalid(error, "a field has no name");
-  *parse_cost += cost;
+  constexpr uint32_t kValueMembers = 0x1f0;
+  *parse_cost +=
+      cost + kRepeatedArray * static_cast<uint32_t>(
+                                  __builtin_popcount(members & kValueMembers));
   return WireProblem::kNone;
 }
 
