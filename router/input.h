@@ -60,7 +60,8 @@ class Input {
 
   // Counts the outcome of one packet and logs rejections (rate-limited,
   // naming the peer and the reason), then adds the accepted messages to
-  // `*group`. `peer` is asked for only when there is something to log.
+  // `*group` (which may be null when none were). `peer` is asked for only when
+  // there is something to log.
   void Accept(DecodeResult result, const std::function<std::string()>& peer,
               std::vector<PacketRef>* group);
 

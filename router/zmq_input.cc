@@ -170,10 +170,13 @@ void ZmqInput::Pump(zmq::socket_t& socket, bool network,
   zmq::message_t message;
   uint64_t left_at_deadline = 0;
   // Reads what is ready, until `finished` unless `draining`; returns how
-  // many messages it read.
+  // many messages it read. A drain ends at the latest kCountGrace after the
+  // deadline, should peers still be sending (if the socket could not be
+  // closed to them).
   auto read_ready = [&](bool draining) {
     size_t read = 0, frames = 0, bytes = 0;
-    while ((draining || !finished.load(std::memory_order_relaxed)) &&
+    while ((draining ? absl::Now() < deadline_ + kCountGrace
+                     : !finished.load(std::memory_order_relaxed)) &&
            ReadMessage(socket, &message, &frames, &bytes)) {
       ++read;
       const auto peer = [&message] { return PeerOf(message); };
@@ -205,8 +208,9 @@ void ZmqInput::Pump(zmq::socket_t& socket, bool network,
   // holds is finite.
   if (network) CloseToPeers();
   try {
-    while (read_ready(true) > 0 ||
-           (network && zmq::poll(items, 1, kQuiet) > 0)) {
+    while ((read_ready(true) > 0 ||
+            (network && zmq::poll(items, 1, kQuiet) > 0)) &&
+           absl::Now() < deadline_ + kCountGrace) {
     }
   } catch (const zmq::error_t& error) {
     LOG(ERROR) << "input " << name() << ": draining: " << error.what();
