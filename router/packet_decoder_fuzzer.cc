@@ -150,12 +150,16 @@ void CheckDecode(absl::string_view input, PacketDecoder& decoder) {
     }
   }
   const size_t footprint = result.packet->footprint();
+  size_t message_bytes = 0;
   for (size_t i = 0; i < result.accepted(); ++i) {
     CheckAccepted(*result.packet, i);
+    message_bytes += result.packet->wire(i).bytes.size();
   }
-  // The parse neither grew the footprint nor took more than it counted.
+  // The parse neither grew the footprint nor took more than it counted:
+  // its arena, and on the heap at most the messages' bytes.
   CHECK_EQ(result.packet->footprint(), footprint);
-  CHECK_LE(result.packet->arena_bytes(), result.packet->parse_reserve());
+  CHECK_LE(result.packet->arena_bytes() + message_bytes,
+           result.packet->parse_reserve());
   const size_t bound = PacketMessages::kMemoryAllowance +
                        PacketMessages::kMemoryPerByte * packet.batch().size();
   CHECK_LE(footprint,

@@ -110,6 +110,7 @@ WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
     return problem;
   }
   parse_cost_ += wire.parse_cost;
+  message_bytes_ += bytes.size();
   if (!wire.has_uuid) wire.generated_uuid = RandomUuidBytes(random);
   if (!wire.has_timestamp) wire.timestamp = now_ns;
   return problem;
@@ -125,10 +126,11 @@ void PacketMessages::Parse() const {
 }
 
 void PacketMessages::ParseAll() const {
-  // One block sized to what the parse may take (strings' characters, which
-  // go to the heap, aside), so the arena neither regrows nor overshoots.
+  // One block sized to what the parse may take, so the arena neither
+  // regrows nor overshoots: all of the reserve but the strings' characters,
+  // which protobuf puts on the heap (and which the messages' bytes bound).
   google::protobuf::ArenaOptions options;
-  options.start_block_size = parse_reserve();
+  options.start_block_size = parse_reserve() - message_bytes_;
   options.max_block_size = options.start_block_size;
   arena_ = std::make_unique<google::protobuf::Arena>(options);
   for (Slot& slot : slots_) {

@@ -108,8 +108,8 @@ class PacketMessages {
   size_t footprint() const;
 
   // What footprint() counts for the parse from the start: the parse's
-  // arena is one block of this size (what strings hold beyond their
-  // objects is on the heap, and counted with the bytes).
+  // arena (one block) and the strings' characters protobuf puts on the
+  // heap, together within this unless the estimate is wrong.
   size_t parse_reserve() const;
   // What the parse took from its arena (0 before one), within
   // parse_reserve() unless the estimate is wrong.
@@ -158,8 +158,10 @@ class PacketMessages {
   mutable absl::once_flag parse_once_;
   // Made by ParseAll: packets no sink reads never allocate one.
   mutable std::unique_ptr<google::protobuf::Arena> arena_;
-  // What a parse of the messages added so far would take, at most.
+  // What a parse of the messages added so far would take, at most, and
+  // the part of it that is their bytes (string contents go to the heap).
   size_t parse_cost_ = 0;
+  size_t message_bytes_ = 0;
   mutable std::atomic<size_t> arena_bytes_{0};
   static std::atomic<uint64_t> parse_failures_;
 };
