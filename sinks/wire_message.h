@@ -36,8 +36,9 @@ struct WireMessage {
   int32_t pid = 0;
   bool has_uuid = false;
   bool has_timestamp = false;
-  // What parsing this message into an arena would allocate, at most (its
-  // objects, strings and value arrays; see ReadWireMessage).
+  // What parsing this message would allocate, at most: its objects,
+  // strings and value arrays in the arena, and (its bytes) the strings'
+  // characters on the heap; see ReadWireMessage.
   uint32_t parse_cost = 0;
   absl::string_view sent_uuid;  // as sent, when has_uuid
   // Filled by the router when the sender left the uuid out.
