@@ -45,7 +45,8 @@ absl::Status ReloadFromFile(Router& router) {
 
 int Run() {
   absl::StatusOr<v1::RouterConfig> config = ReadConfig();
-  if (config.ok() && absl::GetFlag(FLAGS_check)) {
+  // Start-up refuses exactly what --check refuses, before anything starts.
+  if (config.ok()) {
     if (absl::Status status = Router::Check(*config); !status.ok()) {
       config = status;
     }
@@ -124,6 +125,10 @@ int main(int argc, char** argv) {
       "SIGHUP re-reads the config and reopens sink files; SIGTERM/SIGINT "
       "drain and stop.");
   absl::ParseCommandLine(argc, argv);
+  // A peer that goes away mid-write (a Prometheus scrape reset, `router |
+  // head -1` closing stdout) must cost that write an EPIPE error, not kill
+  // the process and everything its queues hold.
+  signal(SIGPIPE, SIG_IGN);
   // Debian builds Abseil with its debug checks on; their deadlock detector
   // takes a global lock on every Mutex acquisition.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
