@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -16,8 +17,11 @@
 #include "absl/time/clock.h"
 #include "client/socket_address.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/peer_process.h"
+#include "integration_tests/router_process.h"
+#include "proto/admin.grpc.pb.h"
 #include "proto/metlog.pb.h"
 
 extern char** environ;
@@ -219,6 +223,44 @@ TEST(RouterBinaryTest, ClosedStdoutDoesNotKillTheRouter) {
   ASSERT_TRUE(WIFEXITED(status)) << log;
   EXPECT_EQ(WEXITSTATUS(status), 0) << log;
   EXPECT_THAT(log, HasSubstr("sink console:"));
+}
+
+TEST(RouterBinaryTest, AdminTailRefusesAnOverlongExpression) {
+  // Issue 9 item 3: a 300 k-term Tail expression (1.8 MB) compiled, and the
+  // first message through the router overflowed its stack.
+  auto router = testing::RouterProcess::Start(
+      "tail_limits",
+      "inputs { zmq { endpoint: \"tcp://127.0.0.1:*\" } }\n"
+      "admin { listen_address: \"127.0.0.1:0\" }\n"
+      "sinks { name: \"n\" options { "
+      "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n");
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto stub = v1::Admin::NewStub(grpc::CreateChannel(
+      router->admin_address(), grpc::InsecureChannelCredentials()));
+  std::string expression = "Pid == 1";
+  for (int i = 1; i < 300000; ++i) absl::StrAppend(&expression, " && TRUE");
+  grpc::ClientContext context;
+  // Where the expression is accepted the tail would wait for traffic.
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  v1::TailRequest request;
+  request.set_match(expression);
+  auto reader = stub->Tail(&context, request);
+  v1::Message message;
+  EXPECT_FALSE(reader->Read(&message));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("bytes; at most 65536"));
+  // The router still serves.
+  grpc::ClientContext health;
+  v1::Batch batch;
+  batch.add_messages()->set_payload("after the refused tail");
+  v1::Ack ack;
+  ASSERT_TRUE(stub->Publish(&health, batch, &ack).ok());
+  EXPECT_EQ(ack.accepted(), 1u);
+  absl::StatusOr<int> stopped = router->Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  EXPECT_EQ(*stopped, 0) << router->Stderr();
 }
 
 }  // namespace
