@@ -55,7 +55,8 @@ TEST(CarbonSinkTest, CarbonStoresTheValues) {
                      {Metric("counter", "orders", "4", now - absl::Seconds(2)),
                       Metric("counter", "orders", "7", now - absl::Seconds(1)),
                       Metric("gauge", "depth", "17", now)})
-                     .refs())
+                     .refs(),
+                 absl::InfiniteFuture())
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.orders", 2), ElementsAre(4, 7));
   EXPECT_THAT(carbon->Values("metlog.shop.depth", 1), ElementsAre(17));
@@ -75,11 +76,13 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
                                Metric("counter", "same", "3", second, 0.5), log,
                                Metric("timer", "lat", "10", second),
                                Metric("timer", "lat", "20", second)})
-                     .refs())
+                     .refs(),
+                 absl::InfiniteFuture())
           .ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   ASSERT_TRUE(
-      sink.Write(MessageBatch({Metric("counter", "same", "4", second)}).refs())
+      sink.Write(MessageBatch({Metric("counter", "same", "4", second)}).refs(),
+                 absl::InfiniteFuture())
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.same", 1), ElementsAre(12));  // 2+6+4
   EXPECT_THAT(carbon->Values("metlog.shop.lat", 1), ElementsAre(15));
@@ -93,7 +96,8 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   const absl::Time now = absl::Now();
   ASSERT_TRUE(sink.Write(MessageBatch({Metric("counter", "restart", "1",
                                               now - absl::Seconds(3))})
-                             .refs())
+                             .refs(),
+                         absl::InfiniteFuture())
                   .ok());
   ASSERT_THAT(carbon->Values("metlog.shop.restart", 1), ElementsAre(1));
 
@@ -102,12 +106,13 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   // With carbon down the batch fails as transient: the runner would retry.
   const MessageBatch batch(
       {Metric("counter", "restart", "2", now - absl::Seconds(2))});
-  const absl::Status down = sink.Write(batch.refs());
+  const absl::Status down = sink.Write(batch.refs(), absl::InfiniteFuture());
   EXPECT_TRUE(IsTransient(down)) << down;
 
   auto restarted = CarbonCache::Start(ports);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  ASSERT_TRUE(sink.Write(batch.refs()).ok());  // the retry, on a new connection
+  ASSERT_TRUE(sink.Write(batch.refs(), absl::InfiniteFuture())
+                  .ok());  // the retry, on a new connection
   EXPECT_THAT(restarted->Values("metlog.shop.restart", 2), ElementsAre(1, 2));
 }
 

@@ -2,6 +2,10 @@
 // management port.
 #include "sinks/statsd/statsd_sink.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "client/field.h"
 #include "gmock/gmock.h"
@@ -13,6 +17,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using testing::EtsyStatsd;
+using ::testing::HasSubstr;
 
 v1::Message Metric(const std::string& type, const std::string& name,
                    const std::string& payload, double rate = 1.0) {
@@ -47,6 +52,32 @@ TEST(StatsdSinkTest, LinesFollowTheStatsdProtocol) {
   EXPECT_TRUE(LinesOf(sink, log).empty());
 }
 
+TEST(StatsdSinkTest, ALineOverTheUdpLimitIsAPermanentError) {
+  // A UDP socket of our own as the statsd peer: the kernel refuses the
+  // datagram before anything is sent.
+  const int peer = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(peer, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(peer, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  socklen_t length = sizeof(address);
+  getsockname(peer, reinterpret_cast<sockaddr*>(&address), &length);
+  sinks::StatsdOptions options;
+  options.set_address(absl::StrCat("127.0.0.1:", ntohs(address.sin_port)));
+  StatsdSink sink(options);
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Status status = sink.Write(
+      MessageBatch({Metric("counter", std::string(70000, 'x'), "1")}).refs(),
+      absl::InfiniteFuture());
+  close(peer);
+  ASSERT_FALSE(status.ok());
+  // Retrying would stall the sink for good: the runner drops and counts it.
+  EXPECT_FALSE(IsTransient(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("Message too long"));
+}
+
 TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   auto statsd = EtsyStatsd::Start();
   ASSERT_TRUE(statsd.ok()) << statsd.status();
@@ -66,7 +97,8 @@ TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   v1::Message log;
   log.set_type("log");
   batch.push_back(log);
-  ASSERT_TRUE(sink.Write(MessageBatch(batch).refs()).ok());
+  ASSERT_TRUE(
+      sink.Write(MessageBatch(batch).refs(), absl::InfiniteFuture()).ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   EXPECT_EQ(sink.TakeUnusable(), 0u);
 
