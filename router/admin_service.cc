@@ -30,7 +30,11 @@ AdminService::AdminService(Router* router, GrpcInput* publish,
                            std::function<absl::Status()> reload)
     : router_(router), publish_(publish), reload_(std::move(reload)) {}
 
-void AdminService::SetDraining() { draining_.store(true); }
+void AdminService::SetDraining() {
+  draining_.store(true);
+  absl::MutexLock lock(&tails_mu_);
+  for (grpc::ServerContext* tail : tails_) tail->TryCancel();
+}
 
 grpc::Status AdminService::Health(grpc::ServerContext*,
                                   const v1::HealthRequest*,
@@ -54,6 +58,13 @@ grpc::Status AdminService::Tail(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         std::string(matcher.status().message()));
   }
+  {
+    absl::MutexLock lock(&tails_mu_);
+    if (draining_.load()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "router is stopping");
+    }
+    tails_.insert(context);
+  }
   std::shared_ptr<metlog::Tail> tail =
       router_->AddTail(request->match(), *std::move(matcher), TailBounds());
   uint64_t sent = 0;
@@ -70,6 +81,8 @@ grpc::Status AdminService::Tail(grpc::ServerContext* context,
   // Frees the backlog at once, whether the viewer left or was cut off.
   tail->Close();
   router_->RemoveTail(tail);
+  absl::MutexLock lock(&tails_mu_);
+  tails_.erase(context);
   return grpc::Status::OK;
 }
 
