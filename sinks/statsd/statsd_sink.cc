@@ -24,6 +24,9 @@ std::string SafeName(std::string name) {
   return name;
 }
 
+// The largest UDP payload over IPv4: no datagram carries a longer line.
+constexpr size_t kMaxUdpPayload = 65507;
+
 }  // namespace
 
 StatsdSink::StatsdSink(const sinks::StatsdOptions& options)
@@ -102,7 +105,14 @@ absl::Status StatsdSink::Write(absl::Span<const MessageRef> batch,
   uint64_t unusable = 0;
   std::string datagram;
   for (const MessageRef& message : batch) {
-    const std::vector<std::string> lines = Lines(message);
+    std::vector<std::string> lines = Lines(message);
+    // Left out and counted rather than failing the whole batch with
+    // EMSGSIZE, which no retry could cure.
+    if (std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+          return line.size() > kMaxUdpPayload;
+        })) {
+      lines.clear();
+    }
     if (lines.empty()) ++unusable;
     for (const std::string& line : lines) {
       if (!datagram.empty() &&

@@ -14,8 +14,9 @@ namespace metlog {
 // "name:7|g") and sends them packed into UDP datagrams. A failed send is
 // classified by its errno (sinks/sink.h): a refused or full socket is
 // transient and the runner retries the whole batch, so after a statsd
-// outage a batch may be counted twice rather than lost; a datagram the
-// network refuses outright (EMSGSIZE) is permanent.
+// outage a batch may be counted twice rather than lost; an error no retry
+// can cure is permanent. A metric whose line no UDP datagram can carry is
+// left out and counted as unusable.
 class StatsdSink : public Sink {
  public:
   explicit StatsdSink(const sinks::StatsdOptions& options);
