@@ -245,6 +245,17 @@ absl::Status Router::Reload(const v1::RouterConfig& config) {
       table_ = *new_table;
     }
     retiring_.insert(retiring_.end(), retired.begin(), retired.end());
+    // Stopped instances whose table is gone can change no more.
+    stopped_instances_.erase(
+        std::remove_if(stopped_instances_.begin(), stopped_instances_.end(),
+                       [this](const Stopped& stopped)
+                           ABSL_EXCLUSIVE_LOCKS_REQUIRED(retiring_mu_) {
+                             if (!stopped.table.expired()) return false;
+                             retired_totals_[stopped.name].AddTotals(
+                                 stopped.runner->Stats());
+                             return true;
+                           }),
+        stopped_instances_.end());
   }
   config_ = config;
   LOG(INFO) << "reload: " << (*new_table)->routes.size() << " sinks ("
@@ -280,6 +291,7 @@ void Router::Retire(std::shared_ptr<const RoutingTable> old_table,
          !stopping_.HasBeenNotified()) {
     absl::SleepFor(absl::Milliseconds(1));
   }
+  const std::weak_ptr<const RoutingTable> table = old_table;
   old_table.reset();
   for (const Retiring& retiring : retired) {
     if (uint64_t lost = retiring.runner->Stop(deadline); lost > 0) {
@@ -287,7 +299,7 @@ void Router::Retire(std::shared_ptr<const RoutingTable> old_table,
                    << " messages undelivered while retiring it";
     }
     absl::MutexLock lock(&retiring_mu_);
-    retired_totals_[retiring.name].AddTotals(retiring.runner->Stats());
+    stopped_instances_.push_back({retiring.name, retiring.runner, table});
     retiring_.erase(std::find_if(
         retiring_.begin(), retiring_.end(),
         [&](const Retiring& r) { return r.runner == retiring.runner; }));
@@ -414,6 +426,9 @@ v1::StatsResponse Router::Stats() const {
   {
     absl::MutexLock lock(&retiring_mu_);
     std::map<std::string, SinkRunnerStats> removed = retired_totals_;
+    for (const Stopped& stopped : stopped_instances_) {
+      removed[stopped.name].AddTotals(stopped.runner->Stats());
+    }
     for (const Route& route : table()->routes) {
       SinkRunnerStats runner = route.runner->Stats();
       if (auto earlier = removed.find(route.config.name());

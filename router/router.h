@@ -93,6 +93,13 @@ class Router : public Dispatcher {
     std::string name;
     std::shared_ptr<SinkRunner> runner;
   };
+  // A stopped instance whose counts may still grow: a Dispatch call still
+  // holding the table it came from can have it refuse a message.
+  struct Stopped {
+    std::string name;
+    std::shared_ptr<SinkRunner> runner;
+    std::weak_ptr<const RoutingTable> table;
+  };
   // A background drain of the instances one reload retired.
   struct Retirement {
     std::thread thread;
@@ -106,7 +113,7 @@ class Router : public Dispatcher {
   std::shared_ptr<const RoutingTable> table() const;
   // Waits (until `deadline` or Stop) for Dispatch calls still holding
   // `old_table` to end, stops `retired` by `deadline` and keeps their
-  // final counts under their names.
+  // counts under their names.
   void Retire(std::shared_ptr<const RoutingTable> old_table,
               std::vector<Retiring> retired, absl::Time deadline);
   // Dispatch, counting messages no sink matched when `count_unmatched`.
@@ -123,7 +130,9 @@ class Router : public Dispatcher {
   // at all. Taken before table_mu_.
   mutable absl::Mutex retiring_mu_;
   std::vector<Retiring> retiring_ ABSL_GUARDED_BY(retiring_mu_);
-  // Final counts of stopped instances, by sink name.
+  std::vector<Stopped> stopped_instances_ ABSL_GUARDED_BY(retiring_mu_);
+  // Final counts of stopped instances no table refers to any more, by sink
+  // name (moved here from stopped_instances_ at each reload).
   std::map<std::string, SinkRunnerStats> retired_totals_
       ABSL_GUARDED_BY(retiring_mu_);
   mutable absl::Mutex table_mu_;
