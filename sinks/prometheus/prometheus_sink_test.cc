@@ -139,8 +139,10 @@ TEST(PrometheusSinkTest, SecondSinkOnTheSamePortFailsToStart) {
   EXPECT_THAT(std::string(status.message()),
               HasSubstr(absl::StrCat("cannot listen on ", address)));
   // The first keeps serving.
-  ASSERT_TRUE(
-      first.Write(MessageBatch({Metric("gauge", "depth", "5")}).refs()).ok());
+  ASSERT_TRUE(first
+                  .Write(MessageBatch({Metric("gauge", "depth", "5")}).refs(),
+                         absl::InfiniteFuture())
+                  .ok());
   absl::StatusOr<std::string> body = testing::HttpGet(first.port(), "/metrics");
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_THAT(*body, HasSubstr("metlog_depth{"));
