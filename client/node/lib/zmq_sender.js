@@ -29,6 +29,8 @@ class ZmqTransport {
       sendHighWaterMark,
       sendTimeout: 0,
       linger: zmqLingerMs,
+      // Without it ZeroMQ accepts an IPv6 endpoint but never connects.
+      ipv6: endpoints.some((endpoint) => endpoint.startsWith('tcp://[')),
     });
     if (curve != null) {
       this.socket.curveServerKey = curve.serverPublicKey;

@@ -230,6 +230,19 @@ test('good endpoints have no status', async () => {
   }
 });
 
+test('a bracketed IPv6 endpoint is reached', async (t) => {
+  const pull = await startPull('tcp://[::1]:*', { ipv6: true }).catch(() => null);
+  if (pull === null) {
+    t.skip('no IPv6 loopback here');
+    return;
+  }
+  const client = clientOn(pull.endpoint);
+  client.incr('n');
+  await pull.waitForMessages(1);
+  assert.equal((await client.close()).sent, 1);
+  await pull.close();
+});
+
 test('clientFromEnv with a malformed METLOG_ENDPOINT does not throw', async () => {
   const client = clientFromEnv('app', { METLOG_ENDPOINT: 'localhost:5565' });
   assert.match(client.sender.status(), /localhost:5565/);

@@ -571,3 +571,22 @@ class BadEndpointTest(unittest.TestCase):
                 sender = ZmqPubSender(endpoints)
                 self.addCleanup(sender.close)
                 self.assertIsNone(sender.status())
+
+
+class Ipv6EndpointTest(unittest.TestCase):
+    def test_a_bracketed_ipv6_endpoint_is_reached(self):
+        context = zmq.Context()
+        self.addCleanup(context.term)
+        pull = context.socket(zmq.PULL)
+        self.addCleanup(pull.close, 0)
+        pull.setsockopt(zmq.IPV6, 1)
+        try:
+            port = pull.bind_to_random_port('tcp://[::1]')
+        except zmq.ZMQError:
+            self.skipTest('no IPv6 loopback here')
+        sender = ZmqPubSender('tcp://[::1]:%d' % port)
+        self.addCleanup(sender.close)
+        MetlogClient(sender, 'six').incr('n')
+        self.assertTrue(sender.flush(5))
+        self.assertEqual(sender.stats()['sent'], 1)
+        self.assertTrue(pull.poll(5000))

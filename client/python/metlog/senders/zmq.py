@@ -37,6 +37,9 @@ class ZmqTransport:
         self._socket.setsockopt(zmq.IMMEDIATE, 1)
         self._socket.setsockopt(zmq.SNDHWM, send_hwm)
         self._socket.setsockopt(zmq.LINGER, close_linger_ms)
+        if any(endpoint.startswith('tcp://[') for endpoint in endpoints):
+            # Without it ZeroMQ accepts an IPv6 endpoint but never connects.
+            self._socket.setsockopt(zmq.IPV6, 1)
         for endpoint in endpoints:
             self._socket.connect(endpoint)
 
