@@ -208,7 +208,7 @@ export interface UdpSenderOptions extends QueuedSenderOptions {
   ) => void;
 }
 
-/** One Packet per UDP datagram to "host:port". */
+/** One Packet per UDP datagram to "host:port"; never throws, not even on a bad address (see status()). */
 export declare class UdpSender extends QueuedSender {
   constructor(address: string, options?: UdpSenderOptions);
   readonly address: string;

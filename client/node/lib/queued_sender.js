@@ -122,6 +122,13 @@ class QueuedSender {
     return this.problem;
   }
 
+  // Makes this sender drop and count every message, for `problem`; said
+  // once as a process warning.
+  dropEverything(problem) {
+    this.problem = problem;
+    process.emitWarning(`metlog: ${this.constructor.name} drops everything: ${problem}`);
+  }
+
   // Queues `msg`; never throws, whatever it is handed.
   send(msg) {
     if (this.problem !== null) {
@@ -361,4 +368,12 @@ class QueuedSender {
   }
 }
 
-module.exports = { QueuedSender, QUEUED_SENDER_DEFAULTS: DEFAULTS };
+// Stands in for the transport of a sender whose address cannot work: it is
+// never handed a packet (the sender drops every message first).
+const NO_TRANSPORT = Object.freeze({
+  send: () => Promise.reject(new Error('metlog: no transport')),
+  isRefusal: () => false,
+  close: async () => {},
+});
+
+module.exports = { QueuedSender, QUEUED_SENDER_DEFAULTS: DEFAULTS, NO_TRANSPORT };

@@ -11,7 +11,7 @@
 // its socket buffers. A router that stops reading costs drops, not memory.
 const zmq = require('zeromq');
 const { endpointsProblem } = require('./endpoint');
-const { QueuedSender } = require('./queued_sender');
+const { QueuedSender, NO_TRANSPORT } = require('./queued_sender');
 
 const ZMQ_DEFAULTS = Object.freeze({
   // Packets ZeroMQ buffers per connected router: with maxPacketBytes, the
@@ -53,14 +53,6 @@ class ZmqTransport {
   }
 }
 
-// Stands in for the transport of a sender whose endpoints cannot work: it
-// is never handed a packet (the sender drops every message first).
-const NO_TRANSPORT = Object.freeze({
-  send: () => Promise.reject(new Error('metlog: no transport')),
-  isRefusal: () => false,
-  close: async () => {},
-});
-
 // The transport, or why it cannot be made (zeromq may still refuse an
 // endpoint the check passed).
 function makeTransport(list, zmqOptions) {
@@ -96,10 +88,7 @@ class ZmqSender extends QueuedSender {
     const { transport, problem } = makeTransport(list, { sendHighWaterMark, zmqLingerMs, curve });
     super(transport ?? NO_TRANSPORT, queueOptions);
     this.endpoints = Array.isArray(list) ? list.slice() : [];
-    if (problem !== undefined) {
-      this.problem = problem;
-      process.emitWarning(`metlog: ZmqSender drops everything: ${problem}`);
-    }
+    if (problem !== undefined) this.dropEverything(problem);
   }
 }
 
