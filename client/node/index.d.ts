@@ -47,6 +47,8 @@ export interface SenderStats {
   droppedOversized?: number;
   droppedInvalid?: number;
   droppedClosed?: number;
+  /** Dropped because the sender's endpoints cannot work (see status()). */
+  droppedNoSender?: number;
   queuedBytes?: number;
   lastError?: string | null;
 }
@@ -158,7 +160,7 @@ export interface QueuedSenderOptions {
   queueCapacity?: number;
   /** Their estimated bytes before new ones are dropped (16 MiB). */
   queueBytes?: number;
-  /** Largest Packet (1 MiB; UDP caps it at 65507). */
+  /** Largest Packet (128 KiB; UDP caps it at 65507). */
   maxPacketBytes?: number;
   /** Largest serialized Message; larger ones are dropped as oversized (64 KiB, the router's limit). */
   maxMessageBytes?: number;
@@ -174,7 +176,7 @@ export interface QueuedSenderOptions {
 }
 
 export interface ZmqSenderOptions extends QueuedSenderOptions {
-  /** Packets ZeroMQ buffers per connected router (1000). */
+  /** Packets ZeroMQ buffers per connected router (32); with maxPacketBytes, ZeroMQ's memory bound per router. */
   sendHighWaterMark?: number;
   /** How long closing the socket may wait for buffered packets (500 ms). */
   zmqLingerMs?: number;
@@ -187,9 +189,11 @@ declare class QueuedSender implements Sender {
   flush(): Promise<void>;
   close(): Promise<SenderStats>;
   stats(): SenderStats;
+  /** Why the sender drops every message (its endpoints cannot work), or null. */
+  status(): string | null;
 }
 
-/** PUSH over ZeroMQ to one or more routers; never blocks, throws or rejects. */
+/** PUSH over ZeroMQ to one or more routers; never blocks, throws or rejects, not even on a bad endpoint (see status()). */
 export declare class ZmqSender extends QueuedSender {
   constructor(endpoints: string | string[], options?: ZmqSenderOptions);
   readonly endpoints: string[];
@@ -204,7 +208,7 @@ export interface UdpSenderOptions extends QueuedSenderOptions {
   ) => void;
 }
 
-/** One Packet per UDP datagram to "host:port". */
+/** One Packet per UDP datagram to "host:port"; never throws, not even on a bad address (see status()). */
 export declare class UdpSender extends QueuedSender {
   constructor(address: string, options?: UdpSenderOptions);
   readonly address: string;

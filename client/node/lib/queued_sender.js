@@ -16,7 +16,7 @@ const PACKET_FRAMING_BYTES = 16;
 const DEFAULTS = Object.freeze({
   queueCapacity: 65536, // messages queued or in the packet being sent
   queueBytes: 16 * 1024 * 1024, // their estimated size
-  maxPacketBytes: 1024 * 1024, // the router's default limit
+  maxPacketBytes: 128 * 1024, // as the C++ client; bounds ZeroMQ's buffers
   maxMessageBytes: MAX_MESSAGE_BYTES, // the router's default limit
   maxBatchMessages: 1024, // per packet, so one turn's work stays short
   lingerMs: 5, // longest a message waits for its packet to fill
@@ -69,8 +69,7 @@ class QueuedSender {
   // next packet before the last one's promise settles; others get one at a
   // time.
   constructor(transport, options = {}) {
-    const unknown = Object.keys(options).filter((k) => !(k in DEFAULTS) && k !== 'signer');
-    if (unknown.length > 0) throw new TypeError(`metlog: unknown sender option(s) ${unknown.join(', ')}`);
+    QueuedSender.checkOptions(options);
     this.options = { ...DEFAULTS, ...options };
     this.options.maxPacketBytes = Math.min(
       this.options.maxPacketBytes,
@@ -80,6 +79,8 @@ class QueuedSender {
     this.signer = signer == null || signer instanceof PacketSigner ? signer : new PacketSigner(signer);
     this.packetOverhead = PACKET_FRAMING_BYTES + (this.signer ? this.signer.overheadBytes : 0);
     this.transport = transport;
+    // Why this sender drops everything (its endpoints cannot work), or null.
+    this.problem = null;
 
     this.queue = [];
     this.charges = []; // what each queued message was charged, for its release
@@ -104,11 +105,36 @@ class QueuedSender {
       droppedOversized: 0,
       droppedInvalid: 0,
       droppedClosed: 0,
+      droppedNoSender: 0,
     };
+  }
+
+  // Throws a TypeError naming any unknown option: a misspelt option is the
+  // program's own mistake.
+  static checkOptions(options) {
+    const unknown = Object.keys(options).filter((k) => !(k in DEFAULTS) && k !== 'signer');
+    if (unknown.length > 0) throw new TypeError(`metlog: unknown sender option(s) ${unknown.join(', ')}`);
+  }
+
+  // Why this sender drops every message (as the C++ client's status()), or
+  // null when it can send.
+  status() {
+    return this.problem;
+  }
+
+  // Makes this sender drop and count every message, for `problem`; said
+  // once as a process warning.
+  dropEverything(problem) {
+    this.problem = problem;
+    process.emitWarning(`metlog: ${this.constructor.name} drops everything: ${problem}`);
   }
 
   // Queues `msg`; never throws, whatever it is handed.
   send(msg) {
+    if (this.problem !== null) {
+      this.counters.droppedNoSender++;
+      return;
+    }
     if (this.closing) {
       this.counters.droppedClosed++;
       return;
@@ -342,4 +368,12 @@ class QueuedSender {
   }
 }
 
-module.exports = { QueuedSender, QUEUED_SENDER_DEFAULTS: DEFAULTS };
+// Stands in for the transport of a sender whose address cannot work: it is
+// never handed a packet (the sender drops every message first).
+const NO_TRANSPORT = Object.freeze({
+  send: () => Promise.reject(new Error('metlog: no transport')),
+  isRefusal: () => false,
+  close: async () => {},
+});
+
+module.exports = { QueuedSender, QUEUED_SENDER_DEFAULTS: DEFAULTS, NO_TRANSPORT };

@@ -5,7 +5,7 @@
 const dgram = require('node:dgram');
 const dns = require('node:dns');
 const net = require('node:net');
-const { QueuedSender } = require('./queued_sender');
+const { QueuedSender, NO_TRANSPORT } = require('./queued_sender');
 
 // The largest UDP payload over IPv4.
 const MAX_UDP_PAYLOAD = 65507;
@@ -105,11 +105,22 @@ class UdpTransport {
 class UdpSender extends QueuedSender {
   // `address`: "host:port" (a host name is looked up again every 30 s).
   // Options as QueuedSender's, and `lookup` (dns.lookup's signature, the
-  // default); maxPacketBytes is capped at 65507.
+  // default); maxPacketBytes is capped at 65507. As ZmqSender, it never
+  // throws on a bad address: it drops and counts every message
+  // (droppedNoSender), and status() says why.
   constructor(address, options = {}) {
     const { lookup, ...queueOptions } = options ?? {};
-    super(new UdpTransport(address, lookup), queueOptions);
+    QueuedSender.checkOptions(queueOptions);
+    let transport = NO_TRANSPORT;
+    let problem = null;
+    try {
+      transport = new UdpTransport(address, lookup);
+    } catch (error) {
+      problem = error.message;
+    }
+    super(transport, queueOptions);
     this.address = address;
+    if (problem !== null) this.dropEverything(problem);
   }
 }
 

@@ -3,11 +3,20 @@
 // packets over the connected routers and reconnects by itself when one comes
 // back; with none connected, or all of them full, a packet is refused at once
 // (sendTimeout 0) and counted rather than waited for.
+//
+// Memory: the queue is bounded by queueBytes; the packet being built and
+// handed over is at most maxPacketBytes (128 KiB); ZeroMQ holds at most
+// sendHighWaterMark packets per connected router plus the one being written
+// (with the defaults 33 x 128 KiB, about 4 MiB per router), and the kernel
+// its socket buffers. A router that stops reading costs drops, not memory.
 const zmq = require('zeromq');
-const { QueuedSender } = require('./queued_sender');
+const { endpointsProblem } = require('./endpoint');
+const { QueuedSender, NO_TRANSPORT } = require('./queued_sender');
 
 const ZMQ_DEFAULTS = Object.freeze({
-  sendHighWaterMark: 1000, // packets ZeroMQ buffers per connected router
+  // Packets ZeroMQ buffers per connected router: with maxPacketBytes, the
+  // bound on ZeroMQ's memory per router (as the C++ client's send_hwm).
+  sendHighWaterMark: 32,
   lingerMs: 500, // how long closing may wait for buffered packets to leave
 });
 
@@ -20,6 +29,8 @@ class ZmqTransport {
       sendHighWaterMark,
       sendTimeout: 0,
       linger: zmqLingerMs,
+      // Without it ZeroMQ accepts an IPv6 endpoint but never connects.
+      ipv6: endpoints.some((endpoint) => endpoint.startsWith('tcp://[')),
     });
     if (curve != null) {
       this.socket.curveServerKey = curve.serverPublicKey;
@@ -42,26 +53,42 @@ class ZmqTransport {
   }
 }
 
+// The transport, or why it cannot be made (zeromq may still refuse an
+// endpoint the check passed).
+function makeTransport(list, zmqOptions) {
+  const problem = endpointsProblem(list);
+  if (problem !== null) return { problem };
+  try {
+    return { transport: new ZmqTransport(list, zmqOptions) };
+  } catch (error) {
+    return { problem: `cannot connect to ${list.join(', ')}: ${error.message ?? error}` };
+  }
+}
+
 class ZmqSender extends QueuedSender {
   // `endpoints`: a string or an array of them, e.g. "tcp://127.0.0.1:5565".
   // Options: queueCapacity, queueBytes, maxPacketBytes, maxBatchMessages,
   // lingerMs, unsentGraceMs, closeTimeoutMs, signer, and for ZeroMQ
   // sendHighWaterMark, zmqLingerMs and curve { serverPublicKey, publicKey,
-  // secretKey } (Z85). Throws on a malformed endpoint; an absent router is
-  // not an error.
+  // secretKey } (Z85). An absent router is not an error. As the C++ client,
+  // it never throws on a bad endpoint: endpoints that cannot work (none, or
+  // one malformed) leave a sender that drops and counts every message
+  // (droppedNoSender), whose status() says why, also emitted once as a
+  // process warning. A misspelt option is the program's own mistake, and
+  // throws.
   constructor(endpoints, options = {}) {
     const list = typeof endpoints === 'string' ? [endpoints] : endpoints;
-    if (!Array.isArray(list) || list.length === 0) {
-      throw new TypeError('metlog: ZmqSender needs at least one endpoint');
-    }
     const {
       sendHighWaterMark = ZMQ_DEFAULTS.sendHighWaterMark,
       zmqLingerMs = ZMQ_DEFAULTS.lingerMs,
       curve,
       ...queueOptions
     } = options;
-    super(new ZmqTransport(list, { sendHighWaterMark, zmqLingerMs, curve }), queueOptions);
-    this.endpoints = list.slice();
+    QueuedSender.checkOptions(queueOptions);
+    const { transport, problem } = makeTransport(list, { sendHighWaterMark, zmqLingerMs, curve });
+    super(transport ?? NO_TRANSPORT, queueOptions);
+    this.endpoints = Array.isArray(list) ? list.slice() : [];
+    if (problem !== undefined) this.dropEverything(problem);
   }
 }
 

@@ -41,8 +41,8 @@ class PacketCollector {
 }
 
 // A PULL socket bound to a free port (or `endpoint`), collecting until closed.
-async function startPull(endpoint = 'tcp://127.0.0.1:*') {
-  const socket = new zmq.Pull({ linger: 0 });
+async function startPull(endpoint = 'tcp://127.0.0.1:*', { ipv6 = false } = {}) {
+  const socket = new zmq.Pull({ linger: 0, ipv6 });
   await socket.bind(endpoint);
   const collector = new PacketCollector();
   collector.endpoint = socket.lastEndpoint;

@@ -49,6 +49,7 @@ const zmq = new ZmqSender(['tcp://127.0.0.1:5565'], {
   signer: new PacketSigner({ name: 's', keyVersion: 1, key: 'k' }),
 });
 const endpoints: string[] = zmq.endpoints;
+const zmqStatus: string | null = zmq.status();
 const udp = new UdpSender('127.0.0.1:5565', {
   signer: { name: 's', key: new Uint8Array(4) },
   lookup: (host, options, callback) => callback(null, '127.0.0.1', 4),
@@ -63,4 +64,4 @@ async function done(): Promise<number> {
   await Promise.all([zmq.close(), udp.close(), stdout.close(), fromConfig.close(), fromEnv.close()]);
   return stats.sent + stats.filtered + stats.sampledOut + (stats.droppedQueueFull ?? 0);
 }
-export { timed, timedSync, active, messages, endpoints, decoded, done };
+export { timed, timedSync, active, messages, endpoints, zmqStatus, decoded, done };

@@ -50,9 +50,22 @@ test('a signer signs each datagram', async () => {
   await udp.close();
 });
 
-test('a bad address is refused when the sender is made', () => {
-  assert.throws(() => new UdpSender('no-port'), /host:port/);
-  assert.throws(() => new UdpSender('127.0.0.1:70000'), /host:port/);
+test('a bad address never throws: the sender drops and counts everything, and status() says why', async () => {
+  // As the C++ client and ZmqSender: found when the sender is made.
+  const onWarning = () => {};
+  process.on('warning', onWarning);
+  for (const address of ['no-port', '127.0.0.1:70000', '127.0.0.1:0', null]) {
+    const sender = new UdpSender(address);
+    assert.match(sender.status(), /host:port/, String(address));
+    const client = new MetlogClient({ sender });
+    client.incr('lost');
+    const stats = await client.close();
+    assert.equal(stats.droppedNoSender, 1);
+    assert.equal(stats.sent + stats.queued, 0);
+  }
+  process.off('warning', onWarning);
+  assert.equal(new UdpSender('127.0.0.1:5565').status(), null);
+  assert.throws(() => new UdpSender('127.0.0.1:5565', { queueCapcity: 1 }), /queueCapcity/);
 });
 
 test('a host name is looked up once for many datagrams, not once per datagram', async () => {

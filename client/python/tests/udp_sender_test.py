@@ -91,3 +91,28 @@ class UdpSenderTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class BadAddressTest(unittest.TestCase):
+    """As the C++ client and ZmqPubSender: a host or port that cannot work
+    never raises; every message is dropped and counted as
+    dropped_no_sender, and status() says why."""
+
+    def test_bad_addresses_drop_and_count_and_say_why(self):
+        for host, port in [([], 5565), ('127.0.0.1', []),
+                           ('127.0.0.1', 'http'), ('127.0.0.1', 0),
+                           ('127.0.0.1', 70000), (None, 5565)]:
+            with self.subTest(host=host, port=port):
+                sender = UdpSender(host, port)
+                self.addCleanup(sender.close)
+                self.assertIn('UdpSender', sender.status())
+                MetlogClient(sender, 'nowhere').incr('lost')
+                self.assertTrue(sender.flush(1))
+                stats = sender.stats()
+                self.assertEqual(stats['dropped_no_sender'], 1)
+                self.assertEqual(stats['sent'] + sender.dropped, 1)
+
+    def test_a_good_address_has_no_status(self):
+        sender = UdpSender('127.0.0.1', '5565')
+        self.addCleanup(sender.close)
+        self.assertIsNone(sender.status())

@@ -7,9 +7,13 @@ import hmac
 import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import unittest
 from unittest import mock
+
+import zmq
 
 from metlog.client import MetlogClient
 from metlog.senders import ZmqPubSender
@@ -415,3 +419,174 @@ class ForkTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+# Run in its own process so that its memory is measured alone: sends
+# 60 KB messages to a router that never reads, as fast as the queue takes
+# them, and prints its RSS growth and counters as JSON.
+STALLED_ROUTER_PROGRAM = r'''
+import json, sys
+from metlog.senders import ZmqPubSender
+
+def status_kb(key):
+    with open('/proc/self/status') as status:
+        for line in status:
+            if line.startswith(key + ':'):
+                return int(line.split()[1])
+
+sender = ZmqPubSender(sys.argv[1], max_queue_bytes=2 << 20)
+payload = 'x' * 60000
+
+def send(count):
+    for _ in range(count):
+        sender.send_message({'type': 'blob', 'payload': payload,
+                             'fields': {}, 'severity': 6, 'logger': 'big'})
+    sender.flush(10)
+
+send(20)
+baseline_kb = status_kb('VmRSS')
+for _ in range(100):
+    send(30)
+print(json.dumps({'growth_kb': status_kb('VmHWM') - baseline_kb,
+                  'stats': sender.stats()}))
+'''
+
+
+class StalledRouterTest(unittest.TestCase):
+    """A router that stops reading: ZeroMQ's own buffers must stay within
+    send_hwm x max_packet_bytes, outside the queue's byte bound."""
+
+    def test_memory_stays_bounded_when_the_router_never_reads(self):
+        context = zmq.Context()
+        self.addCleanup(context.term)
+        pull = context.socket(zmq.PULL)
+        self.addCleanup(pull.close, 0)
+        pull.setsockopt(zmq.RCVHWM, 1)
+        pull.setsockopt(zmq.RCVBUF, 4096)
+        port = pull.bind_to_random_port('tcp://127.0.0.1')
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+        done = subprocess.run(
+            [sys.executable, '-c', STALLED_ROUTER_PROGRAM,
+             'tcp://127.0.0.1:%d' % port],
+            env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        result = json.loads(done.stdout)
+        stats = result['stats']
+        # 3020 messages (180 MB) offered; the stalled router must cost drops,
+        # not memory.
+        self.assertEqual(stats['queued'], 0)
+        self.assertGreater(stats['dropped_unsent'], 0)
+        self.assertEqual(stats['sent'] + stats['dropped_unsent']
+                         + stats['dropped_queue_bytes'], 3020)
+        # Handed over but never read: ZeroMQ's 32 x 128 KiB plus the kernel's
+        # socket buffers (a few MiB on loopback), nowhere near 180 MB.
+        self.assertLess(stats['sent'] * 60000, 24 << 20, stats)
+        self.assertLess(result['growth_kb'], 48 << 10, result)
+
+
+class CountersTest(unittest.TestCase):
+    """Counters are updated by the application's threads and the sender's
+    own thread: none may be lost, and every snapshot must balance."""
+
+    def test_counters_balance_under_threads(self):
+        router = PullRouter()
+        self.addCleanup(router.close)
+        # Small packets: many hand-overs, each a chance to read the counters
+        # half-way through one.
+        sender = ZmqPubSender(router.endpoint, max_packet_bytes=2048,
+                              max_message_bytes=1000)
+        self.addCleanup(sender.close)
+        looped = []
+        looped.append(looped)  # its size cannot be counted: dropped at once
+        messages = [
+            {'type': 'counter', 'payload': '1', 'fields': {'name': 'n'}},
+            {'type': 'bad', 'payload': '', 'fields': {}, 'severity': 9},
+            {'type': 'looped', 'payload': looped, 'fields': {}},
+            {'type': 'big', 'payload': 'y' * 2000, 'fields': {}},
+        ]
+        threads_count, per_thread = 4, 5000
+        started = [0] * threads_count
+        done = [0] * threads_count
+
+        def hammer(index):
+            for i in range(per_thread):
+                started[index] += 1
+                sender.send_message(messages[i % len(messages)])
+                done[index] += 1
+
+        threads = [threading.Thread(target=hammer, args=(i,))
+                   for i in range(threads_count)]
+        for thread in threads:
+            thread.start()
+        snapshots = 0
+        while any(thread.is_alive() for thread in threads) or snapshots < 200:
+            before = sum(done)
+            stats = sender.stats()
+            after = sum(started)
+            total = sum(v for k, v in stats.items() if k != 'queued'
+                        ) + stats['queued']
+            self.assertLessEqual(before, total, stats)
+            self.assertLessEqual(total, after, stats)
+            snapshots += 1
+        for thread in threads:
+            thread.join()
+        self.assertTrue(sender.flush(10))
+        stats = sender.stats()
+        calls = threads_count * per_thread
+        self.assertEqual(stats['queued'], 0)
+        self.assertEqual(stats['sent'] + sender.dropped, calls, stats)
+        self.assertEqual(sender.dropped_unencodable, calls // 2, stats)
+        self.assertEqual(sender.dropped_oversized, calls // 4, stats)
+
+
+class BadEndpointTest(unittest.TestCase):
+    """As the C++ client: an endpoint that cannot work is found when the
+    sender is made; nothing raises, every message is dropped and counted
+    as dropped_no_sender, and status() says why."""
+
+    def test_bad_endpoints_drop_and_count_and_say_why(self):
+        for endpoints in ['not an endpoint', [], 'tcp://127.0.0.1:0',
+                          'tcp://127.0.0.1', 'tcp://:5565', 'udp://x:1',
+                          ['tcp://127.0.0.1:5565', 'ipc:///no/such/dir/s'],
+                          [42]]:
+            with self.subTest(endpoints=endpoints):
+                sender = ZmqPubSender(endpoints)
+                self.addCleanup(sender.close)
+                self.assertIn('endpoint', sender.status())
+                client = MetlogClient(sender, 'nowhere')
+                client.incr('lost')
+                client.info('lost too')
+                self.assertTrue(sender.flush(1))
+                stats = sender.stats()
+                self.assertEqual(stats['dropped_no_sender'], 2)
+                self.assertEqual(stats['sent'] + sender.dropped
+                                 + stats['queued'], 2)
+                self.assertIsNone(sender._thread)
+
+    def test_good_endpoints_have_no_status(self):
+        for endpoints in ['tcp://127.0.0.1:5565', 'tcp://[::1]:5565',
+                          'tcp://localhost:5565', 'ipc:///tmp/metlog.sock',
+                          'ipc://@metlog', 'inproc://metlog']:
+            with self.subTest(endpoints=endpoints):
+                sender = ZmqPubSender(endpoints)
+                self.addCleanup(sender.close)
+                self.assertIsNone(sender.status())
+
+
+class Ipv6EndpointTest(unittest.TestCase):
+    def test_a_bracketed_ipv6_endpoint_is_reached(self):
+        context = zmq.Context()
+        self.addCleanup(context.term)
+        pull = context.socket(zmq.PULL)
+        self.addCleanup(pull.close, 0)
+        pull.setsockopt(zmq.IPV6, 1)
+        try:
+            port = pull.bind_to_random_port('tcp://[::1]')
+        except zmq.ZMQError:
+            self.skipTest('no IPv6 loopback here')
+        sender = ZmqPubSender('tcp://[::1]:%d' % port)
+        self.addCleanup(sender.close)
+        MetlogClient(sender, 'six').incr('n')
+        self.assertTrue(sender.flush(5))
+        self.assertEqual(sender.stats()['sent'], 1)
+        self.assertTrue(pull.poll(5000))

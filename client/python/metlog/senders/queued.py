@@ -5,6 +5,8 @@ in messages and in bytes; a background thread encodes the queued messages as
 metlog.v1.Message, packs as many as fit into one Packet (signed when a signer
 is set) and hands it to a transport that never blocks. Whatever cannot be
 queued or sent is dropped and counted; nothing raises into the application.
+Every counter changes under the sender's lock, together with the queue, so
+that any stats() snapshot balances: sent + dropped + queued == calls.
 
 Pre-fork servers: after os.fork() the child gets a fresh queue, lock, thread
 and transport (made on the child's first message); the messages the parent
@@ -81,12 +83,15 @@ class QueuedSender:
         accepted anything yet (its first connection may still be made, and
         a loaded machine can take a while).
     :param signer: an envelope.PacketSigner, or None for unsigned packets.
+    :param status: why no transport can be made (a bad endpoint), or None;
+        when set, every message is dropped and counted as dropped_no_sender.
     """
 
     def __init__(self, transport_factory, queue_length, max_queue_bytes,
                  max_packet_bytes, linger=0.005, unsent_grace=0.25,
                  connect_grace=2.0, signer=None,
-                 max_message_bytes=MAX_MESSAGE_BYTES):
+                 max_message_bytes=MAX_MESSAGE_BYTES, status=None):
+        self._status = status
         self._transport_factory = transport_factory
         self.queue_length = int(queue_length)
         self.max_queue_bytes = int(max_queue_bytes)
@@ -122,6 +127,12 @@ class QueuedSender:
         self.dropped_unsent = 0
         self.dropped_oversized = 0
         self.dropped_unencodable = 0
+        self.dropped_no_sender = 0
+
+    def status(self):
+        """Why this sender drops everything (it was given an endpoint that
+        cannot work), or None."""
+        return self._status
 
     def send_message(self, msg):
         """Queues `msg` for the background thread; never blocks, never
@@ -146,7 +157,9 @@ class QueuedSender:
             lock = self._lock
             lock.acquire()
             try:
-                if len(self._queue) + self._in_progress >= self.queue_length:
+                if self._status is not None:
+                    self.dropped_no_sender += 1
+                elif len(self._queue) + self._in_progress >= self.queue_length:
                     self.dropped_queue_full += 1
                 elif self._queued_bytes + size > self.max_queue_bytes:
                     self.dropped_queue_bytes += 1
@@ -163,30 +176,32 @@ class QueuedSender:
             finally:
                 lock.release()
         except Exception:  # the application must never see our failures
-            self.dropped_unencodable += 1
+            with self._lock:
+                self.dropped_unencodable += 1
 
     def stats(self):
         """Counters since this process started using the sender: every
         message handed to send_message() is in exactly one of sent,
         dropped_* or queued (still waiting or being sent)."""
         with self._lock:
-            queued = len(self._queue) + self._in_progress
-        return {
-            'sent': self.sent,
-            'dropped_queue_full': self.dropped_queue_full,
-            'dropped_queue_bytes': self.dropped_queue_bytes,
-            'dropped_unsent': self.dropped_unsent,
-            'dropped_oversized': self.dropped_oversized,
-            'dropped_unencodable': self.dropped_unencodable,
-            'queued': queued,
-        }
+            return {
+                'sent': self.sent,
+                'dropped_queue_full': self.dropped_queue_full,
+                'dropped_queue_bytes': self.dropped_queue_bytes,
+                'dropped_unsent': self.dropped_unsent,
+                'dropped_oversized': self.dropped_oversized,
+                'dropped_unencodable': self.dropped_unencodable,
+                'dropped_no_sender': self.dropped_no_sender,
+                'queued': len(self._queue) + self._in_progress,
+            }
 
     @property
     def dropped(self):
         """All messages dropped, for whatever reason."""
-        return (self.dropped_queue_full + self.dropped_queue_bytes
-                + self.dropped_unsent + self.dropped_oversized
-                + self.dropped_unencodable)
+        with self._lock:
+            return (self.dropped_queue_full + self.dropped_queue_bytes
+                    + self.dropped_unsent + self.dropped_oversized
+                    + self.dropped_unencodable + self.dropped_no_sender)
 
     def flush(self, timeout=1.0):
         """Waits up to `timeout` seconds until everything queued so far has
@@ -252,52 +267,60 @@ class QueuedSender:
             del batch
             with self._lock:
                 self._queued_bytes -= batch_bytes
-                self._in_progress = 0
                 self._drained.notify_all()
         if self._transport is not None:
             self._transport.close()
 
     def _send_all(self, batch, encoder, transport_up):
         """Encodes and sends `batch` in as many packets as it takes; each
-        packet's messages (and those dropped before it) free their places
-        in the message bound once it is handed over."""
+        packet's messages (and those dropped before it) are counted and
+        free their places in the message bound once it is handed over."""
         pieces = []
         packed = 0
-        settled = 0
+        oversized = 0
+        unencodable = 0
         for msg, _ in batch:
             try:
                 piece = encoder.encode(msg)
             except MessageTooLarge:
-                self.dropped_oversized += 1
-                settled += 1
+                oversized += 1
                 continue
             except Exception:
-                self.dropped_unencodable += 1
-                settled += 1
+                unencodable += 1
                 continue
             if len(piece) + self._packet_overhead > self.max_packet_bytes:
-                self.dropped_oversized += 1
-                settled += 1
+                oversized += 1
                 continue
             if (packed + len(piece) + self._packet_overhead
                     > self.max_packet_bytes):
                 transport_up = self._send_packet(pieces, transport_up)
-                self._settle(settled)
+                self._settle(transport_up, len(pieces), oversized,
+                             unencodable)
                 pieces = []
                 packed = 0
-                settled = 0
+                oversized = 0
+                unencodable = 0
             pieces.append(piece)
             packed += len(piece)
-            settled += 1
         if pieces:
             transport_up = self._send_packet(pieces, transport_up)
+        self._settle(transport_up, len(pieces), oversized, unencodable)
         return transport_up
 
-    def _settle(self, count):
+    def _settle(self, accepted, packed, oversized, unencodable):
+        """Counts a packet's messages and those dropped before it, and
+        frees their places, in one step under the lock."""
         with self._lock:
-            self._in_progress -= count
+            if accepted:
+                self.sent += packed
+            else:
+                self.dropped_unsent += packed
+            self.dropped_oversized += oversized
+            self.dropped_unencodable += unencodable
+            self._in_progress -= packed + oversized + unencodable
 
     def _send_packet(self, pieces, transport_up):
+        """Hands one packet to the transport; True when it took it."""
         data = make_packet(b''.join(pieces), self.signer)
         transport = self._transport
         accepted = transport is not None and transport.send(data)
@@ -310,9 +333,6 @@ class QueuedSender:
                 accepted = transport.send(data)
         if accepted:
             self._transport_accepted = True
-            self.sent += len(pieces)
-        else:
-            self.dropped_unsent += len(pieces)
         return accepted
 
     def _after_fork_in_child(self):

@@ -4,6 +4,13 @@ It keeps metlog-py's name and configuration keys (`bindstrs`,
 `queue_length`), but speaks the Metlog envelope to the router's ZeroMQ
 input; with no endpoint given it reaches $METLOG_ENDPOINT, or the router's
 default input tcp://127.0.0.1:5565.
+
+Memory: what waits in the queue is bounded by `max_queue_bytes`; the
+background thread holds one batch's packet being built (about 3 x
+`max_packet_bytes`); ZeroMQ holds at most `send_hwm` packets per connected
+router plus the one being written (with the defaults, 33 x 128 KiB, about
+4 MiB per router), and the kernel its socket buffers. A router that stops
+reading therefore costs drops, not memory.
 """
 
 import json
@@ -12,6 +19,7 @@ import sys
 
 import zmq
 
+from metlog.senders.endpoint import endpoints_problem
 from metlog.senders.envelope import MAX_MESSAGE_BYTES, signer_from_options
 from metlog.senders.queued import QueuedSender
 
@@ -29,6 +37,9 @@ class ZmqTransport:
         self._socket.setsockopt(zmq.IMMEDIATE, 1)
         self._socket.setsockopt(zmq.SNDHWM, send_hwm)
         self._socket.setsockopt(zmq.LINGER, close_linger_ms)
+        if any(endpoint.startswith('tcp://[') for endpoint in endpoints):
+            # Without it ZeroMQ accepts an IPv6 endpoint but never connects.
+            self._socket.setsockopt(zmq.IPV6, 1)
         for endpoint in endpoints:
             self._socket.connect(endpoint)
 
@@ -55,7 +66,8 @@ class ZmqPubSender(QueuedSender):
     :param max_packet_bytes: upper bound on one packet.
     :param max_message_bytes: upper bound on one message (the router's
         max_message_bytes); a larger one is dropped and counted.
-    :param send_hwm: packets ZeroMQ buffers per connected router.
+    :param send_hwm: packets ZeroMQ buffers per connected router; with
+        max_packet_bytes, the bound on ZeroMQ's memory per router.
     :param linger_ms: how long a message waits for its packet to fill.
     :param close_linger_ms: how long packets may still leave at close.
     :param signer, key, key_version: sign every packet with HMAC-SHA256
@@ -63,11 +75,16 @@ class ZmqPubSender(QueuedSender):
     :param debug_stderr: also write each message to stderr as JSON
         (metlog-py's debugging aid).
     :param pool_size: accepted for metlog-py configs; one socket serves all.
+
+    As the C++ client, it never raises on a bad endpoint: an endpoint list
+    that cannot work (empty, or one malformed endpoint) leaves a sender that
+    drops and counts every message (dropped_no_sender), whose status() says
+    why; that is also written once to stderr.
     """
 
     def __init__(self, bindstrs=None, pool_size=None, queue_length=65536,
-                 max_queue_bytes=64 << 20, max_packet_bytes=1 << 20,
-                 send_hwm=1000, linger_ms=5, close_linger_ms=1000,
+                 max_queue_bytes=64 << 20, max_packet_bytes=128 << 10,
+                 send_hwm=32, linger_ms=5, close_linger_ms=1000,
                  signer=None, key=None, key_version=1, debug_stderr=False,
                  max_message_bytes=MAX_MESSAGE_BYTES):
         if bindstrs is None:
@@ -76,9 +93,11 @@ class ZmqPubSender(QueuedSender):
             bindstrs = [bindstrs]
         self.bindstrs = list(bindstrs)
         self.debug_stderr = bool(debug_stderr)
-        if not self.bindstrs:
-            raise ValueError('ZmqPubSender needs at least one endpoint')
         endpoints = self.bindstrs
+        problem = endpoints_problem(endpoints)
+        if problem is not None:
+            sys.stderr.write('metlog: ZmqPubSender drops everything: %s\n'
+                             % problem)
 
         def make_transport():
             return ZmqTransport(endpoints, int(send_hwm), int(close_linger_ms))
@@ -86,7 +105,8 @@ class ZmqPubSender(QueuedSender):
         super().__init__(make_transport, queue_length, max_queue_bytes,
                          max_packet_bytes, linger=int(linger_ms) / 1000.0,
                          signer=signer_from_options(signer, key, key_version),
-                         max_message_bytes=max_message_bytes)
+                         max_message_bytes=max_message_bytes,
+                         status=problem)
 
     def send_message(self, msg):
         if self.debug_stderr:
