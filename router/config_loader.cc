@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "proto/text_proto.h"
+#include "router/config_validation.h"
 #include "sinks/sink.h"
 
 namespace metlog {
@@ -69,6 +70,10 @@ absl::Status Validate(const v1::RouterConfig& config,
           source, ": sink \"", sink.name(), "\" has no options; known types: ",
           absl::StrJoin(SinkRegistry::Global().KnownTypes(), ", ")));
     }
+  }
+  if (absl::Status status = CheckInputsAndLimits(config); !status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": ", status.message()));
   }
   return absl::OkStatus();
 }

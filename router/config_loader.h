@@ -13,7 +13,9 @@ namespace metlog {
 
 // Parses `text`; `source` names it in errors ("router.textproto:3:14: ...").
 // Also checks what the schema cannot: at least one input and one sink,
-// unique sink names, every sink's options type registered.
+// unique sink names, every sink's options type registered, and the inputs'
+// and limits' ranges (config_validation.h). Sink options are checked by
+// Router::Check, through each sink's factory.
 absl::StatusOr<v1::RouterConfig> ParseRouterConfig(absl::string_view text,
                                                    absl::string_view source);
 

@@ -1,5 +1,8 @@
 #include "router/config_loader.h"
 
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "router/router.h"
@@ -125,6 +128,99 @@ TEST(ConfigLoaderTest, EmbeddedDefaultIsValid) {
   EXPECT_EQ(config.sinks(0).name(), "console");
   EXPECT_EQ(config.sinks(1).name(), "file");
   EXPECT_TRUE(Router::Check(config).ok());
+}
+
+// What `router --check` does: parse, then Router::Check.
+absl::Status CheckText(const std::string& text) {
+  absl::StatusOr<v1::RouterConfig> config = ParseRouterConfig(text, "f");
+  if (!config.ok()) return config.status();
+  return Router::Check(*config);
+}
+
+std::string WithSink(const std::string& type, const std::string& options) {
+  return absl::StrCat(
+      "inputs { zmq {} }\n"
+      "sinks { name: \"s\" options { [type.googleapis.com/metlog.sinks.",
+      type, "] { ", options, " } } }\n");
+}
+
+std::string WithInputs(const std::string& inputs) {
+  return absl::StrCat(
+      inputs,
+      "\nsinks { name: \"n\" options { "
+      "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n");
+}
+
+TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
+  // Issue 9 item 5: each of these passed --check, then crashed the router
+  // at start, aborted it, or did something else than asked.
+  const std::string missing_dir =
+      absl::StrCat(std::getenv("TEST_TMPDIR"), "/missing/x.jsonl");
+  const struct {
+    std::string config;
+    std::string error;
+  } cases[] = {
+      {WithSink("StatsdOptions", "address: '127.0.0.1'"),
+       "sink \"s\": statsd: address \"127.0.0.1\" is not host:port"},
+      {WithSink("StatsdOptions", "address: ''"),
+       "sink \"s\": statsd: address \"\" is not host:port"},
+      {WithSink("CarbonOptions", "address: ':'"),
+       "sink \"s\": carbon: address \":\" is not host:port"},
+      {WithSink("PrometheusOptions", "listen_address: '127.0.0.1:99999'"),
+       "sink \"s\": prometheus: listen_address \"127.0.0.1:99999\": port "
+       "99999 is not in 0..65535"},
+      {WithSink("PrometheusOptions", "buckets_ms: [10, 5]"),
+       "sink \"s\": prometheus: buckets_ms must increase"},
+      {WithSink("PrometheusOptions", "buckets_ms: [-5, 10]"),
+       "sink \"s\": prometheus: buckets_ms holds -5"},
+      {WithSink("PrometheusOptions", "label_fields: 'le'"),
+       "sink \"s\": prometheus: label_fields \"le\""},
+      {WithSink("FileOptions", "path: '/'"),
+       "sink \"s\": file sink: path \"/\" is a directory"},
+      {WithSink("FileOptions", absl::StrCat("path: '", missing_dir, "'")),
+       "sink \"s\": file sink: path"},
+      {WithInputs("inputs { zmq { decode_threads: 100000 } }"),
+       "f: input \"zmq\": decode_threads is 100000; it must be in 1..64"},
+      {WithInputs("inputs { zmq { decode_threads: 0 } }"),
+       "decode_threads is 0"},
+      {WithInputs("inputs { name: 'in' zmq { receive_hwm: -1 } }"),
+       "f: input \"in\": receive_hwm is -1; it must be in 1..1000000"},
+      {WithInputs("inputs { zmq { receive_hwm: 0 } }"), "receive_hwm is 0"},
+      {WithInputs("inputs { zmq { endpoint: '127.0.0.1:5565' } }"),
+       "endpoint \"127.0.0.1:5565\" is not transport://address"},
+      {WithInputs("inputs { udp { address: '127.0.0.1' } }"),
+       "f: input \"udp\": address \"127.0.0.1\" is not host:port"},
+      {WithInputs("inputs { udp { receive_buffer_bytes: 4294967295 } }"),
+       "receive_buffer_bytes is 4294967295"},
+      {WithInputs("inputs { zmq {} } admin { listen_address: ':' }"),
+       "f: admin: listen_address \":\" is not host:port"},
+      {WithInputs("inputs { zmq {} } limits { max_packet_bytes: 0 }"),
+       "f: limits: max_packet_bytes is 0"},
+      {WithInputs("inputs { zmq {} } limits { max_message_bytes: 0 }"),
+       "f: limits: max_message_bytes is 0"},
+      {WithInputs("inputs { zmq {} } shutdown_deadline_ms: 4000000000"),
+       "f: shutdown_deadline_ms is 4000000000"},
+  };
+  for (const auto& c : cases) {
+    const absl::Status status = CheckText(c.config);
+    EXPECT_TRUE(absl::IsInvalidArgument(status)) << c.config << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(c.error)) << c.config;
+  }
+}
+
+TEST(ConfigCheckTest, AcceptsTheBoundsThemselves) {
+  EXPECT_TRUE(CheckText(WithInputs("inputs { zmq { decode_threads: 64 "
+                                   "receive_hwm: 1000000 } } "
+                                   "inputs { udp { address: '127.0.0.1:0' } } "
+                                   "admin { listen_address: '' }"))
+                  .ok());
+  EXPECT_TRUE(CheckText(WithSink("PrometheusOptions",
+                                 "listen_address: '127.0.0.1:0' "
+                                 "buckets_ms: [0, 0.5, 10] "
+                                 "label_fields: ['logger', 'region']"))
+                  .ok());
+  EXPECT_TRUE(
+      CheckText(WithSink("StatsdOptions", "address: 'localhost:8125'")).ok());
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <iostream>
 
@@ -9,6 +10,8 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "glog/logging.h"
 #include "router/admin_service.h"
 #include "router/config_loader.h"
@@ -33,19 +36,25 @@ absl::StatusOr<v1::RouterConfig> ReadConfig() {
 }
 
 // Re-reads the config file and applies it; the embedded default has nothing
-// to re-read.
-absl::Status ReloadFromFile(Router& router) {
+// to re-read. `shutdown_deadline_ms` follows the applied config.
+absl::Status ReloadFromFile(Router& router,
+                            std::atomic<uint32_t>& shutdown_deadline_ms) {
   absl::StatusOr<v1::RouterConfig> config = ReadConfig();
   if (!config.ok()) return config.status();
   if (absl::Status status = Router::Check(*config); !status.ok()) {
     return status;
   }
-  return router.Reload(*config);
+  if (absl::Status status = router.Reload(*config); !status.ok()) {
+    return status;
+  }
+  shutdown_deadline_ms.store(config->shutdown_deadline_ms());
+  return absl::OkStatus();
 }
 
 int Run() {
   absl::StatusOr<v1::RouterConfig> config = ReadConfig();
-  if (config.ok() && absl::GetFlag(FLAGS_check)) {
+  // Start-up refuses exactly what --check refuses, before anything starts.
+  if (config.ok()) {
     if (absl::Status status = Router::Check(*config); !status.ok()) {
       config = status;
     }
@@ -75,9 +84,11 @@ int Run() {
     return 1;
   }
   Router& router = **created;
+  std::atomic<uint32_t> shutdown_deadline_ms(config->shutdown_deadline_ms());
   auto publish = std::make_unique<GrpcInput>(config->limits(), &router);
-  AdminService admin(&router, publish.get(),
-                     [&router] { return ReloadFromFile(router); });
+  AdminService admin(&router, publish.get(), [&router, &shutdown_deadline_ms] {
+    return ReloadFromFile(router, shutdown_deadline_ms);
+  });
   router.AddInput(std::move(publish));
   std::unique_ptr<grpc::Server> admin_server;
   if (!config->admin().listen_address().empty()) {
@@ -100,16 +111,23 @@ int Run() {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number != SIGHUP) break;
-    if (absl::Status status = ReloadFromFile(router); !status.ok()) {
+    if (absl::Status status = ReloadFromFile(router, shutdown_deadline_ms);
+        !status.ok()) {
       LOG(ERROR) << "SIGHUP: config rejected, the running one stays: "
                  << status;
     }
     router.ReopenSinks();
   }
   LOG(INFO) << "stopping: inputs closed, draining sinks";
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(shutdown_deadline_ms.load());
   admin.SetDraining();
   const uint64_t undelivered = router.Stop();
-  if (admin_server != nullptr) admin_server->Shutdown();
+  // Without a deadline gRPC waits for every call still open (it took 10 s
+  // with a client that had published); past it, they are cancelled.
+  if (admin_server != nullptr) {
+    admin_server->Shutdown(absl::ToChronoTime(deadline));
+  }
   LOG(INFO) << "stopped; " << undelivered << " messages undelivered";
   return 0;
 }
@@ -124,6 +142,10 @@ int main(int argc, char** argv) {
       "SIGHUP re-reads the config and reopens sink files; SIGTERM/SIGINT "
       "drain and stop.");
   absl::ParseCommandLine(argc, argv);
+  // A peer that goes away mid-write (a Prometheus scrape reset, `router |
+  // head -1` closing stdout) must cost that write an EPIPE error, not kill
+  // the process and everything its queues hold.
+  signal(SIGPIPE, SIG_IGN);
   // Debian builds Abseil with its debug checks on; their deadlock detector
   // takes a global lock on every Mutex acquisition.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

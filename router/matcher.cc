@@ -12,9 +12,6 @@
 namespace metlog {
 namespace {
 
-// Deeper nesting is refused rather than risking the parser's stack.
-constexpr int kMaxDepth = 64;
-
 struct Token {
   enum class Kind {
     kEnd,
@@ -239,36 +236,34 @@ class MatcherParser {
     return static_cast<int>(matcher_->nodes_.size() - 1);
   }
 
-  absl::StatusOr<int> Binary(Token::Kind op_kind, Node::Kind node_kind,
-                             int depth) {
-    absl::StatusOr<int> left =
-        node_kind == Node::Kind::kOr ? And(depth) : Primary(depth);
-    if (!left.ok()) return left;
-    while (Peek().kind == op_kind) {
-      Next();
-      absl::StatusOr<int> right =
+  // A chain of one operator becomes one node holding every operand.
+  absl::StatusOr<int> Chain(Token::Kind op_kind, Node::Kind node_kind,
+                            int depth) {
+    Node node{node_kind};
+    do {
+      if (!node.operands.empty()) Next();
+      absl::StatusOr<int> operand =
           node_kind == Node::Kind::kOr ? And(depth) : Primary(depth);
-      if (!right.ok()) return right;
-      Node node{node_kind};
-      node.left = *left;
-      node.right = *right;
-      left = Add(std::move(node));
-    }
-    return left;
+      if (!operand.ok()) return operand;
+      node.operands.push_back(*operand);
+    } while (Peek().kind == op_kind);
+    if (node.operands.size() == 1) return node.operands[0];
+    return Add(std::move(node));
   }
   absl::StatusOr<int> Or(int depth) {
-    return Binary(Token::Kind::kOr, Node::Kind::kOr, depth);
+    return Chain(Token::Kind::kOr, Node::Kind::kOr, depth);
   }
   absl::StatusOr<int> And(int depth) {
-    return Binary(Token::Kind::kAnd, Node::Kind::kAnd, depth);
+    return Chain(Token::Kind::kAnd, Node::Kind::kAnd, depth);
   }
 
   absl::StatusOr<int> Primary(int depth) {
     const Token& token = Next();
     if (token.kind == Token::Kind::kLeftParen) {
-      if (depth >= kMaxDepth) {
-        return Lexer::Error(token, absl::StrCat("nested deeper than ",
-                                                kMaxDepth, " parentheses"));
+      if (depth >= Matcher::kMaxDepth) {
+        return Lexer::Error(
+            token, absl::StrCat("nested deeper than ", Matcher::kMaxDepth,
+                                " parentheses"));
       }
       absl::StatusOr<int> inner = Or(depth + 1);
       if (!inner.ok()) return inner;
@@ -278,6 +273,10 @@ class MatcherParser {
       }
       Next();
       return inner;
+    }
+    if (++terms_ > Matcher::kMaxTerms) {
+      return Lexer::Error(
+          token, absl::StrCat("more than ", Matcher::kMaxTerms, " terms"));
     }
     if (token.kind == Token::Kind::kIdent &&
         (token.text == "TRUE" || token.text == "FALSE")) {
@@ -435,10 +434,16 @@ class MatcherParser {
 
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int terms_ = 0;  // comparisons and constants so far
   Matcher* matcher_;
 };
 
 absl::StatusOr<Matcher> Matcher::Compile(absl::string_view expression) {
+  if (expression.size() > kMaxExpressionBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expression is ", expression.size(), " bytes; at most ",
+                     kMaxExpressionBytes));
+  }
   absl::StatusOr<std::vector<Token>> tokens = Lexer(expression).Tokens();
   if (!tokens.ok()) return tokens.status();
   Matcher matcher;
@@ -458,9 +463,15 @@ bool Matcher::Evaluate(int index, const MessageRef& message) const {
     case Node::Kind::kConstant:
       return node.constant;
     case Node::Kind::kAnd:
-      return Evaluate(node.left, message) && Evaluate(node.right, message);
+      for (int operand : node.operands) {
+        if (!Evaluate(operand, message)) return false;
+      }
+      return true;
     case Node::Kind::kOr:
-      return Evaluate(node.left, message) || Evaluate(node.right, message);
+      for (int operand : node.operands) {
+        if (Evaluate(operand, message)) return true;
+      }
+      return false;
     case Node::Kind::kCompare:
       return Compare(node, message);
   }

@@ -28,8 +28,18 @@ namespace metlog {
 
 class Matcher {
  public:
+  // Longer expressions, and more comparisons and constants ("terms"), are
+  // refused: they bound the work per message and the parse of an Admin.Tail
+  // request from the network.
+  static constexpr size_t kMaxExpressionBytes = 64 * 1024;
+  static constexpr int kMaxTerms = 4096;
+  // Parentheses nested deeper are refused; with chains of one operator
+  // evaluated as one node, this bounds the evaluator's recursion too.
+  static constexpr int kMaxDepth = 64;
+
   // Errors read "1:14: expected a value after '==', found ')'" (line:column
-  // within the expression, both from 1).
+  // within the expression, both from 1). Expressions over the limits above
+  // are refused.
   static absl::StatusOr<Matcher> Compile(absl::string_view expression);
 
   // Reads only the message's wire view: matching never parses it.
@@ -55,8 +65,9 @@ class Matcher {
   struct Node {
     enum class Kind { kConstant, kAnd, kOr, kCompare } kind;
     bool constant = false;
-    int left = -1;
-    int right = -1;
+    // kAnd, kOr: a whole chain "a && b && c" is one node, so evaluation
+    // recurses per parenthesis, not per term.
+    std::vector<int> operands;
     Variable variable = Variable::kType;
     std::string field_name;
     int field_index = 0;

@@ -1,5 +1,8 @@
 // Nanoseconds per matcher evaluation for typical expressions.
 //   bazel run -c opt //router:matcher_benchmark
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "router/matcher.h"
 
@@ -43,6 +46,16 @@ BENCHMARK_CAPTURE(
 BENCHMARK_CAPTURE(BM_Match, field_number, "Fields[rate] >= 0.5");
 BENCHMARK_CAPTURE(BM_Match, payload_regex_miss, R"(Payload =~ /error|fail/)");
 BENCHMARK_CAPTURE(BM_Match, missing_field_nil, "Fields[user] == NIL");
+
+// A long allow-list: 100 loggers, none of which matches, so every term runs.
+void BM_LongOrChain(benchmark::State& state) {
+  std::string expression = R"(Logger == "service-0")";
+  for (int i = 1; i < 100; ++i) {
+    absl::StrAppend(&expression, R"( || Logger == "service-)", i, "\"");
+  }
+  BM_Match(state, expression.c_str());
+}
+BENCHMARK(BM_LongOrChain);
 
 }  // namespace
 }  // namespace metlog

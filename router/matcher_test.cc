@@ -151,6 +151,96 @@ INSTANTIATE_TEST_SUITE_P(
                 "(((((((((TRUE",
                 "nested deeper than 64"}));
 
+// `term` joined by `op`, `count` times.
+std::string Chain(absl::string_view term, absl::string_view op, int count) {
+  std::string out(term);
+  for (int i = 1; i < count; ++i) absl::StrAppend(&out, " ", op, " ", term);
+  return out;
+}
+
+TEST(MatcherLimitsTest, RefusesAnOverlongExpression) {
+  // Issue 9: 200 k terms passed --check and the first message overflowed the
+  // evaluator's stack; a 1.8 MB Admin.Tail expression killed the router.
+  const std::string huge = Chain("TRUE", "&&", 200000);
+  absl::StatusOr<Matcher> matcher = Matcher::Compile(huge);
+  ASSERT_FALSE(matcher.ok());
+  EXPECT_THAT(std::string(matcher.status().message()),
+              HasSubstr(absl::StrCat("expression is ", huge.size(),
+                                     " bytes; at most 65536")));
+}
+
+TEST(MatcherLimitsTest, RefusesTooManyTermsWhereTheLimitIsPassed) {
+  const std::string many = Chain("Pid==1", "||", Matcher::kMaxTerms + 1);
+  ASSERT_LE(many.size(), Matcher::kMaxExpressionBytes);
+  absl::StatusOr<Matcher> matcher = Matcher::Compile(many);
+  ASSERT_FALSE(matcher.ok());
+  EXPECT_THAT(
+      std::string(matcher.status().message()),
+      HasSubstr(absl::StrCat("1:", 10 * Matcher::kMaxTerms + 1, ": more than ",
+                             Matcher::kMaxTerms, " terms")));
+}
+
+TEST(MatcherLimitsTest, LongestAllowedChainsEvaluate) {
+  const MessageBatch sample({Sample()});
+  // Chains of the largest allowed length, of each operator, with the
+  // deciding term last, first, or nowhere; and nested at the depth limit.
+  const int n = Matcher::kMaxTerms;
+  const std::string last_true =
+      absl::StrCat(Chain("Pid == 1", "||", n - 1), " || Pid == 42");
+  const std::string last_false =
+      absl::StrCat(Chain("Pid == 42", "&&", n - 1), " && Pid == 1");
+  const struct {
+    std::string expression;
+    bool matches;
+  } cases[] = {
+      {Chain("Pid == 1", "||", n), false},
+      {last_true, true},
+      {Chain("Pid == 42", "&&", n), true},
+      {last_false, false},
+      {absl::StrCat("(", Chain("TRUE", "&&", n / 2), ") && (",
+                    Chain("FALSE", "||", n / 2), ")"),
+       false},
+      {absl::StrCat(std::string(64, '('), Chain("Pid == 42", "&&", n - 1),
+                    std::string(64, ')')),
+       true},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<Matcher> matcher = Matcher::Compile(c.expression);
+    ASSERT_TRUE(matcher.ok()) << matcher.status();
+    EXPECT_EQ(matcher->Matches(sample[0]), c.matches)
+        << c.expression.substr(0, 60);
+  }
+}
+
+TEST(MatcherLimitsTest, MixedChainsKeepPrecedence) {
+  // Flattened chains must still bind && tighter than ||, whatever the mix.
+  const MessageBatch sample({Sample()});
+  absl::BitGen random;
+  for (int i = 0; i < 2000; ++i) {
+    const int length = absl::Uniform(random, 1, 12);
+    std::string expression;
+    // Reference: || of && groups, evaluated here directly.
+    bool any = false, group = true;
+    for (int t = 0; t < length; ++t) {
+      const bool value = absl::Bernoulli(random, 0.5);
+      if (t > 0) {
+        const bool is_or = absl::Bernoulli(random, 0.5);
+        absl::StrAppend(&expression, is_or ? " || " : " && ");
+        if (is_or) {
+          any = any || group;
+          group = true;
+        }
+      }
+      absl::StrAppend(&expression, value ? "Pid == 42" : "FALSE");
+      group = group && value;
+    }
+    any = any || group;
+    absl::StatusOr<Matcher> matcher = Matcher::Compile(expression);
+    ASSERT_TRUE(matcher.ok()) << matcher.status();
+    EXPECT_EQ(matcher->Matches(sample[0]), any) << expression;
+  }
+}
+
 TEST(MatcherFuzzTest, RandomTokenSoupCompilesOrExplainsWhere) {
   // Sequences of grammar tokens in random order: each compiles and
   // evaluates, or fails with a "line:column: " error; none crashes.

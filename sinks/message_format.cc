@@ -1,6 +1,8 @@
 #include "sinks/message_format.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -11,6 +13,23 @@ namespace {
 
 std::string Quoted(absl::string_view text) {
   return absl::StrCat("\"", absl::CHexEscape(text), "\"");
+}
+
+// Field names and representations are written bare when they hold only
+// these, and quoted and C-escaped otherwise, so that neither can break the
+// line or pass for another key=value.
+bool IsBareWord(absl::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!absl::ascii_isalnum(c) && !absl::StrContains("_.-:/%", c)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string Word(absl::string_view text) {
+  return IsBareWord(text) ? std::string(text) : Quoted(text);
 }
 
 std::string FieldValues(const v1::Field& field) {
@@ -57,9 +76,9 @@ std::string FormatText(const v1::Message& message) {
       " host=", Quoted(message.hostname()), " pid=", message.pid(),
       " payload=", Quoted(message.payload()));
   for (const v1::Field& field : message.fields()) {
-    absl::StrAppend(&line, " ", field.name(), "=", FieldValues(field));
+    absl::StrAppend(&line, " ", Word(field.name()), "=", FieldValues(field));
     if (!field.representation().empty()) {
-      absl::StrAppend(&line, "[", field.representation(), "]");
+      absl::StrAppend(&line, "[", Word(field.representation()), "]");
     }
   }
   return line;

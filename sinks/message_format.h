@@ -16,7 +16,8 @@ std::string SeverityName(int severity);
 // One line, no trailing newline, e.g.
 //   2026-11-25T15:45:00.123456Z INFO(6) type=counter logger=shop
 //   host=web-1 pid=42 payload="1" name="orders" rate=1
-// Strings are quoted and C-escaped, so a line never spans lines.
+// Strings are quoted and C-escaped, and so are field names and
+// representations that are not plain words, so a line never spans lines.
 std::string FormatText(const v1::Message& message);
 
 // One JSON object on one line (uuid as base64, per the protobuf JSON mapping).

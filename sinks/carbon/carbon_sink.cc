@@ -12,9 +12,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/socket_address.h"
+#include "sinks/host_port.h"
 
 namespace metlog {
 namespace {
+
+// A connect that has not finished in a minute will not; longer only delays
+// the retry (and shutdown).
+constexpr uint32_t kMaxConnectTimeoutMs = 60000;
 
 // Graphite paths are dot-separated words; spaces or newlines would split the
 // line.
@@ -159,8 +164,35 @@ void CarbonSink::Stop() {
   fd_ = -1;
 }
 
+absl::Status CheckCarbonOptions(const sinks::CarbonOptions& options) {
+  if (absl::Status status =
+          CheckHostPort("address", options.address(), PortZero::kRefused);
+      !status.ok()) {
+    return status;
+  }
+  if (options.connect_timeout_ms() < 1 ||
+      options.connect_timeout_ms() > kMaxConnectTimeoutMs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("connect_timeout_ms is ", options.connect_timeout_ms(),
+                     "; it must be in 1..", kMaxConnectTimeoutMs));
+  }
+  if (options.name_template().empty()) {
+    return absl::InvalidArgumentError(
+        "name_template is empty: no metric would have a path");
+  }
+  return absl::OkStatus();
+}
+
 namespace {
-const SinkRegistrationOf<sinks::CarbonOptions, CarbonSink> kRegistration;
+const SinkRegistration<sinks::CarbonOptions> kRegistration(
+    [](const sinks::CarbonOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      if (absl::Status status = CheckCarbonOptions(options); !status.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("carbon: ", status.message()));
+      }
+      return std::make_unique<CarbonSink>(options);
+    });
 }  // namespace
 
 }  // namespace metlog

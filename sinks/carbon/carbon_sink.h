@@ -21,6 +21,11 @@ namespace metlog {
 // so a batch is never lost to a carbon restart (carbon keeps one value per
 // timestamp, so a batch sent twice stores the same points). Bytes already
 // in the kernel when carbon dies are beyond reach: plaintext has no acks.
+// What the factory refuses before a CarbonSink is made: an address that is
+// not host:port, a connect timeout outside 1..60000 ms, an empty name
+// template. Errors name the option.
+absl::Status CheckCarbonOptions(const sinks::CarbonOptions& options);
+
 class CarbonSink : public Sink {
  public:
   explicit CarbonSink(const sinks::CarbonOptions& options);

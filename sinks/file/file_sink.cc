@@ -15,6 +15,9 @@
 namespace metlog {
 namespace {
 
+// Each rotation renames every kept file; more than this is no log policy.
+constexpr uint32_t kMaxKeepFiles = 1000;
+
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return TransientError(
       absl::StrCat("file sink: ", what, " ", path, ": ", std::strerror(errno)));
@@ -112,12 +115,40 @@ absl::Status FileSink::Reopen() {
 
 void FileSink::Stop() { Close(); }
 
+absl::Status CheckFileOptions(const sinks::FileOptions& options) {
+  const std::string& path = options.path();
+  if (path.empty()) return absl::InvalidArgumentError("path is empty");
+  struct stat info {};
+  if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path \"", path, "\" is a directory"));
+  }
+  const size_t slash = path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "."
+                                : slash == 0               ? "/"
+                                             : path.substr(0, slash);
+  if (stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "path \"", path, "\": directory \"", directory, "\" does not exist"));
+  }
+  if (access(directory.c_str(), W_OK | X_OK) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "path \"", path, "\": directory \"", directory, "\" is not writable"));
+  }
+  if (options.keep_files() > kMaxKeepFiles) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "keep_files is ", options.keep_files(), "; at most ", kMaxKeepFiles));
+  }
+  return absl::OkStatus();
+}
+
 namespace {
 const SinkRegistration<sinks::FileOptions> kRegistration(
     [](const sinks::FileOptions& options)
         -> absl::StatusOr<std::unique_ptr<Sink>> {
-      if (options.path().empty()) {
-        return absl::InvalidArgumentError("file sink: options.path is empty");
+      if (absl::Status status = CheckFileOptions(options); !status.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("file sink: ", status.message()));
       }
       return std::make_unique<FileSink>(options);
     });

@@ -9,6 +9,12 @@
 
 namespace metlog {
 
+// What the factory refuses before a FileSink is made: an empty path, a path
+// that is a directory, or one whose directory is missing or not writable
+// (checked when the config is loaded; the file may still fail to open
+// later), keep_files over 1000. Errors name the option.
+absl::Status CheckFileOptions(const sinks::FileOptions& options);
+
 // Appends one line per message (JSON or text) to a file and rotates it by
 // size: path → path.1 → … → path.keep_files, the oldest deleted. A failed
 // write is transient (retried by the runner), so a batch may be written

@@ -1,14 +1,20 @@
 #include "sinks/prometheus/prometheus_sink.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "httplib.h"
+#include "sinks/host_port.h"
 
 namespace metlog {
 namespace {
@@ -53,14 +59,63 @@ std::string WithLe(const std::string& labels, const std::string& le) {
 
 }  // namespace
 
+absl::Status CheckPrometheusOptions(const sinks::PrometheusOptions& options) {
+  if (absl::Status status = CheckHostPort(
+          "listen_address", options.listen_address(), PortZero::kAllowed);
+      !status.ok()) {
+    return status;
+  }
+  if (options.name_template().empty()) {
+    return absl::InvalidArgumentError(
+        "name_template is empty: no metric would have a name");
+  }
+  if (options.max_series() == 0) {
+    return absl::InvalidArgumentError(
+        "max_series is 0: every sample would be refused");
+  }
+  // Label names as exposed; two fields must not share one, and none may be
+  // a name Prometheus gives a meaning.
+  absl::flat_hash_map<std::string, std::string> labels;
+  for (const std::string& field : options.label_fields()) {
+    const std::string label = SafeName(field, /*allow_colon=*/false);
+    const std::string named =
+        absl::StrCat("label_fields \"", field, "\" becomes label \"", label);
+    if (label == "le") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(named, "\", which histograms use for their buckets"));
+    }
+    if (absl::StartsWith(label, "__")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          named, "\"; names starting with __ are Prometheus's own"));
+    }
+    if (auto [it, added] = labels.emplace(label, field); !added) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label_fields \"", it->second, "\" and \"", field,
+                       "\" both become label \"", label, "\""));
+    }
+  }
+  for (int i = 0; i < options.buckets_ms_size(); ++i) {
+    const double bound = options.buckets_ms(i);
+    if (!std::isfinite(bound) || bound < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("buckets_ms holds ", bound,
+                       "; bounds must be finite and not negative"));
+    }
+    if (i > 0 && bound <= options.buckets_ms(i - 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("buckets_ms must increase: ", bound, " follows ",
+                       options.buckets_ms(i - 1)));
+    }
+  }
+  return absl::OkStatus();
+}
+
 PrometheusSink::PrometheusSink(const sinks::PrometheusOptions& options)
-    : options_(options), buckets_([&options] {
-        std::vector<double> buckets(options.buckets_ms().begin(),
-                                    options.buckets_ms().end());
-        if (buckets.empty()) buckets = kDefaultBucketsMs;
-        std::sort(buckets.begin(), buckets.end());
-        return buckets;
-      }()) {}
+    : options_(options),
+      buckets_(options.buckets_ms().empty()
+                   ? kDefaultBucketsMs
+                   : std::vector<double>(options.buckets_ms().begin(),
+                                         options.buckets_ms().end())) {}
 
 PrometheusSink::~PrometheusSink() { Stop(); }
 
@@ -74,6 +129,14 @@ absl::Status PrometheusSink::Start() {
         "prometheus: listen_address \"", address, "\" is not host:port"));
   }
   server_ = std::make_unique<httplib::Server>();
+  // httplib's default adds SO_REUSEPORT, with which a second router binds
+  // the same port and silently takes half the scrapes. SO_REUSEADDR alone
+  // still lets a restart bind while old connections linger in TIME_WAIT,
+  // and a port in use fails to bind.
+  server_->set_socket_options([](socket_t socket) {
+    const int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->Get(
       "/metrics", [this](const httplib::Request&, httplib::Response& response) {
         response.set_content(Exposition(), "text/plain; version=0.0.4");
@@ -84,8 +147,9 @@ absl::Status PrometheusSink::Start() {
   if (port_ <= 0) {
     server_.reset();
     // Another process holds the port; it may go away.
-    return TransientError(
-        absl::StrCat("prometheus: cannot listen on ", address));
+    return TransientError(absl::StrCat(
+        "prometheus: cannot listen on ", address,
+        " (in use by another process, or not an address of this host)"));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
   // stop() before the listen loop runs would be lost and the loop would
@@ -236,8 +300,15 @@ void PrometheusSink::Stop() {
 }
 
 namespace {
-const SinkRegistrationOf<sinks::PrometheusOptions, PrometheusSink>
-    kRegistration;
+const SinkRegistration<sinks::PrometheusOptions> kRegistration(
+    [](const sinks::PrometheusOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      if (absl::Status status = CheckPrometheusOptions(options); !status.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("prometheus: ", status.message()));
+      }
+      return std::make_unique<PrometheusSink>(options);
+    });
 }  // namespace
 
 }  // namespace metlog

@@ -20,12 +20,21 @@ class Server;
 
 namespace metlog {
 
+// What the factory refuses before a PrometheusSink is made, so that the
+// exposition stays valid: a listen address that is not host:port (port
+// 0..65535); label fields named "le" (histograms' bucket label) or starting
+// with "__" once made label-safe, or two that become the same label;
+// bucket bounds that are negative, not finite or not increasing; max_series
+// 0; an empty name template. Errors name the option.
+absl::Status CheckPrometheusOptions(const sinks::PrometheusOptions& options);
+
 // Keeps the latest state of every series in memory and serves it over HTTP
 // (cpp-httplib) on its own thread. State lives as long as the sink: a
 // reload that changes this sink's config starts from zero, which
 // Prometheus reads as a counter reset.
 class PrometheusSink : public Sink {
  public:
+  // `options` must pass CheckPrometheusOptions (the registry checks).
   explicit PrometheusSink(const sinks::PrometheusOptions& options);
   ~PrometheusSink() override;
 

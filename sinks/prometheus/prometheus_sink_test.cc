@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/field.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "integration_tests/peers.h"
 
@@ -119,6 +120,70 @@ TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
               HasSubstr("metlog_c_total{logger=\"shop\",region=\"a\"} 2\n"));
   EXPECT_THAT(text, Not(HasSubstr("region=\"c\"")));
   EXPECT_THAT(text, HasSubstr("metlog_prometheus_series_refused_total 2\n"));
+}
+
+TEST(PrometheusSinkTest, SecondSinkOnTheSamePortFailsToStart) {
+  // Issue 9 item 17: with SO_REUSEPORT both bound, and scrapes were split
+  // between two routers without a word.
+  PrometheusSink first(Options());
+  ASSERT_TRUE(first.Start().ok());
+  sinks::PrometheusOptions options = Options();
+  const std::string address = absl::StrCat("127.0.0.1:", first.port());
+  options.set_listen_address(address);
+  PrometheusSink second(options);
+  const absl::Status status = second.Start();
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat("cannot listen on ", address)));
+  // The first keeps serving.
+  ASSERT_TRUE(
+      first.Write(MessageBatch({Metric("gauge", "depth", "5")}).refs()).ok());
+  absl::StatusOr<std::string> body = testing::HttpGet(first.port(), "/metrics");
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(*body, HasSubstr("metlog_depth{"));
+}
+
+TEST(PrometheusSinkTest, FactoryRefusesOptionsThatBreakTheExposition) {
+  const struct {
+    const char* options;
+    const char* error;
+  } cases[] = {
+      {"label_fields: 'le'",
+       "label_fields \"le\" becomes label \"le\", which histograms use"},
+      {"label_fields: 'user-id' label_fields: 'user_id'",
+       "label_fields \"user-id\" and \"user_id\" both become label "
+       "\"user_id\""},
+      {"label_fields: '__name__'",
+       "label_fields \"__name__\" becomes label \"__name__\"; names "
+       "starting with __ are Prometheus's own"},
+      {"buckets_ms: [10, 5]", "buckets_ms must increase: 5 follows 10"},
+      {"buckets_ms: [10, 10]", "buckets_ms must increase: 10 follows 10"},
+      {"buckets_ms: [-1, 5]",
+       "buckets_ms holds -1; bounds must be finite "
+       "and not negative"},
+      {"buckets_ms: [5, inf]", "buckets_ms holds inf"},
+      {"listen_address: '127.0.0.1:99999'",
+       "listen_address \"127.0.0.1:99999\": port 99999 is not in 0..65535"},
+      {"listen_address: ''", "listen_address \"\" is not host:port"},
+      {"max_series: 0", "max_series is 0"},
+  };
+  for (const auto& c : cases) {
+    sinks::PrometheusOptions options;
+    ASSERT_TRUE(
+        google::protobuf::TextFormat::ParseFromString(c.options, &options))
+        << c.options;
+    google::protobuf::Any any;
+    any.PackFrom(options);
+    absl::StatusOr<std::unique_ptr<Sink>> sink =
+        SinkRegistry::Global().Create(any);
+    ASSERT_FALSE(sink.ok()) << c.options;
+    EXPECT_THAT(std::string(sink.status().message()),
+                HasSubstr(absl::StrCat("prometheus: ", c.error)))
+        << c.options;
+  }
+  google::protobuf::Any good;
+  good.PackFrom(Options());
+  EXPECT_TRUE(SinkRegistry::Global().Create(good).ok());
 }
 
 TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {

@@ -9,10 +9,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "client/socket_address.h"
+#include "sinks/host_port.h"
 #include "sinks/metric.h"
 
 namespace metlog {
 namespace {
+
+// The largest UDP payload over IPv4 (65535 - 8 UDP - 20 IP header bytes).
+constexpr uint32_t kMaxUdpPayloadBytes = 65507;
 
 // statsd's line syntax reserves these; a name containing them would split
 // or corrupt the line.
@@ -113,8 +117,35 @@ void StatsdSink::Stop() {
   fd_ = -1;
 }
 
+absl::Status CheckStatsdOptions(const sinks::StatsdOptions& options) {
+  if (absl::Status status =
+          CheckHostPort("address", options.address(), PortZero::kRefused);
+      !status.ok()) {
+    return status;
+  }
+  if (options.max_datagram_bytes() < 1 ||
+      options.max_datagram_bytes() > kMaxUdpPayloadBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_datagram_bytes is ", options.max_datagram_bytes(),
+                     "; it must be in 1..", kMaxUdpPayloadBytes));
+  }
+  if (options.name_template().empty()) {
+    return absl::InvalidArgumentError(
+        "name_template is empty: no metric would have a name");
+  }
+  return absl::OkStatus();
+}
+
 namespace {
-const SinkRegistrationOf<sinks::StatsdOptions, StatsdSink> kRegistration;
+const SinkRegistration<sinks::StatsdOptions> kRegistration(
+    [](const sinks::StatsdOptions& options)
+        -> absl::StatusOr<std::unique_ptr<Sink>> {
+      if (absl::Status status = CheckStatsdOptions(options); !status.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("statsd: ", status.message()));
+      }
+      return std::make_unique<StatsdSink>(options);
+    });
 }  // namespace
 
 }  // namespace metlog

@@ -14,6 +14,11 @@ namespace metlog {
 // "name:7|g") and sends them packed into UDP datagrams. A failed send is
 // transient: the runner retries the whole batch, so after a statsd outage a
 // batch may be counted twice rather than lost.
+// What the factory refuses before a StatsdSink is made: an address that is
+// not host:port, a datagram bound outside 1..65507 (UDP's largest payload),
+// an empty name template. Errors name the option.
+absl::Status CheckStatsdOptions(const sinks::StatsdOptions& options);
+
 class StatsdSink : public Sink {
  public:
   explicit StatsdSink(const sinks::StatsdOptions& options);
