@@ -1,8 +1,10 @@
 #include "sinks/codecs/json_encoder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "rapidjson/encodings.h"
 
 namespace metlog {
@@ -49,178 +51,200 @@ void AppendHex(absl::string_view bytes, std::string* out) {
   }
 }
 
+// Characters JSON strings hold as they are: ASCII but for the quote, the
+// backslash and the control characters. Most strings are only these.
+bool IsPlain(absl::string_view text) {
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+void AppendRawString(absl::string_view text, std::string* out) {
+  out->push_back('"');
+  out->append(text.data(), text.size());
+  out->push_back('"');
+}
+
 }  // namespace
 
 JsonEncoder::JsonEncoder() : writer_(buffer_) {}
 
-void JsonEncoder::WriteString(absl::string_view text) {
-  if (IsAscii(text)) {
-    writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
-    return;
-  }
-  // Copies valid sequences and replaces each byte that starts none, using
-  // RapidJSON's validator (which also refuses overlong forms and
-  // surrogates).
-  scratch_.clear();
-  bool repaired = false;
-  const char* next = text.data();
-  const char* const end = text.data() + text.size();
-  AppendStream copy{&scratch_};
-  while (next != end) {
-    ByteStream in(next, end);
-    const size_t before = scratch_.size();
-    if (rapidjson::UTF8<>::Validate(in, copy)) {
-      next = in.next();
-    } else {
-      scratch_.resize(before);
-      scratch_.append(kReplacement);
-      repaired = true;
-      ++next;
-    }
-  }
-  if (repaired) ++repaired_strings_;
-  writer_.String(scratch_.data(),
-                 static_cast<rapidjson::SizeType>(scratch_.size()));
+void JsonEncoder::AppendWriterOutput(std::string* out) {
+  out->append(buffer_.GetString(), buffer_.GetSize());
+  buffer_.Clear();
+  writer_.Reset(buffer_);
 }
 
-void JsonEncoder::WriteValue(v1::Field::ValueType type,
-                             const FieldValue& value) {
+void JsonEncoder::AppendString(absl::string_view text, std::string* out) {
+  if (IsPlain(text)) {
+    AppendRawString(text, out);
+    return;
+  }
+  if (!IsAscii(text)) {
+    // Copies valid sequences and replaces each byte that starts none, using
+    // RapidJSON's validator (which also refuses overlong forms and
+    // surrogates).
+    scratch_.clear();
+    bool repaired = false;
+    const char* next = text.data();
+    const char* const end = text.data() + text.size();
+    AppendStream copy{&scratch_};
+    while (next != end) {
+      ByteStream in(next, end);
+      const size_t before = scratch_.size();
+      if (rapidjson::UTF8<>::Validate(in, copy)) {
+        next = in.next();
+      } else {
+        scratch_.resize(before);
+        scratch_.append(kReplacement);
+        repaired = true;
+        ++next;
+      }
+    }
+    if (repaired) ++repaired_strings_;
+    text = scratch_;
+  }
+  // RapidJSON escapes the quote, the backslash and control characters.
+  writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  AppendWriterOutput(out);
+}
+
+void JsonEncoder::AppendValue(v1::Field::ValueType type,
+                              const FieldValue& value, std::string* out) {
   switch (type) {
     case v1::Field::STRING:
-      WriteString(value.text);
+      AppendString(value.text, out);
       return;
     case v1::Field::BYTES:
       absl::Base64Escape(value.text, &scratch_);
-      writer_.String(scratch_.data(),
-                     static_cast<rapidjson::SizeType>(scratch_.size()));
+      AppendRawString(scratch_, out);
       return;
     case v1::Field::INTEGER:
-      writer_.Int64(value.integer);
+      absl::StrAppend(out, value.integer);
       return;
     case v1::Field::DOUBLE:
       if (std::isnan(value.number)) {
-        writer_.String("NaN");
+        out->append("\"NaN\"");
       } else if (std::isinf(value.number)) {
-        writer_.String(value.number > 0 ? "Infinity" : "-Infinity");
+        out->append(value.number > 0 ? "\"Infinity\"" : "\"-Infinity\"");
       } else {
+        // Shortest digits that read back to the same double, and always a
+        // fraction or exponent ("1.0", "-0.0"), so readers keep it a double.
         writer_.Double(value.number);
+        AppendWriterOutput(out);
       }
       return;
     case v1::Field::BOOL:
-      writer_.Bool(value.flag);
+      out->append(value.flag ? "true" : "false");
       return;
   }
 }
 
-namespace {
-
-// Whether a field before `index` has the same name (and so was written with
-// that one).
-bool NameSeenBefore(absl::Span<const FieldView> fields, size_t index) {
-  for (size_t i = 0; i < index; ++i) {
-    if (fields[i].name == fields[index].name) return true;
+bool JsonEncoder::HasDuplicateNames(absl::Span<const FieldView> fields) {
+  order_.clear();
+  for (uint32_t i = 0; i < fields.size(); ++i) order_.push_back(i);
+  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+    return fields[a].name < fields[b].name;
+  });
+  for (size_t i = 1; i < order_.size(); ++i) {
+    if (fields[order_[i]].name == fields[order_[i - 1]].name) return true;
   }
   return false;
 }
 
-}  // namespace
-
-void JsonEncoder::WriteFields(absl::Span<const FieldView> fields) {
-  writer_.Key("fields");
-  writer_.StartObject();
+void JsonEncoder::AppendFields(absl::Span<const FieldView> fields,
+                               std::string* out) {
+  out->append(",\"fields\":{");
+  const bool duplicates = fields.size() > 1 && HasDuplicateNames(fields);
+  // Whether field j is written with field i: itself, or a later namesake.
+  auto same_key = [&](size_t i, size_t j) {
+    return j == i || (duplicates && fields[j].name == fields[i].name);
+  };
+  bool first_key = true;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (NameSeenBefore(fields, i)) continue;
-    WriteString(fields[i].name);
+    bool seen_before = false;  // then written with the first of its name
+    for (size_t j = 0; duplicates && j < i && !seen_before; ++j) {
+      seen_before = fields[j].name == fields[i].name;
+    }
+    if (seen_before) continue;
+    if (!first_key) out->push_back(',');
+    first_key = false;
+    AppendString(fields[i].name, out);
+    out->push_back(':');
     size_t values = 0;
     for (size_t j = i; j < fields.size() && values < 2; ++j) {
-      if (fields[j].name != fields[i].name) continue;
+      if (!same_key(i, j)) continue;
       ForEachFieldValue(fields[j], [&](const FieldValue&) { ++values; });
     }
-    if (values != 1) writer_.StartArray();
+    if (values != 1) out->push_back('[');
+    bool first_value = true;
     for (size_t j = i; j < fields.size(); ++j) {
-      if (fields[j].name != fields[i].name) continue;
+      if (!same_key(i, j)) continue;
       const v1::Field::ValueType type = fields[j].value_type;
-      ForEachFieldValue(fields[j],
-                        [&](const FieldValue& value) { WriteValue(type, value); });
+      ForEachFieldValue(fields[j], [&](const FieldValue& value) {
+        if (!first_value) out->push_back(',');
+        first_value = false;
+        AppendValue(type, value, out);
+      });
     }
-    if (values != 1) writer_.EndArray();
+    if (values != 1) out->push_back(']');
   }
-  writer_.EndObject();
+  out->push_back('}');
+  AppendRepresentations(fields, duplicates, out);
 }
 
-void JsonEncoder::WriteRepresentations(absl::Span<const FieldView> fields) {
+void JsonEncoder::AppendRepresentations(absl::Span<const FieldView> fields,
+                                        bool duplicates, std::string* out) {
   bool started = false;
   for (size_t i = 0; i < fields.size(); ++i) {
     const absl::string_view representation = FieldRepresentation(fields[i]);
     if (representation.empty()) continue;
     bool named_before = false;  // a same-named field's came first
-    for (size_t j = 0; j < i && !named_before; ++j) {
+    for (size_t j = 0; duplicates && j < i && !named_before; ++j) {
       named_before = fields[j].name == fields[i].name &&
                      !FieldRepresentation(fields[j]).empty();
     }
     if (named_before) continue;
-    if (!started) {
-      writer_.Key("representations");
-      writer_.StartObject();
-      started = true;
-    }
-    WriteString(fields[i].name);
-    WriteString(representation);
+    out->append(started ? "," : ",\"representations\":{");
+    started = true;
+    AppendString(fields[i].name, out);
+    out->push_back(':');
+    AppendString(representation, out);
   }
-  if (started) writer_.EndObject();
+  if (started) out->push_back('}');
 }
 
 void JsonEncoder::Append(const WireMessage& message,
                          absl::Span<const FieldView> fields, std::string* out) {
-  buffer_.Clear();
-  writer_.Reset(buffer_);
-  writer_.StartObject();
-
-  writer_.Key("uuid");
+  out->append("{\"uuid\":\"");
   const absl::string_view uuid = message.uuid();
-  scratch_.clear();
   if (uuid.size() == 16) {
-    AppendHex(uuid.substr(0, 4), &scratch_);
+    AppendHex(uuid.substr(0, 4), out);
     for (size_t start : {4, 6, 8, 10}) {
-      scratch_.push_back('-');
-      AppendHex(uuid.substr(start, start == 10 ? 6 : 2), &scratch_);
+      out->push_back('-');
+      AppendHex(uuid.substr(start, start == 10 ? 6 : 2), out);
     }
   } else {
-    AppendHex(uuid, &scratch_);  // only hand-made views; the walker refuses it
+    AppendHex(uuid, out);  // only hand-made views; the walker refuses it
   }
-  writer_.String(scratch_.data(),
-                 static_cast<rapidjson::SizeType>(scratch_.size()));
-
-  writer_.Key("timestamp");
-  scratch_.clear();
-  time_.Append(message.timestamp, 9, &scratch_);
-  writer_.String(scratch_.data(),
-                 static_cast<rapidjson::SizeType>(scratch_.size()));
-
-  writer_.Key("type");
-  WriteString(message.type);
-  writer_.Key("logger");
-  WriteString(message.logger);
-  writer_.Key("severity");
-  writer_.Int(message.severity);
-  writer_.Key("severity_name");
-  const absl::string_view severity_name = SeverityName(message.severity);
-  writer_.String(severity_name.data(),
-                 static_cast<rapidjson::SizeType>(severity_name.size()));
-  writer_.Key("payload");
-  WriteString(message.payload);
-  writer_.Key("env_version");
-  WriteString(message.env_version);
-  writer_.Key("pid");
-  writer_.Int(message.pid);
-  writer_.Key("hostname");
-  WriteString(message.hostname);
-  WriteFields(fields);
-  WriteRepresentations(fields);
-  writer_.EndObject();
-
-  out->append(buffer_.GetString(), buffer_.GetSize());
-  out->push_back('\n');
+  out->append("\",\"timestamp\":\"");
+  time_.Append(message.timestamp, 9, out);
+  out->append("\",\"type\":");
+  AppendString(message.type, out);
+  out->append(",\"logger\":");
+  AppendString(message.logger, out);
+  absl::StrAppend(out, ",\"severity\":", message.severity,
+                  ",\"severity_name\":\"", SeverityName(message.severity),
+                  "\",\"payload\":");
+  AppendString(message.payload, out);
+  out->append(",\"env_version\":");
+  AppendString(message.env_version, out);
+  absl::StrAppend(out, ",\"pid\":", message.pid, ",\"hostname\":");
+  AppendString(message.hostname, out);
+  AppendFields(fields, out);
+  out->append("}\n");
 }
 
 }  // namespace metlog

@@ -27,7 +27,9 @@
 #ifndef METLOG_SINKS_CODECS_JSON_ENCODER_H_
 #define METLOG_SINKS_CODECS_JSON_ENCODER_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -46,15 +48,27 @@ class JsonEncoder : public Encoder {
   uint64_t repaired_strings() const override { return repaired_strings_; }
 
  private:
-  // Writes `text` as a JSON string, repairing invalid UTF-8.
-  void WriteString(absl::string_view text);
-  void WriteValue(v1::Field::ValueType type, const FieldValue& value);
-  void WriteFields(absl::Span<const FieldView> fields);
-  void WriteRepresentations(absl::Span<const FieldView> fields);
+  // Appends `text` as a JSON string, repairing invalid UTF-8.
+  void AppendString(absl::string_view text, std::string* out);
+  void AppendValue(v1::Field::ValueType type, const FieldValue& value,
+                   std::string* out);
+  // Appends "fields" and, when a field has one, "representations".
+  void AppendFields(absl::Span<const FieldView> fields, std::string* out);
+  void AppendRepresentations(absl::Span<const FieldView> fields,
+                             bool duplicates, std::string* out);
+  // Whether two fields share a name (by sorting: no quadratic scan for the
+  // common case of none).
+  bool HasDuplicateNames(absl::Span<const FieldView> fields);
+  // Moves what writer_ wrote (one escaped string or one double) to *out.
+  void AppendWriterOutput(std::string* out);
 
+  // The fixed structure is appended directly; RapidJSON escapes the strings
+  // that need it and formats doubles (measured: writing every plain string
+  // through its Writer cost more than the rest of the encoding).
   rapidjson::StringBuffer buffer_;
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
   std::string scratch_;  // repaired strings, base64, the timestamp
+  std::vector<uint32_t> order_;  // field indexes sorted by name
   Rfc3339Formatter time_;
   uint64_t repaired_strings_ = 0;
 };
