@@ -1,8 +1,8 @@
 #include "sinks/codecs/json_encoder.h"
 
-#include <algorithm>
 #include <cmath>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "rapidjson/encodings.h"
@@ -142,46 +142,62 @@ void JsonEncoder::AppendValue(v1::Field::ValueType type,
   }
 }
 
-bool JsonEncoder::HasDuplicateNames(absl::Span<const FieldView> fields) {
-  order_.clear();
-  for (uint32_t i = 0; i < fields.size(); ++i) order_.push_back(i);
-  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
-    return fields[a].name < fields[b].name;
-  });
-  for (size_t i = 1; i < order_.size(); ++i) {
-    if (fields[order_[i]].name == fields[order_[i - 1]].name) return true;
+void JsonEncoder::Summarise(absl::Span<const FieldView> fields) {
+  summaries_.clear();
+  // 256 one-bit buckets by name hash: names compare only on a bucket clash.
+  uint64_t buckets[4] = {};
+  has_duplicates_ = false;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    Summary summary;
+    static_cast<FieldSummary&>(summary) = SummariseField(fields[i]);
+    summary.bucket = static_cast<uint8_t>(
+        absl::Hash<absl::string_view>{}(fields[i].name));
+    uint64_t& word = buckets[summary.bucket >> 6];
+    const uint64_t bit = uint64_t{1} << (summary.bucket & 63);
+    if ((word & bit) != 0) {
+      for (size_t j = 0; j < i && !has_duplicates_; ++j) {
+        has_duplicates_ = summaries_[j].bucket == summary.bucket &&
+                          fields[j].name == fields[i].name;
+      }
+    }
+    word |= bit;
+    summaries_.push_back(summary);
+  }
+}
+
+bool JsonEncoder::NamedBefore(absl::Span<const FieldView> fields,
+                              size_t index) const {
+  for (size_t j = 0; has_duplicates_ && j < index; ++j) {
+    if (fields[j].name == fields[index].name) return true;
   }
   return false;
 }
 
 void JsonEncoder::AppendFields(absl::Span<const FieldView> fields,
                                std::string* out) {
-  out->append(",\"fields\":{");
-  const bool duplicates = fields.size() > 1 && HasDuplicateNames(fields);
+  Summarise(fields);
   // Whether field j is written with field i: itself, or a later namesake.
   auto same_key = [&](size_t i, size_t j) {
-    return j == i || (duplicates && fields[j].name == fields[i].name);
+    return j == i || (has_duplicates_ && fields[j].name == fields[i].name);
   };
+  out->append(",\"fields\":{");
   bool first_key = true;
   for (size_t i = 0; i < fields.size(); ++i) {
-    bool seen_before = false;  // then written with the first of its name
-    for (size_t j = 0; duplicates && j < i && !seen_before; ++j) {
-      seen_before = fields[j].name == fields[i].name;
-    }
-    if (seen_before) continue;
+    if (NamedBefore(fields, i)) continue;  // written with the first
     if (!first_key) out->push_back(',');
     first_key = false;
     AppendString(fields[i].name, out);
     out->push_back(':');
+    // Namesakes can only follow when some name repeats.
+    const size_t end = has_duplicates_ ? fields.size() : i + 1;
     size_t values = 0;
-    for (size_t j = i; j < fields.size() && values < 2; ++j) {
-      if (!same_key(i, j)) continue;
-      ForEachFieldValue(fields[j], [&](const FieldValue&) { ++values; });
+    for (size_t j = i; j < end; ++j) {
+      if (same_key(i, j)) values += summaries_[j].values;
     }
     if (values != 1) out->push_back('[');
     bool first_value = true;
-    for (size_t j = i; j < fields.size(); ++j) {
-      if (!same_key(i, j)) continue;
+    for (size_t j = i; j < end; ++j) {
+      if (!same_key(i, j) || summaries_[j].values == 0) continue;
       const v1::Field::ValueType type = fields[j].value_type;
       ForEachFieldValue(fields[j], [&](const FieldValue& value) {
         if (!first_value) out->push_back(',');
@@ -192,26 +208,21 @@ void JsonEncoder::AppendFields(absl::Span<const FieldView> fields,
     if (values != 1) out->push_back(']');
   }
   out->push_back('}');
-  AppendRepresentations(fields, duplicates, out);
-}
 
-void JsonEncoder::AppendRepresentations(absl::Span<const FieldView> fields,
-                                        bool duplicates, std::string* out) {
   bool started = false;
   for (size_t i = 0; i < fields.size(); ++i) {
-    const absl::string_view representation = FieldRepresentation(fields[i]);
-    if (representation.empty()) continue;
-    bool named_before = false;  // a same-named field's came first
-    for (size_t j = 0; duplicates && j < i && !named_before; ++j) {
+    if (summaries_[i].representation.empty()) continue;
+    bool named_before = false;  // a namesake's representation came first
+    for (size_t j = 0; has_duplicates_ && j < i && !named_before; ++j) {
       named_before = fields[j].name == fields[i].name &&
-                     !FieldRepresentation(fields[j]).empty();
+                     !summaries_[j].representation.empty();
     }
     if (named_before) continue;
     out->append(started ? "," : ",\"representations\":{");
     started = true;
     AppendString(fields[i].name, out);
     out->push_back(':');
-    AppendString(representation, out);
+    AppendString(summaries_[i].representation, out);
   }
   if (started) out->push_back('}');
 }

@@ -54,11 +54,10 @@ class JsonEncoder : public Encoder {
                    std::string* out);
   // Appends "fields" and, when a field has one, "representations".
   void AppendFields(absl::Span<const FieldView> fields, std::string* out);
-  void AppendRepresentations(absl::Span<const FieldView> fields,
-                             bool duplicates, std::string* out);
-  // Whether two fields share a name (by sorting: no quadratic scan for the
-  // common case of none).
-  bool HasDuplicateNames(absl::Span<const FieldView> fields);
+  // Fills summaries_ and has_duplicates_ for the message's fields.
+  void Summarise(absl::Span<const FieldView> fields);
+  // Whether a field before `index` has its name.
+  bool NamedBefore(absl::Span<const FieldView> fields, size_t index) const;
   // Moves what writer_ wrote (one escaped string or one double) to *out.
   void AppendWriterOutput(std::string* out);
 
@@ -68,7 +67,11 @@ class JsonEncoder : public Encoder {
   rapidjson::StringBuffer buffer_;
   rapidjson::Writer<rapidjson::StringBuffer> writer_;
   std::string scratch_;  // repaired strings, base64, the timestamp
-  std::vector<uint32_t> order_;  // field indexes sorted by name
+  struct Summary : FieldSummary {
+    uint8_t bucket = 0;  // of the name's hash
+  };
+  std::vector<Summary> summaries_;  // one per field of the message
+  bool has_duplicates_ = false;     // two fields share a name
   Rfc3339Formatter time_;
   uint64_t repaired_strings_ = 0;
 };

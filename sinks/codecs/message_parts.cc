@@ -61,19 +61,34 @@ void Rfc3339Formatter::Append(int64_t unix_nanos, int fraction_digits,
   out->append(fraction, fraction_digits + 2);
 }
 
-absl::string_view FieldRepresentation(const FieldView& field) {
-  absl::string_view representation;
+FieldSummary SummariseField(const FieldView& field) {
+  FieldSummary summary;
+  const int wanted = 4 + static_cast<int>(field.value_type);
   WireReader in(field.bytes);
   int number = 0, wire_type = 0;
   while (in.ReadTag(&number, &wire_type)) {
-    if (number == 3 && wire_type == WireReader::kLength) {
-      // The last one wins, as when protobuf parses the field.
-      if (!in.ReadView(&representation)) break;
-    } else if (!in.Skip(wire_type)) {
-      break;
+    if (wire_type != WireReader::kLength ||
+        (number != 3 && number != wanted)) {
+      if (!in.Skip(wire_type)) break;
+      if (number == wanted) ++summary.values;  // one unpacked scalar
+      continue;
+    }
+    absl::string_view view;
+    if (!in.ReadView(&view)) break;
+    if (number == 3) {
+      summary.representation = view;  // the last wins, as when parsed
+    } else if (field.value_type == v1::Field::STRING ||
+               field.value_type == v1::Field::BYTES) {
+      ++summary.values;
+    } else if (field.value_type == v1::Field::DOUBLE) {
+      summary.values += view.size() / 8;  // packed fixed64
+    } else {
+      for (char c : view) {  // packed varints: one final byte each
+        if (static_cast<unsigned char>(c) < 0x80) ++summary.values;
+      }
     }
   }
-  return representation;
+  return summary;
 }
 
 }  // namespace metlog

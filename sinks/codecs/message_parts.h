@@ -30,8 +30,13 @@ class Rfc3339Formatter {
   char date_time_[19] = {};  // "YYYY-MM-DDTHH:MM:SS"
 };
 
-// The field's representation ("" when it has none).
-absl::string_view FieldRepresentation(const FieldView& field);
+// What one walk over a field's bytes tells: its representation ("" when it
+// has none) and how many values of its value_type it holds.
+struct FieldSummary {
+  absl::string_view representation;
+  size_t values = 0;
+};
+FieldSummary SummariseField(const FieldView& field);
 
 // Calls visit(value) for each value of the field's value_type, in wire order
 // (packed and unpacked alike), as FieldValue: `text` for STRING and BYTES,

@@ -105,7 +105,8 @@ void TextEncoder::Append(const WireMessage& message,
       first = false;
       AppendValue(field.value_type, value, out);
     });
-    const absl::string_view representation = FieldRepresentation(field);
+    const absl::string_view representation =
+        SummariseField(field).representation;
     if (!representation.empty()) {
       out->push_back('[');
       AppendWord(representation, out);
