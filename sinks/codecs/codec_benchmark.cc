@@ -21,9 +21,10 @@ namespace {
 
 v1::Message Sample(int kind, int fields) {
   v1::Message m;
-  m.set_uuid(std::string("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67"
-                         "\x89\xab\xcd\xef",
-                         16));
+  m.set_uuid(
+      std::string("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67"
+                  "\x89\xab\xcd\xef",
+                  16));
   m.set_timestamp(1764085500123456789);
   m.set_logger("checkout-service");
   m.set_env_version("1.0");
@@ -58,8 +59,8 @@ v1::Message Sample(int kind, int fields) {
 }
 
 void EncodeWith(benchmark::State& state, sinks::EncodingOptions::Codec codec) {
-  const v1::Message message =
-      Sample(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  const v1::Message message = Sample(static_cast<int>(state.range(0)),
+                                     static_cast<int>(state.range(1)));
   MessageBatch batch({message});
   const std::unique_ptr<Encoder> encoder = MakeEncoder(codec);
   std::string out;
@@ -84,8 +85,8 @@ void BM_Protobuf(benchmark::State& state) {
 // protobuf's JSON mapping of the parsed message, as the file sink wrote it
 // before issue 11 (the parse, done by the router, is not counted).
 void BM_MessageToJsonString(benchmark::State& state) {
-  const v1::Message message =
-      Sample(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  const v1::Message message = Sample(static_cast<int>(state.range(0)),
+                                     static_cast<int>(state.range(1)));
   for (auto _ : state) {
     std::string json;
     (void)google::protobuf::util::MessageToJsonString(message, &json);
@@ -114,11 +115,11 @@ std::string TextBeforeCodecs(const v1::Message& message) {
     absl::StrAppend(&line, " ", field.name(), "=");
     switch (field.value_type()) {
       case v1::Field::STRING:
-        absl::StrAppend(&line,
-                        absl::StrJoin(field.value_string(), ",",
-                                      [&](std::string* out, const std::string& v) {
-                                        out->append(quoted(v));
-                                      }));
+        absl::StrAppend(
+            &line, absl::StrJoin(field.value_string(), ",",
+                                 [&](std::string* out, const std::string& v) {
+                                   out->append(quoted(v));
+                                 }));
         break;
       case v1::Field::INTEGER:
         absl::StrAppend(&line, absl::StrJoin(field.value_integer(), ","));
@@ -137,13 +138,15 @@ std::string TextBeforeCodecs(const v1::Message& message) {
 }
 
 void BM_TextBeforeCodecs(benchmark::State& state) {
-  const v1::Message message =
-      Sample(static_cast<int>(state.range(0)), static_cast<int>(state.range(1)));
+  const v1::Message message = Sample(static_cast<int>(state.range(0)),
+                                     static_cast<int>(state.range(1)));
   for (auto _ : state) benchmark::DoNotOptimize(TextBeforeCodecs(message));
 }
 
-#define METLOG_CODEC_BENCHMARK(name) \
-  BENCHMARK(name)->ArgNames({"timer", "fields"})->ArgsProduct({{0, 1}, {0, 3, 20}})
+#define METLOG_CODEC_BENCHMARK(name)  \
+  BENCHMARK(name)                     \
+      ->ArgNames({"timer", "fields"}) \
+      ->ArgsProduct({{0, 1}, {0, 3, 20}})
 
 METLOG_CODEC_BENCHMARK(BM_Json);
 METLOG_CODEC_BENCHMARK(BM_MessageToJsonString);

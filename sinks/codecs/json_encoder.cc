@@ -150,8 +150,8 @@ void JsonEncoder::Summarise(absl::Span<const FieldView> fields) {
   for (size_t i = 0; i < fields.size(); ++i) {
     Summary summary;
     static_cast<FieldSummary&>(summary) = SummariseField(fields[i]);
-    summary.bucket = static_cast<uint8_t>(
-        absl::Hash<absl::string_view>{}(fields[i].name));
+    summary.bucket =
+        static_cast<uint8_t>(absl::Hash<absl::string_view>{}(fields[i].name));
     uint64_t& word = buckets[summary.bucket >> 6];
     const uint64_t bit = uint64_t{1} << (summary.bucket & 63);
     if ((word & bit) != 0) {

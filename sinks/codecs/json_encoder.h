@@ -1,11 +1,11 @@
 // Messages as one JSON object per line, in a schema log tools read as is
 // (the README shows it with an example line):
 //   uuid           "8-4-4-4-12" lower-case hex
-//   timestamp      RFC 3339 UTC with nanoseconds, "2026-11-25T15:45:00.123456789Z"
-//   type, logger, payload, env_version, hostname   strings
-//   severity       number; severity_name "EMERGENCY" … "DEBUG"
-//   pid            number
-//   fields         object, name → a scalar for one value, an array otherwise
+//   timestamp      RFC 3339 UTC with nanoseconds,
+//   "2026-11-25T15:45:00.123456789Z" type, logger, payload, env_version,
+//   hostname   strings severity       number; severity_name "EMERGENCY" …
+//   "DEBUG" pid            number fields         object, name → a scalar for
+//   one value, an array otherwise
 //                  (so an empty field is []): strings, base64 bytes (RFC 4648
 //                  standard alphabet, padded), integers, doubles, booleans
 //   representations  object, name → representation; only when a field has one

@@ -40,16 +40,16 @@ std::string RepairUtf8(absl::string_view text) {
     } else if (b0 >= 0xE0 && b0 <= 0xEF) {
       const unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80;
       const unsigned hi = b0 == 0xED ? 0x9F : 0xBF;
-      length = byte(i + 1) >= lo && byte(i + 1) <= hi &&
-                       byte(i + 2) >= 0x80 && byte(i + 2) <= 0xBF
+      length = byte(i + 1) >= lo && byte(i + 1) <= hi && byte(i + 2) >= 0x80 &&
+                       byte(i + 2) <= 0xBF
                    ? 3
                    : 0;
     } else if (b0 >= 0xF0 && b0 <= 0xF4) {
       const unsigned lo = b0 == 0xF0 ? 0x90 : 0x80;
       const unsigned hi = b0 == 0xF4 ? 0x8F : 0xBF;
-      length = byte(i + 1) >= lo && byte(i + 1) <= hi &&
-                       byte(i + 2) >= 0x80 && byte(i + 2) <= 0xBF &&
-                       byte(i + 3) >= 0x80 && byte(i + 3) <= 0xBF
+      length = byte(i + 1) >= lo && byte(i + 1) <= hi && byte(i + 2) >= 0x80 &&
+                       byte(i + 2) <= 0xBF && byte(i + 3) >= 0x80 &&
+                       byte(i + 3) <= 0xBF
                    ? 4
                    : 0;
     }
@@ -74,8 +74,7 @@ std::string Encode(const v1::Message& message, JsonEncoder* encoder) {
 rapidjson::Document Parse(const std::string& line) {
   rapidjson::Document document;
   document.Parse<rapidjson::kParseValidateEncodingFlag |
-                 rapidjson::kParseFullPrecisionFlag>(line.c_str(),
-                                                     line.size());
+                 rapidjson::kParseFullPrecisionFlag>(line.c_str(), line.size());
   EXPECT_FALSE(document.HasParseError())
       << rapidjson::GetParseError_En(document.GetParseError()) << " at "
       << document.GetErrorOffset() << " in " << line;
@@ -87,10 +86,28 @@ std::string Str(const rapidjson::Value& value) {
 }
 
 std::string RandomString(absl::BitGen& random) {
-  static const std::vector<std::string> kPieces = {
-      "a", "Z", " ", "\"", "\\", "\n", "\t", std::string(1, '\0'), "\x01",
-      "é", "€", "😀", "\xe9", "\xff", "\xfe", "\xc3", "\xed\xa0\x80",
-      "\xc0\xaf", "\xf4\x90\x80\x80", "\xe2\x82", "/", "</script>"};
+  static const std::vector<std::string> kPieces = {"a",
+                                                   "Z",
+                                                   " ",
+                                                   "\"",
+                                                   "\\",
+                                                   "\n",
+                                                   "\t",
+                                                   std::string(1, '\0'),
+                                                   "\x01",
+                                                   "é",
+                                                   "€",
+                                                   "😀",
+                                                   "\xe9",
+                                                   "\xff",
+                                                   "\xfe",
+                                                   "\xc3",
+                                                   "\xed\xa0\x80",
+                                                   "\xc0\xaf",
+                                                   "\xf4\x90\x80\x80",
+                                                   "\xe2\x82",
+                                                   "/",
+                                                   "</script>"};
   const int kind = absl::Uniform(random, 0, 10);
   if (kind == 0) return "";
   if (kind == 1) return std::string(absl::Uniform(random, 1000, 5000), 'x');
@@ -158,7 +175,8 @@ v1::Message RandomMessage(absl::BitGen& random, int index) {
           field->add_value_bytes(RandomString(random));
           break;
         case v1::Field::INTEGER:
-          field->add_value_integer(static_cast<int64_t>(absl::Uniform<uint64_t>(random)));
+          field->add_value_integer(
+              static_cast<int64_t>(absl::Uniform<uint64_t>(random)));
           break;
         case v1::Field::DOUBLE:
           field->add_value_double(RandomDouble(random));
@@ -275,9 +293,10 @@ TEST(JsonEncoderTest, RandomMessagesReadBackAsTheProtobufMessage) {
 
 TEST(JsonEncoderTest, ExampleLine) {
   v1::Message m;
-  m.set_uuid(std::string("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67"
-                         "\x89\xab\xcd\xef",
-                         16));
+  m.set_uuid(
+      std::string("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67"
+                  "\x89\xab\xcd\xef",
+                  16));
   m.set_timestamp(1795640450234078150);
   m.set_type("timer");
   m.set_logger("checkout");

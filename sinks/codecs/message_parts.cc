@@ -19,8 +19,8 @@ void PutDigits(int64_t value, int digits, char* out) {
 
 absl::string_view SeverityName(int severity) {
   static constexpr absl::string_view kNames[] = {
-      "EMERGENCY", "ALERT", "CRITICAL", "ERROR",
-      "WARNING",   "NOTICE", "INFO",    "DEBUG"};
+      "EMERGENCY", "ALERT",  "CRITICAL", "ERROR",
+      "WARNING",   "NOTICE", "INFO",     "DEBUG"};
   if (severity >= 0 && severity <= 7) return kNames[severity];
   return "";
 }
@@ -67,8 +67,7 @@ FieldSummary SummariseField(const FieldView& field) {
   WireReader in(field.bytes);
   int number = 0, wire_type = 0;
   while (in.ReadTag(&number, &wire_type)) {
-    if (wire_type != WireReader::kLength ||
-        (number != 3 && number != wanted)) {
+    if (wire_type != WireReader::kLength || (number != 3 && number != wanted)) {
       if (!in.Skip(wire_type)) break;
       if (number == wanted) ++summary.values;  // one unpacked scalar
       continue;

@@ -50,8 +50,8 @@ TEST(ProtobufEncoderTest, RecordsReadBackAsTheMessagesTheRouterCarries) {
   ASSERT_EQ(read.size(), 3u);
   for (size_t i = 0; i < read.size(); ++i) {
     // *message is what the router's parse gives, filled-in uuid included.
-    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
-        read[i], *batch[i]))
+    EXPECT_TRUE(
+        google::protobuf::util::MessageDifferencer::Equals(read[i], *batch[i]))
         << read[i].DebugString() << " vs " << batch[i]->DebugString();
     EXPECT_EQ(read[i].uuid().size(), 16u);
   }

@@ -82,8 +82,8 @@ void TextEncoder::Append(const WireMessage& message,
   time_.Append(message.timestamp, 6, out);
   const absl::string_view severity_name = SeverityName(message.severity);
   if (severity_name.empty()) {
-    absl::StrAppend(out, " SEVERITY(", message.severity, ")(",
-                    message.severity, ")");
+    absl::StrAppend(out, " SEVERITY(", message.severity, ")(", message.severity,
+                    ")");
   } else {
     absl::StrAppend(out, " ", severity_name, "(", message.severity, ")");
   }

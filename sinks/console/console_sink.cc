@@ -13,8 +13,7 @@ sinks::EncodingOptions::Codec CodecOf(const sinks::ConsoleOptions& options) {
 }  // namespace
 
 ConsoleSink::ConsoleSink(const sinks::ConsoleOptions& options)
-    : out_(options.stream() == sinks::ConsoleOptions::STDERR ? stderr
-                                                             : stdout),
+    : out_(options.stream() == sinks::ConsoleOptions::STDERR ? stderr : stdout),
       encoder_(MakeEncoder(CodecOf(options))) {}
 
 absl::Status ConsoleSink::Write(absl::Span<const MessageRef> batch) {

@@ -19,9 +19,10 @@ namespace metlog {
 absl::Status CheckFileOptions(const sinks::FileOptions& options);
 
 // Appends one record per message (options.encoding: a JSON or text line, or
-// a length-delimited protobuf Message) to a file and rotates it by size: path → path.1 → … → path.keep_files, the oldest deleted. A failed
-// write is transient (retried by the runner), so a batch may be written
-// twice but never lost while the router runs.
+// a length-delimited protobuf Message) to a file and rotates it by size: path →
+// path.1 → … → path.keep_files, the oldest deleted. A failed write is transient
+// (retried by the runner), so a batch may be written twice but never lost while
+// the router runs.
 class FileSink : public Sink {
  public:
   explicit FileSink(const sinks::FileOptions& options);
