@@ -16,7 +16,8 @@
 #include "absl/time/clock.h"
 #include "client/metlog.h"
 #include "client/senders.h"
-#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/io/zero_copy_stream_impl.h"
+#include "google/protobuf/util/delimited_message_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/router_process.h"
@@ -29,7 +30,7 @@ using testing::RouterProcess;
 using testing::TempPath;
 
 // A router with a ZeroMQ input, its admin service and a file sink writing
-// JSON lines to $TEST_TMPDIR/<name>.jsonl.
+// length-delimited Message records to $TEST_TMPDIR/<name>.jsonl.
 std::string RouterConfig(const std::string& name) {
   return absl::StrCat(R"(
     inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
@@ -37,7 +38,8 @@ std::string RouterConfig(const std::string& name) {
     stats_interval_ms: 0
     sinks { name: "file" match: "TRUE" queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
-                      TempPath(name + ".jsonl"), R"(" } } })");
+                      TempPath(name + ".jsonl"),
+                      R"(" encoding { codec: PROTOBUF } } } })");
 }
 
 std::vector<v1::Message> WaitForMessages(const std::string& name,
@@ -46,13 +48,16 @@ std::vector<v1::Message> WaitForMessages(const std::string& name,
   std::vector<v1::Message> messages;
   do {
     messages.clear();
-    std::ifstream file(TempPath(name + ".jsonl"));
-    std::string line;
-    while (std::getline(file, line)) {
-      v1::Message m;
-      if (google::protobuf::util::JsonStringToMessage(line, &m).ok()) {
-        messages.push_back(std::move(m));
-      }
+    std::ifstream file(TempPath(name + ".jsonl"), std::ios::binary);
+    google::protobuf::io::IstreamInputStream in(&file);
+    bool clean_eof = false;
+    // Stops at the end, or at a record the router is still writing. Parsing
+    // merges, so each record gets a fresh message.
+    for (v1::Message m;
+         google::protobuf::util::ParseDelimitedFromZeroCopyStream(&m, &in,
+                                                                  &clean_eof);
+         m.Clear()) {
+      messages.push_back(m);
     }
     if (messages.size() >= count) break;
     absl::SleepFor(absl::Milliseconds(20));

@@ -14,7 +14,8 @@
 #include "client/metlog.h"
 #include "client/senders.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/io/zero_copy_stream_impl.h"
+#include "google/protobuf/util/delimited_message_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/router_process.h"
@@ -31,7 +32,8 @@ using testing::RouterProcess;
 using testing::Runfile;
 using testing::TempPath;
 
-// A file sink block writing JSON lines to $TEST_TMPDIR/<name>.jsonl.
+// A file sink block writing length-delimited Message records (read back
+// exactly with protobuf) to $TEST_TMPDIR/<name>.jsonl.
 std::string FileSink(const std::string& name, const std::string& match,
                      const std::string& queue = "flush_interval_ms: 10") {
   return absl::StrCat(R"(
@@ -39,7 +41,8 @@ std::string FileSink(const std::string& name, const std::string& match,
                       name, R"(" match: ')", match, R"(' queue { )", queue,
                       R"( } options {
       [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
-                      TempPath(name + ".jsonl"), R"(" } } })");
+                      TempPath(name + ".jsonl"),
+                      R"(" encoding { codec: PROTOBUF } } } })");
 }
 
 constexpr char kZmqInput[] = R"(
@@ -50,12 +53,13 @@ constexpr char kZmqInput[] = R"(
 
 std::vector<v1::Message> ReadMessages(const std::string& name) {
   std::vector<v1::Message> messages;
-  std::ifstream file(TempPath(name + ".jsonl"));
-  std::string line;
-  while (std::getline(file, line)) {
-    v1::Message m;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok())
-        << line;
+  std::ifstream file(TempPath(name + ".jsonl"), std::ios::binary);
+  google::protobuf::io::IstreamInputStream in(&file);
+  v1::Message m;
+  bool clean_eof = false;
+  // Stops at the end, or at a record the router is still writing.
+  while (google::protobuf::util::ParseDelimitedFromZeroCopyStream(&m, &in,
+                                                                  &clean_eof)) {
     messages.push_back(m);
   }
   return messages;
@@ -240,10 +244,17 @@ TEST(RouterEndToEndTest, MalformedPacketsAreCountedAndTheRouterKeepsServing) {
 }
 
 TEST(RouterEndToEndTest, NonUtf8StringsAreDeliveredWithoutFloodingTheLog) {
-  // proto2 strings need not be UTF-8 and such messages are accepted, but
-  // protobuf logs each one it parses; a sender must not flood stderr.
+  // proto2 strings need not be UTF-8 and such messages are accepted; the
+  // JSON codec replaces the bad bytes and says so, but a sender must not
+  // flood stderr.
+  const std::string json_path = TempPath("utf8_json.jsonl");
   auto router = RouterProcess::Start(
-      "utf8", absl::StrCat(kZmqInput, FileSink("utf8_all", "TRUE")));
+      "utf8", absl::StrCat(kZmqInput, FileSink("utf8_all", "TRUE"),
+                           R"(sinks { name: "json" match: "TRUE"
+                                queue { flush_interval_ms: 10 } options {
+                                [type.googleapis.com/metlog.sinks.FileOptions]
+                                { path: ")",
+                           json_path, R"(" } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
   auto client = ClientFor(router->endpoint());
   constexpr int kMessages = 500;
@@ -256,7 +267,10 @@ TEST(RouterEndToEndTest, NonUtf8StringsAreDeliveredWithoutFloodingTheLog) {
   EXPECT_EQ(messages.size(), kMessages);
   const std::string log = router->Stderr();
   EXPECT_LE(std::count(log.begin(), log.end(), '\n'), 20) << log;
-  EXPECT_THAT(log, HasSubstr("invalid UTF-8"));  // limited, not silenced
+  EXPECT_THAT(log, HasSubstr("not valid UTF-8"));  // limited, not silenced
+  const std::string json = ReadFile(json_path);
+  EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), kMessages);
+  EXPECT_THAT(json, HasSubstr("\"type\":\"bad\xEF\xBF\xBD\""));
   ASSERT_TRUE(router->Stop().ok());
 }
 

@@ -19,15 +19,22 @@ constexpr absl::string_view kDefaultConfig = R"pb(
   sinks {
     name: "console"
     match: "TRUE"
+    queue { capacity_messages: 1000000 capacity_bytes: 268435456 }
     options {
-      [type.googleapis.com/metlog.sinks.ConsoleOptions] { format: TEXT }
+      [type.googleapis.com/metlog.sinks.ConsoleOptions] {
+        encoding { codec: TEXT }
+      }
     }
   }
   sinks {
     name: "file"
     match: "TRUE"
+    queue { capacity_messages: 1000000 capacity_bytes: 268435456 }
     options {
-      [type.googleapis.com/metlog.sinks.FileOptions] { path: "metlog.jsonl" }
+      [type.googleapis.com/metlog.sinks.FileOptions] {
+        path: "metlog.jsonl"
+        encoding { codec: JSON }
+      }
     }
   }
 )pb";

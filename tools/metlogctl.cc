@@ -10,7 +10,8 @@
 #include "absl/flags/usage.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/admin.grpc.pb.h"
-#include "sinks/message_format.h"
+#include "sinks/codecs/encoder.h"
+#include "sinks/packet_messages.h"
 
 ABSL_FLAG(std::string, admin, "127.0.0.1:5566", "The router's admin address.");
 ABSL_FLAG(uint64_t, limit, 0,
@@ -110,10 +111,22 @@ int Run(const std::vector<char*>& args) {
     request.set_limit(absl::GetFlag(FLAGS_limit));
     auto reader = stub->Tail(&context, request);
     v1::Message message;
+    const std::unique_ptr<Encoder> encoder =
+        MakeEncoder(absl::GetFlag(FLAGS_json) ? sinks::EncodingOptions::JSON
+                                              : sinks::EncodingOptions::TEXT);
+    std::string line;
     while (reader->Read(&message)) {
-      std::cout << (absl::GetFlag(FLAGS_json) ? FormatJson(message)
-                                              : FormatText(message))
-                << std::endl;
+      // The router sends messages it validated; one that reads back badly
+      // is reported, not printed.
+      absl::StatusOr<PacketRef> packet =
+          PacketMessages::FromMessages(absl::MakeConstSpan(&message, 1));
+      if (!packet.ok()) {
+        std::cerr << "metlogctl: " << packet.status() << "\n";
+        continue;
+      }
+      line.clear();
+      encoder->Append((*packet)->wire(0), (*packet)->fields(0), &line);
+      std::cout << line << std::flush;
     }
     grpc::Status status = reader->Finish();
     return status.ok() ? 0 : Fail(status);

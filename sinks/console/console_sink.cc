@@ -1,30 +1,28 @@
 #include "sinks/console/console_sink.h"
 
-#include <memory>
-#include <string>
-
-#include "absl/strings/str_cat.h"
-#include "sinks/message_format.h"
-
 namespace metlog {
+namespace {
+
+sinks::EncodingOptions::Codec CodecOf(const sinks::ConsoleOptions& options) {
+  if (options.encoding().has_codec()) return options.encoding().codec();
+  return options.format() == sinks::ConsoleOptions::JSON
+             ? sinks::EncodingOptions::JSON
+             : sinks::EncodingOptions::TEXT;
+}
+
+}  // namespace
 
 ConsoleSink::ConsoleSink(const sinks::ConsoleOptions& options)
-    : options_(options),
-      out_(options.stream() == sinks::ConsoleOptions::STDERR ? stderr
-                                                             : stdout) {}
+    : out_(options.stream() == sinks::ConsoleOptions::STDERR ? stderr : stdout),
+      encoder_(MakeEncoder(CodecOf(options))) {}
 
 // stdout is the operator's to read; a write to it takes no deadline.
 absl::Status ConsoleSink::Write(absl::Span<const MessageRef> batch,
                                 absl::Time /*deadline*/) {
-  std::string text;
-  for (const MessageRef& message : batch) {
-    absl::StrAppend(&text,
-                    options_.format() == sinks::ConsoleOptions::JSON
-                        ? FormatJson(*message)
-                        : FormatText(*message),
-                    "\n");
-  }
-  if (fwrite(text.data(), 1, text.size(), out_) != text.size()) {
+  records_.clear();
+  for (const MessageRef& message : batch) encoder_->Append(message, &records_);
+  repaired_log_.Update(*encoder_);
+  if (fwrite(records_.data(), 1, records_.size(), out_) != records_.size()) {
     return TransientError("console: short write");
   }
   return Flush();

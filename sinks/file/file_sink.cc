@@ -9,7 +9,6 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "sinks/message_format.h"
 
 namespace metlog {
 namespace {
@@ -21,9 +20,19 @@ absl::Status Errno(absl::string_view what, const std::string& path) {
   return ErrnoError(errno, absl::StrCat("file sink: ", what, " ", path));
 }
 
+sinks::EncodingOptions::Codec CodecOf(const sinks::FileOptions& options) {
+  if (options.encoding().has_codec()) return options.encoding().codec();
+  return options.format() == sinks::FileOptions::TEXT
+             ? sinks::EncodingOptions::TEXT
+             : sinks::EncodingOptions::JSON;
+}
+
 }  // namespace
 
-FileSink::FileSink(const sinks::FileOptions& options) : options_(options) {}
+FileSink::FileSink(const sinks::FileOptions& options)
+    : options_(options),
+      encoder_(MakeEncoder(CodecOf(options))),
+      repaired_log_(absl::StrCat("file sink ", options.path())) {}
 
 FileSink::~FileSink() { Close(); }
 
@@ -74,14 +83,10 @@ absl::Status FileSink::Write(absl::Span<const MessageRef> batch,
   if (fd_ < 0) {
     if (absl::Status status = Open(); !status.ok()) return status;
   }
-  std::string text;
-  for (const MessageRef& message : batch) {
-    absl::StrAppend(&text,
-                    options_.format() == sinks::FileOptions::TEXT
-                        ? FormatText(*message)
-                        : FormatJson(*message),
-                    "\n");
-  }
+  records_.clear();
+  for (const MessageRef& message : batch) encoder_->Append(message, &records_);
+  repaired_log_.Update(*encoder_);
+  const std::string& text = records_;
   if (options_.max_bytes() > 0 && size_ > 0 &&
       size_ + text.size() > options_.max_bytes()) {
     if (absl::Status status = Rotate(); !status.ok()) return status;

@@ -12,7 +12,6 @@ import time
 import unittest
 import uuid
 
-from google.protobuf import json_format
 
 from metlog import metlog_pb2
 from test_support import field_values
@@ -41,7 +40,7 @@ class RouterProcess:
                   queue { flush_interval_ms: 10 }
                   options {
                     [type.googleapis.com/metlog.sinks.FileOptions] {
-                      path: "%s" } } }
+                      path: "%s" encoding { codec: PROTOBUF } } } }
                 ''' % self.output)
         self.stderr_path = os.path.join(workdir, 'router.stderr')
         self.stderr = open(self.stderr_path, 'w')
@@ -67,18 +66,16 @@ class RouterProcess:
     def messages(self, count, timeout=15):
         """The file sink's messages, once it holds `count` (or timeout)."""
         deadline = time.monotonic() + timeout
-        lines = []
+        messages = []
         while time.monotonic() < deadline:
             if os.path.exists(self.output):
-                with open(self.output) as out:
-                    # A line the sink is still writing has no newline yet.
-                    lines = [line for line in out
-                             if line.endswith('\n') and line.strip()]
-                if len(lines) >= count:
+                with open(self.output, 'rb') as out:
+                    # A record the sink is still writing is left out.
+                    messages = read_delimited(out.read())
+                if len(messages) >= count:
                     break
             time.sleep(0.02)
-        return [json_format.Parse(line, metlog_pb2.Message())
-                for line in lines]
+        return messages
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -88,6 +85,30 @@ class RouterProcess:
             if self.process.poll() is None:
                 self.process.kill()
             self.stderr.close()
+
+
+def read_delimited(data):
+    """Length-delimited Message records (a varint size, then the message),
+    up to the end or to a record the router is still writing."""
+    messages, position = [], 0
+    while position < len(data):
+        size, shift = 0, 0
+        while position < len(data):
+            byte = data[position]
+            position += 1
+            size |= (byte & 0x7f) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        else:
+            return messages
+        if position + size > len(data):
+            return messages
+        message = metlog_pb2.Message()
+        message.ParseFromString(data[position:position + size])
+        messages.append(message)
+        position += size
+    return messages
 
 
 class RouterEndToEndTest(unittest.TestCase):
