@@ -2,6 +2,7 @@
 // that answers as told), the deadline and Cancel, and the factory's checks.
 #include "sinks/sentry/sentry_sink.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -206,10 +207,15 @@ TEST(SentrySinkTest, CancelEndsAWriteInProgress) {
   ScriptedSentry server({{200, {}, /*hold=*/true}});
   std::unique_ptr<Sink> sink = SinkFor(server);
   absl::Status status;
+  std::atomic<bool> returned{false};
   std::thread writer([&] {
     status = sink->Write(Exceptions(1).refs(), absl::Now() + absl::Hours(1));
+    returned = true;
   });
-  while (server.Requests().empty()) absl::SleepFor(absl::Milliseconds(5));
+  // Cancel once the request is in flight (or the write failed before).
+  while (server.Requests().empty() && !returned) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   sink->Cancel();
   writer.join();
   EXPECT_TRUE(IsTransient(status)) << status;
