@@ -24,6 +24,8 @@ constexpr size_t kMaxTagKeyBytes = 32;
 constexpr size_t kMaxTagValueBytes = 200;
 // Frames kept per stack trace before any trimming (the innermost ones).
 constexpr size_t kMaxFrames = 250;
+// The shortest strings trimming goes down to.
+constexpr size_t kMinStringBytes = 16;
 
 // The fields an exception is read from; they are not repeated as tags.
 constexpr absl::string_view kExceptionFields[] = {"exception_type", "message",
@@ -235,11 +237,14 @@ std::string EventJson(const v1::Message& message,
   Member(writer, "platform", "other");
   Member(writer, "level", SentryLevel(message.severity()));
   if (!message.logger().empty()) {
-    Member(writer, "logger", Truncated(message.logger(), kMaxTagValueBytes));
+    Member(writer, "logger",
+           Truncated(message.logger(),
+                     std::min(kMaxTagValueBytes, budget.max_string_bytes)));
   }
   if (!message.hostname().empty()) {
     Member(writer, "server_name",
-           Truncated(message.hostname(), kMaxTagValueBytes));
+           Truncated(message.hostname(),
+                     std::min(kMaxTagValueBytes, budget.max_string_bytes)));
   }
   if (!options.environment().empty()) {
     Member(writer, "environment", options.environment());
@@ -319,14 +324,17 @@ std::string SentryEventJson(const v1::Message& message,
   Budget budget{options.max_string_bytes(), kMaxFrames, true, true};
   std::string json = EventJson(message, options, budget);
   // Trim, never drop: extra goes first, then strings and frames shrink;
-  // tags go last. Each step shrinks the event, and the last one is bounded by
-  // the fixed members alone.
+  // tags go last. Each step shrinks the event; what is left at the end (the
+  // fixed members, 16-byte strings, one frame, environment and release)
+  // stays under 2.5 KB however its strings escape, so the factory's minimum
+  // max_event_bytes of 4096 always holds.
   while (json.size() > options.max_event_bytes()) {
     if (budget.with_extra) {
       budget.with_extra = false;
-    } else if (budget.max_string_bytes > 64 || budget.max_frames > 1) {
+    } else if (budget.max_string_bytes > kMinStringBytes ||
+               budget.max_frames > 1) {
       budget.max_string_bytes =
-          std::max<size_t>(budget.max_string_bytes / 2, 64);
+          std::max(budget.max_string_bytes / 2, kMinStringBytes);
       budget.max_frames = std::max<size_t>(budget.max_frames / 2, 1);
     } else if (budget.with_tags) {
       budget.with_tags = false;

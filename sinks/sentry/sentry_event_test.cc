@@ -182,6 +182,29 @@ TEST(SentryEventTest, AnOversizeEventIsTrimmedNotDropped) {
   EXPECT_FALSE(event.HasMember("extra"));
 }
 
+TEST(SentryEventTest, EscapedStringsStillFitTheSmallestLimit) {
+  // Control characters escape to six bytes each (\u0001): the worst case.
+  const std::string control(8192, '\x01');
+  v1::Message message = Exception();
+  message.set_logger(control);
+  message.set_hostname(control);
+  message.set_payload(control);
+  for (int i = 0; i < 100; ++i) {
+    v1::Field* tag = message.add_fields();
+    tag->set_name("tag" + std::to_string(i));
+    tag->add_value_string(std::string(200, 't'));
+  }
+  sinks::SentryOptions options;
+  options.set_max_event_bytes(4096);
+  options.set_environment(std::string(64, '\x02'));
+  options.set_release(std::string(200, '\x03'));
+  const std::string json = SentryEventJson(message, options);
+  EXPECT_LE(json.size(), 4096u);
+  const rapidjson::Document event = Parse(json);
+  EXPECT_STREQ(event["exception"]["values"][0]["type"].GetString(),
+               "TypeError");
+}
+
 TEST(SentryEventTest, StringsAreCutOnUtf8Boundaries) {
   v1::Message message = Exception();
   std::string text;

@@ -83,10 +83,19 @@ absl::StatusOr<std::unique_ptr<Sink>> CreateSentrySink(
     const sinks::SentryOptions& options) {
   absl::StatusOr<SentryDsn> dsn = ParseSentryDsn(options.dsn());
   if (!dsn.ok()) return dsn.status();
-  if (options.max_event_bytes() < 1024 || options.max_event_bytes() > 1048576) {
+  if (options.max_event_bytes() < 4096 || options.max_event_bytes() > 1048576) {
     return absl::InvalidArgumentError(
         absl::StrCat("sentry: max_event_bytes is ", options.max_event_bytes(),
-                     "; it must be in 1024..1048576"));
+                     "; it must be in 4096..1048576"));
+  }
+  // Sentry's own limits; they also keep a fully trimmed event small.
+  if (options.environment().size() > 64) {
+    return absl::InvalidArgumentError(
+        "sentry: environment is longer than 64 bytes (Sentry's limit)");
+  }
+  if (options.release().size() > 200) {
+    return absl::InvalidArgumentError(
+        "sentry: release is longer than 200 bytes (Sentry's limit)");
   }
   if (options.max_string_bytes() < 1 || options.max_string_bytes() > 8192) {
     return absl::InvalidArgumentError(

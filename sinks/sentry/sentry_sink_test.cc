@@ -224,16 +224,22 @@ TEST(SentrySinkTest, CancelEndsAWriteInProgress) {
 
 TEST(SentryOptionsTest, FactoryRefusesBadOptions) {
   const struct {
-    const char* options;
+    std::string options;
     const char* error;
   } cases[] = {
       {"", "sentry: dsn \"\" has no scheme"},
       {"dsn: 'https://sentry.io/1'", "has no KEY@"},
       {"dsn: 'https://k@sentry.io/x'", "numeric project id"},
-      {"dsn: 'https://k@h/1' max_event_bytes: 100",
-       "sentry: max_event_bytes is 100; it must be in 1024..1048576"},
+      {"dsn: 'https://k@h/1' max_event_bytes: 4095",
+       "sentry: max_event_bytes is 4095; it must be in 4096..1048576"},
+      {"dsn: 'https://k@h/1' max_event_bytes: 1048577",
+       "sentry: max_event_bytes is 1048577"},
       {"dsn: 'https://k@h/1' max_string_bytes: 0",
        "sentry: max_string_bytes is 0; it must be in 1..8192"},
+      {"dsn: 'https://k@h/1' environment: '" + std::string(65, 'e') + "'",
+       "sentry: environment is longer than 64 bytes"},
+      {"dsn: 'https://k@h/1' release: '" + std::string(201, 'r') + "'",
+       "sentry: release is longer than 200 bytes"},
   };
   for (const auto& c : cases) {
     absl::StatusOr<std::unique_ptr<Sink>> sink = Create(c.options);
