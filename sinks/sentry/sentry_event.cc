@@ -1,6 +1,7 @@
 #include "sinks/sentry/sentry_event.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "rapidjson/encodings.h"
+#include "rapidjson/memorystream.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "re2/re2.h"
@@ -56,8 +59,38 @@ absl::string_view Truncated(absl::string_view text, size_t max) {
   return text.substr(0, end);
 }
 
+// Appends what it is given; counts nothing.
+struct StringOutput {
+  using Ch = char;
+  void Put(char c) { out->push_back(c); }
+  std::string* out;
+};
+
+// `text` with every byte that starts no valid UTF-8 sequence replaced by
+// U+FFFD: Sentry refuses events that are not UTF-8, and RapidJSON's writer
+// copies bytes as they are.
+std::string ValidUtf8(absl::string_view text) {
+  std::string valid;
+  valid.reserve(text.size());
+  size_t at = 0;
+  while (at < text.size()) {
+    rapidjson::MemoryStream input(text.data() + at, text.size() - at);
+    std::string code_point;
+    StringOutput output{&code_point};
+    if (rapidjson::UTF8<>::Validate(input, output)) {
+      valid += code_point;
+      at += input.Tell();
+    } else {
+      valid += "\xEF\xBF\xBD";
+      ++at;
+    }
+  }
+  return valid;
+}
+
 void String(JsonWriter& writer, absl::string_view text) {
-  writer.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  const std::string valid = ValidUtf8(text);
+  writer.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
 }
 
 void Member(JsonWriter& writer, absl::string_view key,
@@ -133,7 +166,12 @@ void WriteFieldValue(JsonWriter& writer, const v1::Field& field, int index,
       writer.Int64(field.value_integer(index));
       break;
     case v1::Field::DOUBLE:
-      writer.Double(field.value_double(index));
+      // JSON has no NaN or infinity (RapidJSON writes nothing for them).
+      if (std::isfinite(field.value_double(index))) {
+        writer.Double(field.value_double(index));
+      } else {
+        String(writer, absl::StrCat(field.value_double(index)));
+      }
       break;
     case v1::Field::BOOL:
       writer.Bool(field.value_bool(index));

@@ -1,4 +1,4 @@
-// Any message the router accepts becomes valid event JSON no larger than
+// Any message the router accepts becomes valid UTF-8 event JSON no larger than
 // max_event_bytes, and an envelope whose declared length is the event's.
 #include <cstddef>
 #include <cstdint>
@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.set_max_string_bytes(1 + size % 300);
   const std::string json = metlog::SentryEventJson(message, options);
   rapidjson::Document event;
-  event.Parse(json.c_str(), json.size());
+  // Strict: the event must be UTF-8, as Sentry requires.
+  event.Parse<rapidjson::kParseValidateEncodingFlag>(json.c_str(), json.size());
   if (event.HasParseError() || !event.IsObject()) std::abort();
   if (json.size() > options.max_event_bytes()) std::abort();
   const std::string envelope =

@@ -1,6 +1,7 @@
 // The DSN's parts and the event's JSON, field by field.
 #include "sinks/sentry/sentry_event.h"
 
+#include <cmath>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -215,6 +216,22 @@ TEST(SentryEventTest, StringsAreCutOnUtf8Boundaries) {
   const rapidjson::Document event = Parse(SentryEventJson(message, options));
   EXPECT_STREQ(event["message"]["formatted"].GetString(),
                "\xc3\xa9\xc3\xa9\xc3\xa9");
+}
+
+TEST(SentryEventTest, InvalidUtf8AndNonFiniteNumbersStayValidJson) {
+  v1::Message message = Exception();
+  message.set_payload("ok \xff\xc3 end");
+  v1::Field* nan = message.add_fields();
+  nan->set_name("ratio");
+  nan->set_value_type(v1::Field::DOUBLE);
+  nan->add_value_double(std::nan(""));
+  nan->add_value_double(1.5);
+  const rapidjson::Document event =
+      Parse(SentryEventJson(message, sinks::SentryOptions()));
+  EXPECT_STREQ(event["message"]["formatted"].GetString(),
+               "ok \xEF\xBF\xBD\xEF\xBF\xBD end");
+  EXPECT_STREQ(event["extra"]["ratio"][0].GetString(), "nan");
+  EXPECT_EQ(event["extra"]["ratio"][1].GetDouble(), 1.5);
 }
 
 TEST(SentryEventTest, EnvelopeDeclaresTheItemLength) {
