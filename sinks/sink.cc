@@ -4,13 +4,41 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/types/optional.h"
 
 namespace metlog {
 
 absl::Status TransientError(absl::string_view message) {
   return absl::UnavailableError(message);
+}
+
+namespace {
+// The status payload that carries a retry delay, in whole milliseconds.
+constexpr absl::string_view kRetryDelayUrl = "metlog/retry_delay_ms";
+}  // namespace
+
+absl::Status TransientError(absl::string_view message,
+                            absl::Duration retry_delay) {
+  absl::Status status = TransientError(message);
+  status.SetPayload(
+      kRetryDelayUrl,
+      absl::Cord(absl::StrCat(absl::ToInt64Milliseconds(retry_delay))));
+  return status;
+}
+
+absl::Duration RetryDelay(const absl::Status& status) {
+  const absl::optional<absl::Cord> payload = status.GetPayload(kRetryDelayUrl);
+  int64_t milliseconds = 0;
+  if (!payload.has_value() ||
+      !absl::SimpleAtoi(std::string(*payload), &milliseconds) ||
+      milliseconds < 0) {
+    return absl::ZeroDuration();
+  }
+  return absl::Milliseconds(milliseconds);
 }
 
 bool IsTransient(const absl::Status& status) {

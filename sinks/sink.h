@@ -29,6 +29,14 @@ namespace metlog {
 absl::Status TransientError(absl::string_view message);
 bool IsTransient(const absl::Status& status);
 
+// A transient error carrying how long the back end asked to be left alone
+// (an HTTP Retry-After, say): the runner should wait at least that long, still
+// bounded by max_retry_duration_ms, before retrying. RetryDelay reads it back
+// (zero when the status carries none).
+absl::Status TransientError(absl::string_view message,
+                            absl::Duration retry_delay);
+absl::Duration RetryDelay(const absl::Status& status);
+
 // Whether a failed system call may succeed if retried later: a refused or
 // reset connection, a timeout, a full buffer or disk are transient; a
 // datagram over the size limit (EMSGSIZE), a path that is a directory, a

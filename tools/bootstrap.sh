@@ -15,6 +15,7 @@ build_packages=(
   iproute2 netcat-openbsd
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   python3-zmq python3-protobuf
+  libcurl4-openssl-dev rapidjson-dev
 )
 peer_packages=()
 peers_dir="${METLOG_PEERS_DIR:-/opt/metlog-peers}"
@@ -46,6 +47,20 @@ install_npm_peers() {
   echo "bootstrap: npm install statsd into $peers_dir"
   $SUDO mkdir -p "$peers_dir"
   $SUDO npm install --silent --no-audit --no-fund --prefix "$peers_dir" statsd
+}
+
+# sentry-testkit's local server stands in for Sentry in the sentry sink's
+# tests (a pinned version: its parsed-report format is what they assert on).
+install_sentry_testkit() {
+  local version="7.6.0"
+  if grep -qs "\"version\": \"$version\"" \
+      "$peers_dir/node_modules/sentry-testkit/package.json"; then
+    echo "bootstrap: sentry-testkit $version already in $peers_dir"
+    return
+  fi
+  echo "bootstrap: npm install sentry-testkit@$version into $peers_dir"
+  $SUDO npm install --silent --no-audit --no-fund --prefix "$peers_dir" \
+    "sentry-testkit@$version"
 }
 
 # Installs client/node's pinned dependencies (package-lock.json) with
@@ -87,7 +102,7 @@ else
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-if $want_peers; then install_npm_peers; fi
+if $want_peers; then install_npm_peers; install_sentry_testkit; fi
 npm_ci_node_client "$repo_root/client/node"
 npm_ci_node_client "$peers_dir/metlog-node"
 echo "bootstrap: done"
