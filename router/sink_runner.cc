@@ -244,8 +244,10 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
       *drop_reason = "permanent_error";
       return false;
     }
-    // Full jitter: spread retries of many routers over the whole backoff.
-    const absl::Duration wait = absl::Uniform(jitter_, 0.0, 1.0) * backoff;
+    // Full jitter: spread retries of many routers over the whole backoff;
+    // never sooner than the back end asked (a 429's Retry-After, say).
+    const absl::Duration wait = std::max(
+        absl::Uniform(jitter_, 0.0, 1.0) * backoff, RetryDelay(status));
     const absl::Time retry_at = absl::Now() + wait;
     if (retry_at > give_up_at && retry_at <= deadline_) {
       LOG(ERROR) << "sink " << name_ << ": dropping " << batch.size()

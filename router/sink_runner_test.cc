@@ -23,6 +23,10 @@ class RecordingSink : public Sink {
     bool stopped ABSL_GUARDED_BY(mu) = false;
     // When each Write had to return by.
     std::vector<absl::Duration> time_allowed ABSL_GUARDED_BY(mu);
+    // When each Write was called.
+    std::vector<absl::Time> called_at ABSL_GUARDED_BY(mu);
+    // The wait the transient failures ask for (as Sentry's 429 does).
+    absl::Duration retry_delay ABSL_GUARDED_BY(mu);
   };
 
   explicit RecordingSink(std::shared_ptr<State> state) : state_(state) {}
@@ -33,13 +37,14 @@ class RecordingSink : public Sink {
     {
       absl::MutexLock lock(&state_->mu);
       state_->time_allowed.push_back(deadline - absl::Now());
+      state_->called_at.push_back(absl::Now());
       delay = state_->delay;
       if (state_->permanent_failure) {
         return absl::InvalidArgumentError("rejected");
       }
       if (state_->transient_failures > 0) {
         --state_->transient_failures;
-        return TransientError("busy");
+        return TransientError("busy", state_->retry_delay);
       }
     }
     absl::SleepFor(delay);
@@ -262,6 +267,24 @@ TEST(SinkRunnerTest, TransientErrorsAreRetriedUntilDelivered) {
   EXPECT_EQ(stats.delivered, 2u);
   EXPECT_EQ(stats.write_errors, 3u);
   EXPECT_EQ(stats.dropped_total(), 0u);
+}
+
+TEST(SinkRunnerTest, ARetryWaitsAtLeastTheDelayTheSinkAskedFor) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1;
+    state->retry_delay = absl::Milliseconds(300);
+  }
+  SinkRunner runner("rate_limited", std::make_unique<RecordingSink>(state),
+                    Queue(100, v1::QueueConfig::DROP_NEWEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  Enqueue(runner, {Message(1)});
+  runner.Stop(absl::Now() + absl::Seconds(5));
+  EXPECT_EQ(runner.Stats().delivered, 1u);
+  absl::MutexLock lock(&state->mu);
+  ASSERT_EQ(state->called_at.size(), 2u);
+  EXPECT_GE(state->called_at[1] - state->called_at[0], absl::Milliseconds(300));
 }
 
 TEST(SinkRunnerTest, PermanentErrorsDropTheBatchWithAReason) {
