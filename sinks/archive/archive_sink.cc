@@ -83,6 +83,7 @@ absl::Status CheckArchiveOptions(const sinks::ArchiveOptions& options) {
     return absl::InvalidArgumentError(
         "max_file_bytes, max_file_age_ms and max_open_files must be positive");
   }
+  if (options.has_webhdfs()) return CheckWebHdfsOptions(options.webhdfs());
   return absl::OkStatus();
 }
 
@@ -94,7 +95,10 @@ ArchiveSink::ArchiveSink(const sinks::ArchiveOptions& options,
       router_(options.has_router() ? options.router() : HostName()),
       start_ms_(absl::ToUnixMillis(clock_())),
       encoder_(MakeEncoder(sinks::EncodingOptions::JSON)),
-      compressor_(options.compression_level()) {}
+      compressor_(options.compression_level()),
+      uploader_(options.has_webhdfs()
+                    ? std::make_unique<WebHdfsUploader>(options.webhdfs())
+                    : nullptr) {}
 
 ArchiveSink::~ArchiveSink() { Stop(); }
 
@@ -137,9 +141,18 @@ absl::Status ArchiveSink::Start() {
     }
   }
   age_publisher_ = std::thread([this] {
+    const absl::Duration retry_interval =
+        absl::Milliseconds(options_.webhdfs().retry_interval_ms());
+    absl::Time next_upload = absl::Now();
     while (!stopping_.WaitForNotificationWithTimeout(kAgeCheckInterval)) {
       if (absl::Status status = PublishAged(); !status.ok()) {
         LOG(ERROR) << status;
+      }
+      if (uploader_ != nullptr && absl::Now() >= next_upload) {
+        if (absl::Status status = UploadPublished(); !status.ok()) {
+          LOG(ERROR) << status << "; retrying in " << retry_interval;
+          next_upload = absl::Now() + retry_interval;
+        }
       }
     }
   });
@@ -255,10 +268,45 @@ absl::Status ArchiveSink::Flush() {
   return PublishWhere([](const Partition&) { return true; });
 }
 
+absl::Status ArchiveSink::UploadPublished() {
+  if (uploader_ == nullptr) return absl::OkStatus();
+  const std::string prefix = absl::StrCat("part-", router_, "-");
+  std::error_code error;
+  std::vector<std::filesystem::path> published;
+  for (auto it = std::filesystem::recursive_directory_iterator(
+           options_.root(),
+           std::filesystem::directory_options::skip_permission_denied, error);
+       !error && it != std::filesystem::recursive_directory_iterator();
+       it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (it->is_regular_file() && absl::StartsWith(name, prefix) &&
+        absl::EndsWith(name, ".jsonl.gz")) {
+      published.push_back(it->path());
+    }
+  }
+  for (const std::filesystem::path& path : published) {
+    const std::string relative =
+        std::filesystem::relative(path, options_.root()).string();
+    if (absl::Status status = uploader_->Upload(path.string(), relative);
+        !status.ok()) {
+      return status;
+    }
+    std::filesystem::remove(path, error);
+    if (error) {
+      LOG(ERROR) << "archive sink: uploaded " << path << " but cannot remove "
+                 << "it (it will be uploaded again): " << error.message();
+    }
+  }
+  return absl::OkStatus();
+}
+
 void ArchiveSink::Stop() {
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (age_publisher_.joinable()) age_publisher_.join();
   if (absl::Status status = Flush(); !status.ok()) LOG(ERROR) << status;
+  if (absl::Status status = UploadPublished(); !status.ok()) {
+    LOG(ERROR) << status << "; the rest is uploaded at the next start";
+  }
 }
 
 namespace {

@@ -19,6 +19,7 @@
 #include "sinks/archive/archive.pb.h"
 #include "sinks/archive/gzip_part_file.h"
 #include "sinks/archive/partition_path.h"
+#include "sinks/archive/webhdfs_uploader.h"
 #include "sinks/codecs/encoder.h"
 #include "sinks/sink.h"
 
@@ -58,6 +59,12 @@ class ArchiveSink : public Sink {
   // Publishes the files open for max_file_age_ms or longer. Start runs it
   // every second; tests call it directly.
   absl::Status PublishAged();
+
+  // With a webhdfs block: uploads this router's published files under root,
+  // deleting each once uploaded, and stops at the first failure (the rest
+  // wait for the next try). Start runs it every retry_interval_ms, Stop once
+  // more; tests call it directly. Returns the failure.
+  absl::Status UploadPublished();
 
   const ArchiveRecoveryStats& recovery() const { return recovery_; }
 
@@ -100,6 +107,8 @@ class ArchiveSink : public Sink {
   std::string key_ ABSL_GUARDED_BY(mu_);                  // reused for lookups
   std::vector<Partition*> touched_ ABSL_GUARDED_BY(mu_);  // by this batch
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+
+  const std::unique_ptr<WebHdfsUploader> uploader_;  // null: local only
 
   absl::Notification stopping_;
   std::thread age_publisher_;
