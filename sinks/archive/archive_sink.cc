@@ -285,6 +285,8 @@ absl::Status ArchiveSink::UploadPublished() {
     }
   }
   for (const std::filesystem::path& path : published) {
+    // Shutdown waits for one upload at most; the rest go at the next start.
+    if (stopping_.HasBeenNotified()) break;
     const std::string relative =
         std::filesystem::relative(path, options_.root()).string();
     if (absl::Status status = uploader_->Upload(path.string(), relative);
@@ -304,9 +306,6 @@ void ArchiveSink::Stop() {
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (age_publisher_.joinable()) age_publisher_.join();
   if (absl::Status status = Flush(); !status.ok()) LOG(ERROR) << status;
-  if (absl::Status status = UploadPublished(); !status.ok()) {
-    LOG(ERROR) << status << "; the rest is uploaded at the next start";
-  }
 }
 
 namespace {

@@ -62,8 +62,10 @@ class ArchiveSink : public Sink {
 
   // With a webhdfs block: uploads this router's published files under root,
   // deleting each once uploaded, and stops at the first failure (the rest
-  // wait for the next try). Start runs it every retry_interval_ms, Stop once
-  // more; tests call it directly. Returns the failure.
+  // wait for the next try) or when Stop is called, so that shutdown waits
+  // for one upload (webhdfs.timeout_ms) at most. Start runs it every
+  // retry_interval_ms; files published at Stop are uploaded after the next
+  // start. Tests call it directly. Returns the failure.
   absl::Status UploadPublished();
 
   const ArchiveRecoveryStats& recovery() const { return recovery_; }
