@@ -10,7 +10,7 @@ build_packages=(
   libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libcpp-httplib-dev
-  rapidjson-dev jq
+  rapidjson-dev jq zlib1g-dev libcurl4-openssl-dev
   libgoogle-glog-dev libgoogle-perftools-dev libssl-dev libsodium-dev
   iproute2 netcat-openbsd
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
@@ -63,6 +63,20 @@ install_sentry_testkit() {
     "sentry-testkit@$version"
 }
 
+# DuckDB for the archive sink's end-to-end test (its engine ships inside the
+# npm package), pinned.
+duckdb_node_api="@duckdb/node-api@1.5.6-r.1"
+install_duckdb_peer() {
+  if [ -f "$peers_dir/node_modules/@duckdb/node-api/package.json" ]; then
+    echo "bootstrap: $duckdb_node_api already in $peers_dir"
+    return
+  fi
+  echo "bootstrap: npm install $duckdb_node_api into $peers_dir"
+  $SUDO mkdir -p "$peers_dir"
+  $SUDO npm install --silent --no-audit --no-fund --prefix "$peers_dir" \
+    "$duckdb_node_api"
+}
+
 # Installs client/node's pinned dependencies (package-lock.json) with
 # `npm ci` into $1/node_modules, unless that lockfile is already installed
 # there. --ignore-scripts: every native addon used ships prebuilt, nothing is
@@ -102,7 +116,7 @@ else
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-if $want_peers; then install_npm_peers; install_sentry_testkit; fi
+if $want_peers; then install_npm_peers; install_sentry_testkit; install_duckdb_peer; fi
 npm_ci_node_client "$repo_root/client/node"
 npm_ci_node_client "$peers_dir/metlog-node"
 echo "bootstrap: done"
