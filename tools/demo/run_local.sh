@@ -163,6 +163,28 @@ prometheus_pid="${pids[-1]}"
 wait_for_port tcp "$PROMETHEUS_PORT" "$prometheus_pid" prometheus
 launch demo_app "$bin_dir/tools/demo_app" --endpoint="tcp://$ROUTER_LISTEN" \
   --rate="$rate" --duration_s="$duration"
+# The Python and Node.js twins join at a quarter of the rate, where their
+# clients can run (under Bazel the clients come from the runfiles in bin_dir).
+side_rate="$(/usr/bin/python3 -c "print(max(1, $rate / 4))")"
+python_client="$repo/client/python"
+[ -f "$bin_dir/client/python/metlog/client.py" ] && python_client="$bin_dir/client/python"
+if /usr/bin/python3 -c 'import zmq, google.protobuf' 2>/dev/null; then
+  [ -f "$python_client/metlog/metlog_pb2.py" ] || "$python_client/generate_proto.sh" >/dev/null
+  launch demo_py env PYTHONPATH="$python_client" METLOG_ENDPOINT="tcp://$ROUTER_LISTEN" \
+    /usr/bin/python3 "$here/demo_service.py" --rate="$side_rate" --duration="$duration"
+else
+  echo "run_local.sh: no Python demo service (needs python3-zmq and python3-protobuf)" >&2
+fi
+node_client="$repo/client/node"
+[ -f "$bin_dir/client/node/index.js" ] && node_client="$bin_dir/client/node"
+node_modules="$peers_dir/metlog-node/node_modules"
+[ -d "$node_client/node_modules/zeromq" ] && node_modules="$node_client/node_modules"
+if command -v node >/dev/null && [ -d "$node_modules/zeromq" ]; then
+  launch demo_node env NODE_PATH="$node_modules" METLOG_NODE_CLIENT="$node_client" \
+    METLOG_ENDPOINT="tcp://$ROUTER_LISTEN" node "$here/demo_service.js" "$side_rate" "$duration"
+else
+  echo "run_local.sh: no Node.js demo service (run tools/bootstrap.sh for client/node's modules)" >&2
+fi
 
 {
   for name in ROUTER_PORT ADMIN_PORT STATSD_PORT STATSD_MGMT_PORT CARBON_LINE_PORT \

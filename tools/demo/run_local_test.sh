@@ -17,7 +17,7 @@ fail() {
 }
 
 # --duration bounds the run should the test die before its SIGTERM.
-tools/demo/run_local --duration 300 --rate 50 --free-ports --bin-dir "$PWD" \
+tools/demo/run_local --duration 300 --rate 40 --free-ports --bin-dir "$PWD" \
   --data-dir "$data" >"$log" 2>&1 &
 runner=$!
 cleanup() {
@@ -38,10 +38,12 @@ source "$data/ports.env"
 prometheus_has_series() {
   /usr/bin/python3 - "$PROMETHEUS_PORT" <<'PY'
 import json, sys, urllib.parse, urllib.request
-query = urllib.parse.quote('requests_total{logger="demo_app",endpoint="home",status="200"}')
+# The C++, Python and Node.js demo services, each with its labels.
+query = urllib.parse.quote('count by (logger) (requests_total{endpoint="home",status="200"} > 0)')
 url = f"http://127.0.0.1:{sys.argv[1]}/api/v1/query?query={query}"
 result = json.load(urllib.request.urlopen(url, timeout=5))["data"]["result"]
-sys.exit(0 if result and float(result[0]["value"][1]) > 0 else 1)
+loggers = {series["metric"].get("logger") for series in result}
+sys.exit(0 if loggers >= {"demo_app", "demo_py", "demo_node"} else 1)
 PY
 }
 whisper_has_points() {
@@ -52,6 +54,8 @@ whisper_has_points() {
 archive_has_demo() {
   # protobuf's JSON printer writes fields in field-number order.
   grep -q '"type":"exception","logger":"demo_app"' "$data/metlog.jsonl" &&
+    grep -q '"type":"oldstyle","logger":"demo_py"' "$data/metlog.jsonl" &&
+    grep -q '"type":"log","logger":"demo_node"' "$data/metlog.jsonl" &&
     grep -q '"type":"log","logger":"demo_app","severity":3,' "$data/metlog.jsonl"
 }
 statsd_has_counters() {
