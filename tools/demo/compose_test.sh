@@ -41,6 +41,17 @@ promtool check config "$out/prometheus.yml" >/dev/null ||
 grep -q 'graphiteHost: "carbon"' "$out/statsd.js" || fail "statsd does not feed carbon"
 grep -q 'targets: \["router:9102"\]' "$out/prometheus.yml" || fail "Prometheus does not scrape the router"
 
+# Every service runs something the image's entry point knows.
+/usr/bin/python3 - "$resolved" tools/demo/container_start.sh <<'PY' || fail "unknown service command"
+import re, sys, yaml
+known = set(re.findall(r"^  ([a-z_]+)\)$", open(sys.argv[2]).read(), re.M))
+services = yaml.safe_load(open(sys.argv[1]))["services"]
+unknown = {name: s["command"][0] for name, s in services.items()
+           if s["command"][0] not in known}
+print("services whose command container_start.sh does not know:", unknown) if unknown else None
+sys.exit(1 if unknown or len(services) < 7 else 0)
+PY
+
 # A template with a placeholder nobody sets is refused, not half rendered.
 if (unset CARBON_DIR; tools/demo/render_config.sh tools/demo/carbon.conf.in "$out/x" 2>/dev/null); then
   fail "render_config.sh accepted a missing variable"

@@ -2,7 +2,7 @@
 # Starts one service of docker-compose.yml inside the demo image, from the
 # config templates run_local.sh uses; addresses come from the environment
 # the compose file sets. Usage: container_start.sh carbon|statsd|router|
-# prometheus|demo_app [extra arguments].
+# prometheus|demo_app|demo_py|demo_node [extra arguments].
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 service="${1:?usage: container_start.sh SERVICE}"
@@ -29,6 +29,11 @@ case "$service" in
       --storage.tsdb.path="$DATA_DIR/prometheus" "$@" ;;
   demo_app)
     exec demo_app "$@" ;;
+  demo_py)
+    PYTHONPATH=/opt/metlog/client/python exec python3 "$here/demo_service.py" "$@" ;;
+  demo_node)
+    NODE_PATH="$METLOG_PEERS_DIR/metlog-node/node_modules" \
+      METLOG_NODE_CLIENT=/opt/metlog/client/node exec node "$here/demo_service.js" "$@" ;;
   *)
     echo "container_start.sh: unknown service $service" >&2
     exit 2 ;;

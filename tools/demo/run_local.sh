@@ -205,8 +205,12 @@ Metlog demo running (data in $data_dir; logs in $data_dir/logs).
   archive:     tail -f $data_dir/metlog.jsonl
   live view:   $bin_dir/tools/metlogctl --admin=127.0.0.1:$ADMIN_PORT tail 'Severity <= 4'
   dashboard:   $data_dir/dashboard.png (written when the demo stops)
-Stop with Ctrl-C${duration:+ (or it stops after $duration s)}.
 EOF2
+if [ "$duration" -gt 0 ]; then
+  echo "Stop with Ctrl-C (or it stops after $duration s)."
+else
+  echo "Stop with Ctrl-C."
+fi
 
 if [ "$duration" -gt 0 ]; then
   sleep "$duration" &
