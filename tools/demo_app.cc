@@ -64,8 +64,7 @@ class DemoService {
     const Route& route = PickRoute();
     const double latency_ms = Latency(route);
     const int status = Status(route);
-    metlog_.Incr("requests", 1,
-                 {{"endpoint", route.name}, {"status", status}});
+    metlog_.Incr("requests", 1, {{"endpoint", route.name}, {"status", status}});
     metlog_.TimerSend("request_latency", latency_ms,
                       {{"endpoint", route.name}});
     if (latency_ms > 1000) {
@@ -168,9 +167,8 @@ int main(int argc, char** argv) {
   DemoService service(metlog, seed);
   const int duration_s = absl::GetFlag(FLAGS_duration_s);
   const absl::Time start = absl::Now();
-  const absl::Time end = duration_s > 0
-                             ? start + absl::Seconds(duration_s)
-                             : absl::InfiniteFuture();
+  const absl::Time end = duration_s > 0 ? start + absl::Seconds(duration_s)
+                                        : absl::InfiniteFuture();
   const absl::Duration interval = absl::Seconds(1 / rate);
   absl::Time next_request = start;
   absl::Time next_report = start + absl::Seconds(1);
