@@ -67,6 +67,20 @@ export CARBON_PICKLE_PORT; CARBON_PICKLE_PORT=$(port tcp 2004)
 export CARBON_QUERY_PORT; CARBON_QUERY_PORT=$(port tcp 7002)
 export PROMETHEUS_SINK_PORT; PROMETHEUS_SINK_PORT=$(port tcp 9102)
 export PROMETHEUS_PORT; PROMETHEUS_PORT=$(port tcp 9090)
+# With the usual ports, someone else's server there would pass for ours.
+if ! $free_ports; then
+  for p in $ROUTER_PORT $ADMIN_PORT $STATSD_MGMT_PORT $CARBON_LINE_PORT $CARBON_PICKLE_PORT \
+      $CARBON_QUERY_PORT $PROMETHEUS_SINK_PORT $PROMETHEUS_PORT; do
+    if ss -Hltn "sport = :$p" | grep -q .; then
+      echo "run_local.sh: port $p is in use; try --free-ports" >&2
+      exit 1
+    fi
+  done
+  if ss -Hlun "sport = :$STATSD_PORT" | grep -q .; then
+    echo "run_local.sh: UDP port $STATSD_PORT is in use; try --free-ports" >&2
+    exit 1
+  fi
+fi
 export DATA_DIR="$data_dir"
 export ROUTER_LISTEN="127.0.0.1:$ROUTER_PORT" ADMIN_LISTEN="127.0.0.1:$ADMIN_PORT"
 export STATSD_ADDRESS="127.0.0.1:$STATSD_PORT" STATSD_LISTEN_HOST=127.0.0.1
