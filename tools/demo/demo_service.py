@@ -42,7 +42,8 @@ def serve_one(metlog):
         try:
             raise TimeoutError("database timeout while serving " + name)
         except TimeoutError:
-            metlog.exception("%s failed with 500", name)
+            # metlog-py's exception() takes exc_info second, so no args.
+            metlog.exception(name + " failed with 500")
 
 
 def main():
