@@ -29,7 +29,10 @@ for arg in "$@"; do
   case "$arg" in
     --peers)
       want_peers=true
-      peer_packages=(graphite-carbon python3-whisper prometheus)
+      # gnuplot draws the demo's dashboard; docker-compose (client only)
+      # checks docker-compose.yml.
+      peer_packages=(graphite-carbon python3-whisper prometheus gnuplot-nox
+                     docker-compose)
       ;;
     *) echo "bootstrap.sh: unknown option $arg" >&2; exit 2 ;;
   esac
