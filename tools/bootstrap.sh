@@ -15,7 +15,6 @@ build_packages=(
   iproute2 netcat-openbsd
   clang-14 libclang-rt-14-dev libfuzzer-14-dev
   python3-zmq python3-protobuf
-  libcurl4-openssl-dev
 )
 peer_packages=()
 peers_dir="${METLOG_PEERS_DIR:-/opt/metlog-peers}"
