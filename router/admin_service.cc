@@ -3,12 +3,26 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/field.h"
 
 namespace metlog {
 namespace {
 
-// Messages a slow Tail viewer may fall behind by before some are skipped.
-constexpr size_t kTailBacklog = 10000;
+// Tells a tail's viewer that it fell behind and `dropped` messages were
+// left out, in the stream itself, where the viewer looks.
+v1::Message DroppedNotice(uint64_t dropped) {
+  v1::Message notice;
+  notice.set_timestamp(absl::GetCurrentTimeNanos());
+  notice.set_type("metlog.tail.dropped");
+  notice.set_logger("metlog.router");
+  notice.set_severity(4);
+  notice.set_payload(absl::StrCat(
+      dropped, " messages dropped: this tail fell behind its backlog"));
+  *notice.add_fields() =
+      MakeField("dropped", static_cast<int64_t>(dropped), "count");
+  return notice;
+}
 
 }  // namespace
 
@@ -16,7 +30,11 @@ AdminService::AdminService(Router* router, GrpcInput* publish,
                            std::function<absl::Status()> reload)
     : router_(router), publish_(publish), reload_(std::move(reload)) {}
 
-void AdminService::SetDraining() { draining_.store(true); }
+void AdminService::SetDraining() {
+  draining_.store(true);
+  absl::MutexLock lock(&tails_mu_);
+  for (grpc::ServerContext* tail : tails_) tail->TryCancel();
+}
 
 grpc::Status AdminService::Health(grpc::ServerContext*,
                                   const v1::HealthRequest*,
@@ -40,23 +58,41 @@ grpc::Status AdminService::Tail(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         std::string(matcher.status().message()));
   }
+  {
+    absl::MutexLock lock(&tails_mu_);
+    if (draining_.load()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "router is stopping");
+    }
+    tails_.insert(context);
+  }
   std::shared_ptr<metlog::Tail> tail =
-      router_->AddTail(*std::move(matcher), kTailBacklog);
+      router_->AddTail(request->match(), *std::move(matcher), TailBounds());
   uint64_t sent = 0;
   while (!context->IsCancelled() && !draining_.load() &&
          (request->limit() == 0 || sent < request->limit())) {
+    if (const uint64_t dropped = tail->TakeNewlyDropped(); dropped > 0) {
+      if (!writer->Write(DroppedNotice(dropped))) break;
+    }
     auto message = tail->Next(absl::Milliseconds(200));
     if (!message.has_value()) continue;
     if (!writer->Write(**message)) break;
     ++sent;
   }
+  // Frees the backlog at once, whether the viewer left or was cut off.
+  tail->Close();
   router_->RemoveTail(tail);
+  absl::MutexLock lock(&tails_mu_);
+  tails_.erase(context);
   return grpc::Status::OK;
 }
 
 grpc::Status AdminService::Reload(grpc::ServerContext*,
                                   const v1::ReloadRequest*,
                                   v1::ReloadResponse* response) {
+  if (draining_.load()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "router is stopping: reload refused");
+  }
   if (absl::Status status = reload_(); !status.ok()) {
     response->set_error(std::string(status.message()));
   }

@@ -3,11 +3,15 @@
 #ifndef METLOG_ROUTER_ADMIN_SERVICE_H_
 #define METLOG_ROUTER_ADMIN_SERVICE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/admin.grpc.pb.h"
 #include "router/grpc_input.h"
@@ -34,7 +38,9 @@ class AdminService final : public v1::Admin::Service {
   grpc::Status Publish(grpc::ServerContext* context, const v1::Batch* batch,
                        v1::Ack* ack) override;
 
-  // Marks the router as draining: Health says so, Publish refuses.
+  // Marks the router as draining: Health says so, Publish and Reload
+  // refuse, and open tails end (a viewer that stopped reading cannot hold
+  // the server's shutdown).
   void SetDraining();
 
  private:
@@ -42,6 +48,9 @@ class AdminService final : public v1::Admin::Service {
   GrpcInput* const publish_;
   const std::function<absl::Status()> reload_;
   std::atomic<bool> draining_{false};
+  absl::Mutex tails_mu_;
+  // The open Tail calls, to cancel when draining.
+  std::set<grpc::ServerContext*> tails_ ABSL_GUARDED_BY(tails_mu_);
 };
 
 // Serves `service` on `address` (host:port; port 0 picks one). Returns the

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -120,6 +121,9 @@ absl::StatusOr<std::shared_ptr<const Router::RoutingTable>> Router::BuildTable(
   return table;
 }
 
+Router::Router(const v1::RouterConfig& config)
+    : config_(config), table_(std::make_shared<const RoutingTable>()) {}
+
 absl::StatusOr<std::unique_ptr<Router>> Router::Create(
     const v1::RouterConfig& config) {
   std::unique_ptr<Router> router(new Router(config));
@@ -166,6 +170,20 @@ uint64_t Router::Stop() {
   absl::MutexLock reload_lock(&reload_mu_);
   if (stopped_) return 0;
   stopped_ = true;
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(config_.shutdown_deadline_ms());
+  const std::shared_ptr<const RoutingTable> routing = table();
+  // First bound every wait an input may be in (a BLOCK queue) by the
+  // deadline, so that stopping the inputs, which joins them, is bounded.
+  for (const Route& route : routing->routes) {
+    route.runner->BeginShutdown(deadline);
+  }
+  {
+    absl::MutexLock lock(&retiring_mu_);
+    for (const Retiring& retiring : retiring_) {
+      retiring.runner->BeginShutdown(deadline);
+    }
+  }
   for (auto& input : inputs_) input->Stop();
   stopping_.Notify();
   if (stats_thread_.joinable()) stats_thread_.join();
@@ -173,10 +191,8 @@ uint64_t Router::Stop() {
     absl::MutexLock lock(&tails_mu_);
     for (auto& tail : tails_) tail->Close();
   }
-  const absl::Time deadline =
-      absl::Now() + absl::Milliseconds(config_.shutdown_deadline_ms());
   uint64_t undelivered = 0;
-  for (const Route& route : table()->routes) {
+  for (const Route& route : routing->routes) {
     const uint64_t lost = route.runner->Stop(deadline);
     if (lost > 0) {
       LOG(WARNING) << "sink " << route.config.name() << ": " << lost
@@ -184,6 +200,9 @@ uint64_t Router::Stop() {
     }
     undelivered += lost;
   }
+  // Retirements end by the deadline too (theirs or this one, the nearer).
+  for (Retirement& retirement : retirements_) retirement.thread.join();
+  retirements_.clear();
   return undelivered;
 }
 
@@ -194,6 +213,10 @@ std::shared_ptr<const Router::RoutingTable> Router::table() const {
 
 absl::Status Router::Reload(const v1::RouterConfig& config) {
   absl::MutexLock reload_lock(&reload_mu_);
+  if (stopped_) {
+    return absl::FailedPreconditionError(
+        "the router is stopping: reload refused");
+  }
   if (RestartNeeded(config_, config)) {
     return absl::FailedPreconditionError(
         "inputs, limits, admin or stats_interval_ms changed: those need a "
@@ -202,35 +225,73 @@ absl::Status Router::Reload(const v1::RouterConfig& config) {
   std::shared_ptr<const RoutingTable> old_table = table();
   auto new_table = BuildTable(config, old_table.get());
   if (!new_table.ok()) return new_table.status();
-  {
-    absl::MutexLock lock(&table_mu_);
-    table_ = *new_table;
-  }
-  // Wait until no Dispatch() call still holds the old table, so nothing more
-  // reaches the runners about to be retired.
-  while (old_table.use_count() > 1) absl::SleepFor(absl::Milliseconds(1));
   const absl::Time deadline =
       absl::Now() + absl::Milliseconds(config.shutdown_deadline_ms());
-  int kept = 0, retired = 0;
+  std::vector<Retiring> retired;
   for (const Route& route : old_table->routes) {
-    bool still_used = false;
-    for (const Route& now : (*new_table)->routes) {
-      still_used = still_used || now.runner == route.runner;
-    }
-    if (still_used) {
-      ++kept;
-      continue;
-    }
-    ++retired;
-    if (uint64_t lost = route.runner->Stop(deadline); lost > 0) {
-      LOG(WARNING) << "reload: sink " << route.config.name() << ": " << lost
-                   << " messages undelivered while retiring it";
+    const auto& now = (*new_table)->routes;
+    if (std::none_of(now.begin(), now.end(), [&](const Route& r) {
+          return r.runner == route.runner;
+        })) {
+      retired.push_back({route.config.name(), route.runner});
+      // An input blocked on its full queue must not hold the retirement.
+      route.runner->BeginShutdown(deadline);
     }
   }
+  {
+    absl::MutexLock retiring_lock(&retiring_mu_);
+    {
+      absl::MutexLock lock(&table_mu_);
+      table_ = *new_table;
+    }
+    retiring_.insert(retiring_.end(), retired.begin(), retired.end());
+  }
   config_ = config;
-  LOG(INFO) << "reload: " << (*new_table)->routes.size() << " sinks (" << kept
-            << " kept with their queues, " << retired << " retired)";
+  LOG(INFO) << "reload: " << (*new_table)->routes.size() << " sinks ("
+            << old_table->routes.size() - retired.size()
+            << " kept with their queues, " << retired.size() << " retired)";
+  // Forget the retirements that have finished.
+  retirements_.erase(std::remove_if(retirements_.begin(), retirements_.end(),
+                                    [](Retirement& retirement) {
+                                      if (!retirement.done->HasBeenNotified())
+                                        return false;
+                                      retirement.thread.join();
+                                      return true;
+                                    }),
+                     retirements_.end());
+  if (!retired.empty()) {
+    auto done = std::make_shared<absl::Notification>();
+    retirements_.push_back(
+        {std::thread([this, old_table = std::move(old_table),
+                      retired = std::move(retired), deadline, done]() mutable {
+           Retire(std::move(old_table), std::move(retired), deadline);
+           done->Notify();
+         }),
+         done});
+  }
   return absl::OkStatus();
+}
+
+void Router::Retire(std::shared_ptr<const RoutingTable> old_table,
+                    std::vector<Retiring> retired, absl::Time deadline) {
+  // Until no Dispatch() call still holds the old table, messages may still
+  // reach the retiring instances; they drain them too.
+  while (old_table.use_count() > 1 && absl::Now() < deadline &&
+         !stopping_.HasBeenNotified()) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  old_table.reset();
+  for (const Retiring& retiring : retired) {
+    if (uint64_t lost = retiring.runner->Stop(deadline); lost > 0) {
+      LOG(WARNING) << "reload: sink " << retiring.name << ": " << lost
+                   << " messages undelivered while retiring it";
+    }
+    absl::MutexLock lock(&retiring_mu_);
+    retired_totals_[retiring.name].AddTotals(retiring.runner->Stats());
+    retiring_.erase(std::find_if(
+        retiring_.begin(), retiring_.end(),
+        [&](const Retiring& r) { return r.runner == retiring.runner; }));
+  }
 }
 
 void Router::ReopenSinks() {
@@ -238,18 +299,34 @@ void Router::ReopenSinks() {
 }
 
 uint64_t Router::Dispatch(absl::Span<const PacketRef> packets) {
+  return RouteMessages(packets, /*count_unmatched=*/true);
+}
+
+uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
+                               bool count_unmatched) {
   const std::shared_ptr<const RoutingTable> routing = table();
   uint64_t refused = 0;
   // Reused by each input thread: an allocation per group costs more than
   // matching a small one.
   thread_local std::vector<MessageRef> matched;
+  // Per message of the group, in order: whether any sink took it.
+  thread_local std::vector<uint8_t> taken;
+  if (count_unmatched) {
+    size_t messages = 0;
+    for (const PacketRef& packet : packets) messages += packet->size();
+    taken.assign(messages, 0);
+  }
   for (const Route& route : routing->routes) {
     matched.clear();
+    size_t index = 0;
     for (const PacketRef& packet : packets) {
       const size_t before = matched.size();
-      for (uint32_t i = 0; i < packet->size(); ++i) {
+      for (uint32_t i = 0; i < packet->size(); ++i, ++index) {
         const MessageRef message(packet.get(), i);
-        if (route.matcher->Matches(message)) matched.push_back(message);
+        if (route.matcher->Matches(message)) {
+          matched.push_back(message);
+          if (count_unmatched) taken[index] = 1;
+        }
       }
       if (const size_t n = matched.size() - before; n > 0) {
         // One atomic step for all of this sink's references to the packet.
@@ -261,6 +338,11 @@ uint64_t Router::Dispatch(absl::Span<const PacketRef> packets) {
     }
     if (!matched.empty()) {
       refused += route.runner->Enqueue(absl::MakeConstSpan(matched));
+    }
+  }
+  if (count_unmatched) {
+    if (const auto n = std::count(taken.begin(), taken.end(), 0); n > 0) {
+      unmatched_.fetch_add(n, std::memory_order_relaxed);
     }
   }
   if (tail_count_.load(std::memory_order_relaxed) > 0) {
@@ -276,8 +358,10 @@ uint64_t Router::Dispatch(absl::Span<const PacketRef> packets) {
   return refused;
 }
 
-std::shared_ptr<Tail> Router::AddTail(Matcher matcher, size_t backlog) {
-  auto tail = std::make_shared<Tail>(std::move(matcher), backlog);
+std::shared_ptr<Tail> Router::AddTail(std::string match, Matcher matcher,
+                                      TailBounds bounds) {
+  auto tail =
+      std::make_shared<Tail>(std::move(match), std::move(matcher), bounds);
   absl::MutexLock lock(&tails_mu_);
   tails_.push_back(tail);
   tail_count_.store(static_cast<int>(tails_.size()));
@@ -289,6 +373,27 @@ void Router::RemoveTail(const std::shared_ptr<Tail>& tail) {
   tails_.erase(std::remove(tails_.begin(), tails_.end(), tail), tails_.end());
   tail_count_.store(static_cast<int>(tails_.size()));
 }
+
+namespace {
+
+void FillSinkStats(const std::string& name, const SinkRunnerStats& runner,
+                   v1::SinkStats::State state, v1::SinkStats* stats) {
+  stats->set_name(name);
+  stats->set_state(state);
+  stats->set_received(runner.received);
+  stats->set_delivered(runner.delivered);
+  for (const auto& [reason, count] : runner.dropped) {
+    (*stats->mutable_dropped())[reason] = count;
+  }
+  stats->set_queued(runner.queued);
+  stats->set_in_flight(runner.in_flight);
+  stats->set_queued_bytes(runner.queued_bytes);
+  stats->set_write_errors(runner.write_errors);
+  stats->set_last_write_latency_us(
+      absl::ToInt64Microseconds(runner.last_write_latency));
+}
+
+}  // namespace
 
 v1::StatsResponse Router::Stats() const {
   v1::StatsResponse response;
@@ -305,22 +410,30 @@ v1::StatsResponse Router::Stats() const {
       }
     }
   }
-  for (const Route& route : table()->routes) {
-    const SinkRunnerStats runner = route.runner->Stats();
-    v1::SinkStats* stats = response.add_sinks();
-    stats->set_name(route.config.name());
-    stats->set_received(runner.received);
-    stats->set_delivered(runner.delivered);
-    for (const auto& [reason, count] : runner.dropped) {
-      (*stats->mutable_dropped())[reason] = count;
+  response.set_unmatched(unmatched_.load(std::memory_order_relaxed));
+  {
+    absl::MutexLock lock(&retiring_mu_);
+    std::map<std::string, SinkRunnerStats> removed = retired_totals_;
+    for (const Route& route : table()->routes) {
+      SinkRunnerStats runner = route.runner->Stats();
+      if (auto earlier = removed.find(route.config.name());
+          earlier != removed.end()) {
+        runner.AddTotals(earlier->second);
+        removed.erase(earlier);
+      }
+      FillSinkStats(route.config.name(), runner, v1::SinkStats::ACTIVE,
+                    response.add_sinks());
     }
-    stats->set_queued(runner.queued);
-    stats->set_in_flight(runner.in_flight);
-    stats->set_queued_bytes(runner.queued_bytes);
-    stats->set_write_errors(runner.write_errors);
-    stats->set_last_write_latency_us(
-        absl::ToInt64Microseconds(runner.last_write_latency));
+    for (const Retiring& retiring : retiring_) {
+      FillSinkStats(retiring.name, retiring.runner->Stats(),
+                    v1::SinkStats::RETIRING, response.add_sinks());
+    }
+    for (const auto& [name, totals] : removed) {
+      FillSinkStats(name, totals, v1::SinkStats::REMOVED, response.add_sinks());
+    }
   }
+  absl::MutexLock lock(&tails_mu_);
+  for (const auto& tail : tails_) *response.add_tails() = tail->Stats();
   return response;
 }
 
@@ -350,8 +463,11 @@ void Router::ReportStats() {
       AddCounter(absl::StrCat(prefix, "rejected.", reason), n, &message);
     }
   }
+  AddCounter("unmatched", stats.unmatched(), &message);
   for (const v1::SinkStats& sink : stats.sinks()) {
-    const std::string prefix = absl::StrCat("sink.", sink.name(), ".");
+    const std::string prefix = absl::StrCat(
+        "sink.", sink.name(), ".",
+        sink.state() == v1::SinkStats::RETIRING ? "retiring." : "");
     AddCounter(prefix + "received", sink.received(), &message);
     AddCounter(prefix + "delivered", sink.delivered(), &message);
     AddCounter(prefix + "queued", sink.queued(), &message);
@@ -368,7 +484,8 @@ void Router::ReportStats() {
     LOG(DFATAL) << "router stats: " << packet.status();
     return;
   }
-  Dispatch({*std::move(packet)});
+  // Not an input's message: a report no sink takes is not "unmatched".
+  RouteMessages({*std::move(packet)}, /*count_unmatched=*/false);
 }
 
 std::vector<std::string> Router::InputAddresses() const {

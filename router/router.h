@@ -4,6 +4,7 @@
 #define METLOG_ROUTER_ROUTER_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -41,29 +42,34 @@ class Router : public Dispatcher {
 
   void Start();
 
-  // Stops inputs, lets sinks drain until the configured deadline, stops
-  // them. Returns how many messages could not be delivered. Idempotent.
+  // Stops inputs, lets sinks drain, stops them, all within the configured
+  // shutdown deadline: inputs waiting on a BLOCK queue, retries and writes
+  // are cut short at it. Returns how many messages could not be
+  // delivered. Idempotent.
   uint64_t Stop();
 
   // Applies a new config without losing queued messages: sinks whose config
   // is unchanged keep their queue and connection; a changed or removed sink
-  // is drained into its old instance (within the shutdown deadline) after
-  // new messages already go to the new one. Inputs, limits, the admin
+  // is drained into its old instance (within the shutdown deadline, in the
+  // background: Reload does not wait for it; Stats lists it as RETIRING)
+  // while new messages already go to the new one. Inputs, limits, the admin
   // address and the stats interval need a restart: a config changing them
-  // is rejected, as is one that fails Check; either way the running config
-  // stays.
+  // is rejected, as is one that fails Check, and any reload once Stop has
+  // begun; either way the running config stays.
   absl::Status Reload(const v1::RouterConfig& config);
 
   // Asks every sink to reopen its files (SIGHUP, for logrotate).
   void ReopenSinks();
 
   // Routes messages; returns how many (message, sink) deliveries a full
-  // queue refused. Thread-safe; with BLOCK overflow it may wait.
+  // queue refused, and counts messages no sink matched. Thread-safe; with
+  // BLOCK overflow it may wait (never past the shutdown deadline).
   uint64_t Dispatch(absl::Span<const PacketRef> packets) override;
 
-  // Opens a live view of matching traffic; close it with Tail::Close and
-  // RemoveTail.
-  std::shared_ptr<Tail> AddTail(Matcher matcher, size_t backlog);
+  // Opens a live view of traffic matching `matcher` (compiled from
+  // `match`); close it with Tail::Close and RemoveTail.
+  std::shared_ptr<Tail> AddTail(std::string match, Matcher matcher,
+                                TailBounds bounds);
   void RemoveTail(const std::shared_ptr<Tail>& tail);
 
   v1::StatsResponse Stats() const;
@@ -82,21 +88,50 @@ class Router : public Dispatcher {
     std::vector<Route> routes;
   };
 
-  explicit Router(const v1::RouterConfig& config) : config_(config) {}
+  // A sink instance a reload took out of the table, draining.
+  struct Retiring {
+    std::string name;
+    std::shared_ptr<SinkRunner> runner;
+  };
+  // A background drain of the instances one reload retired.
+  struct Retirement {
+    std::thread thread;
+    std::shared_ptr<absl::Notification> done;
+  };
+
+  explicit Router(const v1::RouterConfig& config);
 
   static absl::StatusOr<std::shared_ptr<const RoutingTable>> BuildTable(
       const v1::RouterConfig& config, const RoutingTable* current);
   std::shared_ptr<const RoutingTable> table() const;
+  // Waits (until `deadline` or Stop) for Dispatch calls still holding
+  // `old_table` to end, stops `retired` by `deadline` and keeps their
+  // final counts under their names.
+  void Retire(std::shared_ptr<const RoutingTable> old_table,
+              std::vector<Retiring> retired, absl::Time deadline);
+  // Dispatch, counting messages no sink matched when `count_unmatched`.
+  uint64_t RouteMessages(absl::Span<const PacketRef> packets,
+                         bool count_unmatched);
   // Routes a message about the router itself every stats interval.
   void ReportStats();
 
   absl::Mutex reload_mu_;  // serialises Reload and Stop
   v1::RouterConfig config_ ABSL_GUARDED_BY(reload_mu_);
+  std::vector<Retirement> retirements_ ABSL_GUARDED_BY(reload_mu_);
+  // Held while the table is swapped and the retired instances listed, and
+  // while Stats reads both, so an instance is never counted twice or not
+  // at all. Taken before table_mu_.
+  mutable absl::Mutex retiring_mu_;
+  std::vector<Retiring> retiring_ ABSL_GUARDED_BY(retiring_mu_);
+  // Final counts of stopped instances, by sink name.
+  std::map<std::string, SinkRunnerStats> retired_totals_
+      ABSL_GUARDED_BY(retiring_mu_);
   mutable absl::Mutex table_mu_;
   std::shared_ptr<const RoutingTable> table_ ABSL_GUARDED_BY(table_mu_);
   std::vector<std::unique_ptr<Input>> inputs_;
+  std::atomic<uint64_t> unmatched_{0};
 
-  absl::Mutex tails_mu_;
+  mutable absl::Mutex tails_mu_;
   std::vector<std::shared_ptr<Tail>> tails_ ABSL_GUARDED_BY(tails_mu_);
   std::atomic<int> tail_count_{0};
 

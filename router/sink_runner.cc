@@ -14,6 +14,14 @@ uint64_t SinkRunnerStats::dropped_total() const {
   return total;
 }
 
+void SinkRunnerStats::AddTotals(const SinkRunnerStats& other) {
+  received += other.received;
+  delivered += other.delivered;
+  for (const auto& [reason, count] : other.dropped) dropped[reason] += count;
+  batches_written += other.batches_written;
+  write_errors += other.write_errors;
+}
+
 SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink,
                        const v1::QueueConfig& queue, RetryPolicy retry)
     : name_(std::move(name)),
@@ -47,9 +55,32 @@ bool SinkRunner::HasRoom(uint64_t charge) const {
          queued_bytes_ + charge <= queue_config_.capacity_bytes();
 }
 
+bool SinkRunner::BatchDue() const {
+  return queue_.size() >= queue_config_.max_batch_messages() ||
+         queued_wire_bytes_ >= queue_config_.max_batch_bytes() ||
+         2 * queue_.size() >= queue_config_.capacity_messages() ||
+         2 * queued_bytes_ >= queue_config_.capacity_bytes();
+}
+
+namespace {
+
+// What a message counts against max_batch_bytes: its size on the wire.
+uint32_t WireBytes(const MessageRef& message) {
+  return static_cast<uint32_t>(message.wire().bytes.size());
+}
+
+}  // namespace
+
+uint64_t SinkRunner::ChargeFor(const MessageRef& message) const {
+  return queue_.empty() || queue_.back().message.packet() != message.packet()
+             ? message.packet()->footprint()
+             : 0;
+}
+
 MessageRef SinkRunner::PopFront() {
   const Queued front = queue_.front();
   queue_.pop_front();
+  queued_wire_bytes_ -= WireBytes(front.message);
   if (!queue_.empty() &&
       queue_.front().message.packet() == front.message.packet()) {
     queue_.front().charge += front.charge;
@@ -63,63 +94,66 @@ void SinkRunner::Drop(const std::string& reason, uint64_t count) {
   if (count > 0) stats_.dropped[reason] += count;
 }
 
-namespace {
-
-// What a message counts against max_batch_bytes: its size on the wire.
-uint32_t WireBytes(const MessageRef& message) {
-  return static_cast<uint32_t>(message.wire().bytes.size());
-}
-
-}  // namespace
-
 uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
   absl::MutexLock lock(&mu_);
   const size_t size_before = queue_.size();
+  const bool due_before = BatchDue();
   uint64_t dropped = 0;
   const auto overflow = queue_config_.overflow();
-  auto drop = [&](const MessageRef& message, const std::string& reason)
-                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-                    ++dropped;
-                    Drop(reason, 1);
-                    message.packet()->Release(1);
-                  };
+  // A message is received once it is queued or dropped, so that Stats()
+  // balances at every moment, also while a BLOCK wait releases the lock.
+  auto refuse = [&](const MessageRef& message, const std::string& reason)
+                    ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+                      ++stats_.received;
+                      ++dropped;
+                      Drop(reason, 1);
+                      message.packet()->Release(1);
+                    };
   for (const MessageRef& message : messages) {
-    // Counted one by one: a BLOCK wait below releases the lock, and Stats()
-    // must balance at every moment.
-    ++stats_.received;
-    const uint64_t charge =
-        queue_.empty() || queue_.back().message.packet() != message.packet()
-            ? message.packet()->footprint()
-            : 0;
-    if (charge > queue_config_.capacity_bytes()) {
-      drop(message, "queue_full");
+    if (!accepting_) {
+      refuse(message, "shutdown");
       continue;
     }
-    if (!accepting_) {
-      drop(message, "shutdown");
+    uint64_t charge = ChargeFor(message);
+    if (charge > queue_config_.capacity_bytes()) {
+      refuse(message, "queue_full");
       continue;
     }
     if (!HasRoom(charge)) {
+      // The charge is recomputed after each pop or wait: the queue's last
+      // packet may have changed meanwhile.
       if (overflow == v1::QueueConfig::DROP_OLDEST) {
-        while (!queue_.empty() && !HasRoom(charge)) {
-          drop(PopFront(), "overwritten");
+        while (!queue_.empty() && !HasRoom(charge = ChargeFor(message))) {
+          const MessageRef oldest = PopFront();
+          Drop("overwritten", 1);
+          ++dropped;
+          oldest.packet()->Release(1);
         }
       } else if (overflow == v1::QueueConfig::BLOCK) {
-        while (accepting_ && !HasRoom(charge)) room_ready_.Wait(&mu_);
+        // A full queue is a due batch: make sure the runner takes it.
+        work_ready_.Signal();
+        while (accepting_ && !HasRoom(charge = ChargeFor(message)) &&
+               absl::Now() < deadline_) {
+          room_ready_.WaitWithDeadline(&mu_, deadline_);
+        }
       }
-      if (!HasRoom(charge) || !accepting_) {
-        drop(message, accepting_ ? "queue_full" : "shutdown");
+      charge = ChargeFor(message);
+      if (!accepting_ || !HasRoom(charge)) {
+        const bool shutting_down =
+            !accepting_ || deadline_ != absl::InfiniteFuture();
+        refuse(message, shutting_down ? "shutdown" : "queue_full");
         continue;
       }
     }
+    ++stats_.received;
     queued_bytes_ += charge;
+    queued_wire_bytes_ += WireBytes(message);
     queue_.push_back({message, charge});
   }
   // Wake the runner only when it sleeps on an empty queue or a batch just
-  // filled; a futex wake per enqueue would cost more than the enqueue.
-  const size_t max_batch = queue_config_.max_batch_messages();
+  // became due; a futex wake per enqueue would cost more than the enqueue.
   if ((runner_idle_ && size_before == 0 && !queue_.empty()) ||
-      (size_before < max_batch && queue_.size() >= max_batch)) {
+      (!due_before && BatchDue())) {
     work_ready_.Signal();
   }
   return dropped;
@@ -138,9 +172,10 @@ void SinkRunner::Run() {
       while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
       runner_idle_ = false;
       if (queue_.empty()) return;  // stopping with nothing left
-      // Let the batch fill for up to flush_interval unless it is full.
+      // Let the batch fill for up to flush_interval unless it cannot grow
+      // or a shutdown has begun.
       const absl::Time fill_deadline = absl::Now() + flush_interval;
-      while (queue_.size() < max_batch && !stopping_) {
+      while (!BatchDue() && deadline_ == absl::InfiniteFuture()) {
         if (work_ready_.WaitWithDeadline(&mu_, fill_deadline)) break;
       }
       uint64_t batch_bytes = 0;
@@ -175,6 +210,7 @@ void SinkRunner::Run() {
       } else {
         Drop(drop_reason, batch.size());
       }
+      batch_done_.SignalAll();
     }
     ReleaseMessages(batch);
     batch.clear();
@@ -183,9 +219,22 @@ void SinkRunner::Run() {
 
 bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
                                 std::string* drop_reason) {
+  const absl::Duration write_timeout =
+      absl::Milliseconds(queue_config_.write_timeout_ms());
+  const absl::Time give_up_at =
+      absl::Now() + absl::Milliseconds(queue_config_.max_retry_duration_ms());
   absl::Duration backoff = retry_.initial_backoff;
   for (;;) {
-    const absl::Status status = sink_->Write(batch);
+    absl::Time write_deadline;
+    {
+      absl::MutexLock lock(&mu_);
+      if (absl::Now() >= deadline_) {
+        *drop_reason = "shutdown";
+        return false;
+      }
+      write_deadline = std::min(absl::Now() + write_timeout, deadline_);
+    }
+    const absl::Status status = sink_->Write(batch, write_deadline);
     if (status.ok()) return true;
     absl::MutexLock lock(&mu_);
     ++stats_.write_errors;
@@ -197,10 +246,18 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
     }
     // Full jitter: spread retries of many routers over the whole backoff.
     const absl::Duration wait = absl::Uniform(jitter_, 0.0, 1.0) * backoff;
+    const absl::Time retry_at = absl::Now() + wait;
+    if (retry_at > give_up_at && retry_at <= deadline_) {
+      LOG(ERROR) << "sink " << name_ << ": dropping " << batch.size()
+                 << " messages, still failing after "
+                 << queue_config_.max_retry_duration_ms()
+                 << " ms of retries: " << status;
+      *drop_reason = "retry_exhausted";
+      return false;
+    }
     LOG_EVERY_T(WARNING, 5)
         << "sink " << name_ << ": " << status << "; retrying in " << wait;
-    const absl::Time retry_at = absl::Now() + wait;
-    // A Stop() moves the deadline in and wakes us.
+    // BeginShutdown moves the deadline in and wakes us.
     while (absl::Now() < retry_at && retry_at <= deadline_) {
       work_ready_.WaitWithDeadline(&mu_, retry_at);
     }
@@ -212,27 +269,38 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
   }
 }
 
+void SinkRunner::BeginShutdown(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  deadline_ = std::min(deadline_, deadline);
+  work_ready_.SignalAll();
+  room_ready_.SignalAll();
+  batch_done_.SignalAll();
+}
+
 uint64_t SinkRunner::Stop(absl::Time deadline) {
+  BeginShutdown(deadline);
   {
     absl::MutexLock lock(&mu_);
     if (!thread_.joinable()) return 0;
     accepting_ = false;
     stopping_ = true;
-    deadline_ = deadline;
     work_ready_.SignalAll();
     room_ready_.SignalAll();
-    // The thread drains the queue; past the deadline, only the batch being
-    // written finishes and the rest is counted.
-    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return queue_.empty() && stats_.in_flight == 0;
-    };
-    mu_.AwaitWithDeadline(absl::Condition(&drained), deadline);
+    // The thread drains the queue; past the deadline, the batch being
+    // written is cut short and the rest is counted.
+    while (!(queue_.empty() && stats_.in_flight == 0) &&
+           absl::Now() < deadline_) {
+      batch_done_.WaitWithDeadline(&mu_, deadline_);
+    }
     const uint64_t left = queue_.size();
     Drop("shutdown", left);
     for (const Queued& queued : queue_) queued.message.packet()->Release(1);
     queue_.clear();
     queued_bytes_ = 0;
+    queued_wire_bytes_ = 0;
     work_ready_.SignalAll();
+    // A write that began before the shutdown may have a later deadline.
+    if (stats_.in_flight > 0) sink_->Cancel();
   }
   thread_.join();
   if (absl::Status status = sink_->Flush(); !status.ok()) {

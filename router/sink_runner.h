@@ -1,6 +1,8 @@
 // Runs one sink: a bounded queue in front of it, an overflow policy, batching,
-// retries with backoff on transient errors, and counters that always balance:
+// bounded retries with backoff on transient errors, the time each write may
+// take, and counters that always balance:
 //   received = delivered + dropped (all reasons) + queued + in_flight.
+// A message waiting in a BLOCK Enqueue is not received yet.
 #ifndef METLOG_ROUTER_SINK_RUNNER_H_
 #define METLOG_ROUTER_SINK_RUNNER_H_
 
@@ -27,6 +29,7 @@ struct SinkRunnerStats {
   uint64_t received = 0;
   uint64_t delivered = 0;
   // "queue_full", "overwritten" (drop_oldest), "permanent_error",
+  // "retry_exhausted" (transient errors for max_retry_duration_ms),
   // "shutdown" (still queued or retrying when the drain deadline passed),
   // "unusable" (the sink could not use them, e.g. a log line for statsd).
   std::map<std::string, uint64_t> dropped;
@@ -38,6 +41,9 @@ struct SinkRunnerStats {
   absl::Duration last_write_latency;
 
   uint64_t dropped_total() const;
+  // Adds the counters of another instance of the same sink (one retired by
+  // a reload): received, delivered, dropped, batches and errors.
+  void AddTotals(const SinkRunnerStats& other);
 };
 
 // Backoff between retries of a batch after transient errors: doubling from
@@ -62,13 +68,20 @@ class SinkRunner {
 
   // Queues the messages under the overflow policy, taking over one packet
   // reference per message (given back when a message is delivered or
-  // dropped); with BLOCK this waits for room (or for Stop). Returns how many
-  // were dropped. Thread-safe.
+  // dropped); with BLOCK this waits for room, for Stop, or for the deadline
+  // BeginShutdown set. Returns how many were dropped. Thread-safe.
   uint64_t Enqueue(absl::Span<const MessageRef> messages);
 
+  // Starts a shutdown that must end by `deadline` (only ever moved nearer):
+  // batches no longer wait to fill, and no wait (a BLOCK Enqueue, a retry's
+  // backoff, a write) lasts past it. Messages are still accepted until Stop.
+  // Thread-safe; Stop calls it too.
+  void BeginShutdown(absl::Time deadline);
+
   // Refuses new messages, lets the sink drain its queue until `deadline`,
-  // flushes and stops it. What is left is counted as dropped ("shutdown").
-  // Returns that count.
+  // cancels a write still running then, flushes and stops the sink. What is
+  // left is counted as dropped ("shutdown"); returns that count. Call it
+  // from one thread.
   uint64_t Stop(absl::Time deadline);
 
   // Asks the sink to reopen its files before its next write (SIGHUP, for
@@ -83,11 +96,15 @@ class SinkRunner {
  private:
   void Run();
   // Writes one batch, retrying transient errors until success, a permanent
-  // error, or the shutdown deadline. Returns whether it was delivered and,
-  // if not, the drop reason.
+  // error, max_retry_duration_ms, or the shutdown deadline. Returns whether
+  // it was delivered and, if not, the drop reason.
   bool WriteWithRetry(const std::vector<MessageRef>& batch,
                       std::string* drop_reason);
   bool HasRoom(uint64_t charge) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the next batch should be written now rather than wait for more
+  // messages: it is full, or the queue is half full and waiting would
+  // only risk dropping.
+  bool BatchDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Drop(const std::string& reason, uint64_t count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -109,18 +126,27 @@ class SinkRunner {
     MessageRef message;
     uint64_t charge = 0;
   };
+  // What `message` would be charged if queued now: its packet's footprint
+  // unless the last queued message already holds that packet.
+  uint64_t ChargeFor(const MessageRef& message) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Pops the front, handing its charge to the next message if that one
   // holds the same packet.
   MessageRef PopFront() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // The queued messages' wire size, what max_batch_bytes counts.
+  uint64_t queued_wire_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool accepting_ ABSL_GUARDED_BY(mu_) = false;
   // The runner waits for a first message (not for a batch to fill), so the
   // next Enqueue must wake it.
   bool runner_idle_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by BeginShutdown; InfiniteFuture until then.
   absl::Time deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  // Signalled when a batch is done while stopping, for Stop's drain wait.
+  absl::CondVar batch_done_;
   SinkRunnerStats stats_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<bool> reopen_requested_{false};

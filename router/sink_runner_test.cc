@@ -21,14 +21,18 @@ class RecordingSink : public Sink {
     bool permanent_failure ABSL_GUARDED_BY(mu) = false;
     absl::Duration delay ABSL_GUARDED_BY(mu);
     bool stopped ABSL_GUARDED_BY(mu) = false;
+    // When each Write had to return by.
+    std::vector<absl::Duration> time_allowed ABSL_GUARDED_BY(mu);
   };
 
   explicit RecordingSink(std::shared_ptr<State> state) : state_(state) {}
 
-  absl::Status Write(absl::Span<const MessageRef> batch) override {
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time deadline) override {
     absl::Duration delay;
     {
       absl::MutexLock lock(&state_->mu);
+      state_->time_allowed.push_back(deadline - absl::Now());
       delay = state_->delay;
       if (state_->permanent_failure) {
         return absl::InvalidArgumentError("rejected");
@@ -294,6 +298,250 @@ TEST(SinkRunnerTest, ShutdownDeadlineCountsWhatIsLeft) {
   // After Stop nothing more is accepted, and that is counted too.
   EXPECT_EQ(Enqueue(runner, {Message(99)}), 1u);
   ExpectBalanced(runner.Stats());
+}
+
+// A sink whose writes wait until the test lets them through, or until
+// Cancel; counting what it is given without keeping it.
+class GatedSink : public Sink {
+ public:
+  struct State {
+    absl::Mutex mu;
+    int allowed ABSL_GUARDED_BY(mu) = 0;  // writes that may complete
+    int started ABSL_GUARDED_BY(mu) = 0;
+    bool cancelled ABSL_GUARDED_BY(mu) = false;
+    uint64_t written ABSL_GUARDED_BY(mu) = 0;
+  };
+  explicit GatedSink(std::shared_ptr<State> state) : state_(state) {}
+
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time /*deadline*/) override {
+    absl::MutexLock lock(&state_->mu);
+    ++state_->started;
+    auto open = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
+      return state_->allowed > 0 || state_->cancelled;
+    };
+    state_->mu.Await(absl::Condition(&open));
+    if (state_->cancelled) return TransientError("cancelled");
+    --state_->allowed;
+    state_->written += batch.size();
+    return absl::OkStatus();
+  }
+  void Cancel() override {
+    absl::MutexLock lock(&state_->mu);
+    state_->cancelled = true;
+  }
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+void Allow(GatedSink::State& state, int writes) {
+  absl::MutexLock lock(&state.mu);
+  state.allowed += writes;
+}
+
+void AwaitWritesStarted(GatedSink::State& state, int writes) {
+  absl::MutexLock lock(&state.mu);
+  auto started = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state.mu) {
+    return state.started >= writes;
+  };
+  state.mu.Await(absl::Condition(&started));
+}
+
+// Waits (up to a minute) until `done` holds for the runner's stats.
+template <typename Predicate>
+SinkRunnerStats AwaitStats(const SinkRunner& runner, Predicate done) {
+  const absl::Time give_up = absl::Now() + absl::Minutes(1);
+  SinkRunnerStats stats = runner.Stats();
+  while (!done(stats) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+    stats = runner.Stats();
+  }
+  return stats;
+}
+
+TEST(SinkRunnerTest, AByteCappedQueueWritesBeforeItFillsAndDropsNothing) {
+  // The shape: capacity_bytes 16 MiB, 20 KB messages arriving at
+  // 100 MB/s, an idle sink, default batching (1000 messages, 100 ms). 1000
+  // such messages can never fit, so the runner must not wait for them.
+  auto state = std::make_shared<GatedSink::State>();
+  Allow(*state, 1 << 30);
+  v1::QueueConfig queue;
+  queue.set_capacity_bytes(16 << 20);
+  SinkRunner runner("bytes", std::make_unique<GatedSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  v1::Message big;
+  big.set_payload(std::string(20000, 'x'));
+  constexpr int kMessages = 5000;
+  uint64_t dropped = 0;
+  for (int i = 0; i < kMessages; ++i) {
+    dropped += Enqueue(runner, {big});
+    absl::SleepFor(absl::Microseconds(200));  // 100 MB/s
+  }
+  EXPECT_EQ(dropped, 0u);
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.delivered, kMessages);
+  ExpectBalanced(stats);
+}
+
+TEST(SinkRunnerTest, StatsBalanceWhileAnInputWaitsOnABlockQueue) {
+  auto state = std::make_shared<GatedSink::State>();
+  v1::QueueConfig queue = Queue(2, v1::QueueConfig::BLOCK);
+  SinkRunner runner("block", std::make_unique<GatedSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  Enqueue(runner, {Message(0)});
+  AwaitWritesStarted(*state, 1);  // the sink holds the first message
+  std::thread input([&runner] {
+    for (int i = 1; i <= 5; ++i) Enqueue(runner, {Message(i)});
+  });
+  // Whether or not the input is waiting yet, the stats must balance.
+  AwaitStats(runner, [](const SinkRunnerStats& s) { return s.queued == 2; });
+  absl::SleepFor(absl::Milliseconds(100));
+  ExpectBalanced(runner.Stats());
+  EXPECT_EQ(runner.Stats().received, 3u);  // the waiting one is not yet
+  Allow(*state, 100);
+  input.join();
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  EXPECT_EQ(runner.Stats().delivered, 6u);
+  ExpectBalanced(runner.Stats());
+}
+
+TEST(SinkRunnerTest, QueuedBytesChargeThePacketAsTheQueueIsAfterABlockWait) {
+  auto state = std::make_shared<GatedSink::State>();
+  SinkRunner runner("block", std::make_unique<GatedSink>(state),
+                    Queue(1, v1::QueueConfig::BLOCK), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  Enqueue(runner, {Message(0)});
+  AwaitWritesStarted(*state, 1);
+  // Two messages of one packet into a queue of one: the second waits until
+  // the runner has taken the first, which carried the packet's charge.
+  const MessageBatch packet = Packet(2);
+  std::thread input([&] { Enqueue(runner, packet.refs()); });
+  AwaitStats(runner, [](const SinkRunnerStats& s) { return s.queued == 1; });
+  Allow(*state, 1);               // the first write ends
+  AwaitWritesStarted(*state, 2);  // the second holds the packet's first
+  const SinkRunnerStats stats =
+      AwaitStats(runner, [](const SinkRunnerStats& s) {
+        return s.queued == 1 && s.in_flight == 1;
+      });
+  input.join();
+  EXPECT_EQ(stats.queued, 1u);
+  EXPECT_EQ(runner.Stats().queued_bytes, packet[0].packet()->footprint());
+  Allow(*state, 100);
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  ExpectBalanced(runner.Stats());
+}
+
+TEST(SinkRunnerTest, DropOldestChargesThePacketOnceItHasMadeRoom) {
+  auto state = std::make_shared<GatedSink::State>();
+  SinkRunner runner("oldest", std::make_unique<GatedSink>(state),
+                    Queue(1, v1::QueueConfig::DROP_OLDEST), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  Enqueue(runner, {Message(0)});
+  AwaitWritesStarted(*state, 1);
+  // The second message pops the first, which carried the packet's charge.
+  const MessageBatch packet = Packet(2);
+  EXPECT_EQ(Enqueue(runner, packet.refs()), 1u);
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.queued, 1u);
+  EXPECT_EQ(stats.queued_bytes, packet[0].packet()->footprint());
+  Allow(*state, 100);
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  ExpectBalanced(runner.Stats());
+}
+
+TEST(SinkRunnerTest, TransientErrorsAreRetriedForMaxRetryDurationThenDropped) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1 << 30;  // the back end never recovers
+  }
+  v1::QueueConfig queue = Queue(100, v1::QueueConfig::DROP_NEWEST);
+  queue.set_max_retry_duration_ms(50);
+  SinkRunner runner("down", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  Enqueue(runner, {Message(1), Message(2), Message(3)});
+  const SinkRunnerStats stats = AwaitStats(runner, [](const auto& s) {
+    return s.dropped.count("retry_exhausted") > 0;
+  });
+  ASSERT_EQ(stats.dropped.count("retry_exhausted"), 1u);
+  EXPECT_EQ(stats.dropped.at("retry_exhausted"), 3u);
+  EXPECT_GT(stats.write_errors, 1u);  // it did retry
+  // The sink is not stalled: once the back end is back, new messages go.
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 0;
+  }
+  Enqueue(runner, {Message(4)});
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  EXPECT_EQ(runner.Stats().delivered, 1u);
+  ExpectBalanced(runner.Stats());
+}
+
+TEST(SinkRunnerTest, EachWriteIsGivenTheWriteTimeout) {
+  auto state = std::make_shared<RecordingSink::State>();
+  v1::QueueConfig queue = Queue(100, v1::QueueConfig::DROP_NEWEST);
+  queue.set_write_timeout_ms(1500);
+  SinkRunner runner("timed", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  Enqueue(runner, {Message(1)});
+  runner.Stop(absl::Now() + absl::Seconds(10));
+  absl::MutexLock lock(&state->mu);
+  ASSERT_EQ(state->time_allowed.size(), 1u);
+  EXPECT_LE(state->time_allowed[0], absl::Milliseconds(1500));
+  EXPECT_GT(state->time_allowed[0], absl::ZeroDuration());
+}
+
+TEST(SinkRunnerTest, StopCancelsAWriteThatWouldOutliveTheDeadline) {
+  // A back end that accepts and never answers: the write began before the
+  // shutdown, with the whole write timeout ahead of it.
+  auto state = std::make_shared<GatedSink::State>();
+  v1::QueueConfig queue = Queue(100, v1::QueueConfig::DROP_NEWEST);
+  queue.set_write_timeout_ms(3600 * 1000);
+  SinkRunner runner("stuck", std::make_unique<GatedSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  Enqueue(runner, {Message(1), Message(2)});
+  AwaitWritesStarted(*state, 1);
+  EXPECT_EQ(runner.Stop(absl::Now() + absl::Milliseconds(100)), 2u);
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.dropped.at("shutdown"), 2u);
+  ExpectBalanced(stats);
+}
+
+TEST(SinkRunnerTest, ABlockedInputIsReleasedByTheShutdownDeadline) {
+  // A BLOCK sink whose back end is down: an input waits for room that the
+  // runner, retrying, does not make.
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1 << 30;
+  }
+  SinkRunner runner("down", std::make_unique<RecordingSink>(state),
+                    Queue(2, v1::QueueConfig::BLOCK), FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  std::atomic<bool> input_done{false};
+  std::thread input([&] {
+    for (int i = 0; i < 10; ++i) Enqueue(runner, {Message(i)});
+    input_done = true;
+  });
+  AwaitStats(runner, [](const SinkRunnerStats& s) {
+    return s.queued == 2 && s.in_flight > 0;
+  });
+  EXPECT_FALSE(input_done);
+  // What Router::Stop does before it joins its inputs.
+  runner.BeginShutdown(absl::Now() + absl::Milliseconds(200));
+  input.join();
+  runner.Stop(absl::Now());
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.received, 10u);
+  EXPECT_EQ(stats.dropped.at("shutdown"), 10u - stats.delivered);
+  ExpectBalanced(stats);
 }
 
 }  // namespace

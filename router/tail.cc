@@ -1,16 +1,22 @@
 #include "router/tail.h"
 
+#include <utility>
+
 namespace metlog {
 
 void Tail::Offer(const MessageRef& message) {
   if (!matcher_.Matches(message)) return;
+  const size_t bytes = message.wire().bytes.size();
   absl::MutexLock lock(&mu_);
-  if (messages_.size() >= backlog_) {
-    ++skipped_;
+  ++matched_;
+  if (closed_ || messages_.size() >= bounds_.max_messages ||
+      queued_bytes_ + bytes > bounds_.max_bytes) {
+    ++dropped_;
     return;
   }
   // A copy: the packet is lent only for the routing call.
-  messages_.push_back(std::make_shared<const v1::Message>(*message));
+  messages_.push_back({std::make_shared<const v1::Message>(*message), bytes});
+  queued_bytes_ += bytes;
 }
 
 std::optional<std::shared_ptr<const v1::Message>> Tail::Next(
@@ -21,19 +27,34 @@ std::optional<std::shared_ptr<const v1::Message>> Tail::Next(
   };
   mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
   if (messages_.empty()) return std::nullopt;
-  std::shared_ptr<const v1::Message> message = std::move(messages_.front());
+  Kept front = std::move(messages_.front());
   messages_.pop_front();
-  return message;
+  queued_bytes_ -= front.bytes;
+  return std::move(front.message);
+}
+
+uint64_t Tail::TakeNewlyDropped() {
+  absl::MutexLock lock(&mu_);
+  return dropped_ - std::exchange(dropped_told_, dropped_);
 }
 
 void Tail::Close() {
   absl::MutexLock lock(&mu_);
   closed_ = true;
+  // Nobody will read them: free the memory now.
+  messages_.clear();
+  queued_bytes_ = 0;
 }
 
-uint64_t Tail::skipped() const {
+v1::TailStats Tail::Stats() const {
   absl::MutexLock lock(&mu_);
-  return skipped_;
+  v1::TailStats stats;
+  stats.set_match(match_);
+  stats.set_matched(matched_);
+  stats.set_queued(messages_.size());
+  stats.set_queued_bytes(queued_bytes_);
+  stats.set_dropped(dropped_);
+  return stats;
 }
 
 }  // namespace metlog

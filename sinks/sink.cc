@@ -1,6 +1,8 @@
 #include "sinks/sink.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +16,40 @@ absl::Status TransientError(absl::string_view message) {
 bool IsTransient(const absl::Status& status) {
   return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status) ||
          absl::IsResourceExhausted(status);
+}
+
+bool IsTransientErrno(int error_number) {
+  switch (error_number) {
+    // The request itself is wrong: sending it again fails the same way.
+    case EMSGSIZE:
+    case EISDIR:
+    case ENOTDIR:
+    case EACCES:
+    case EPERM:
+    case EROFS:
+    case EINVAL:
+    case EBADF:
+    case EFBIG:
+    case ENAMETOOLONG:
+    case ELOOP:
+    case EAFNOSUPPORT:
+    case EPROTONOSUPPORT:
+    case EDESTADDRREQ:
+      return false;
+    // Everything else (refused, reset, timed out, unreachable, a full buffer
+    // or disk, an interrupted call ...) is about the back end's or the
+    // machine's state, which may change; retries are bounded anyway.
+    default:
+      return true;
+  }
+}
+
+absl::Status ErrnoError(int error_number, absl::string_view context) {
+  const std::string message =
+      absl::StrCat(context, ": ", std::strerror(error_number));
+  return IsTransientErrno(error_number)
+             ? TransientError(message)
+             : absl::FailedPreconditionError(message);
 }
 
 SinkRegistry& SinkRegistry::Global() {

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
@@ -22,10 +23,22 @@
 namespace metlog {
 
 // Errors a sink returns tell the runner what to do with the batch:
-// transient ones (the back end is down or busy) are retried with backoff,
-// anything else is permanent and the batch is dropped and counted.
+// transient ones (the back end is down or busy) are retried with backoff
+// for at most the queue's max_retry_duration_ms, anything else is permanent
+// and the batch is dropped and counted.
 absl::Status TransientError(absl::string_view message);
 bool IsTransient(const absl::Status& status);
+
+// Whether a failed system call may succeed if retried later: a refused or
+// reset connection, a timeout, a full buffer or disk are transient; a
+// datagram over the size limit (EMSGSIZE), a path that is a directory, a
+// permission or an argument the call will never accept are not. The one
+// place sinks classify errno values.
+bool IsTransientErrno(int error_number);
+
+// `context` and strerror(error_number) as a transient or a permanent error
+// (FailedPrecondition), as IsTransientErrno says.
+absl::Status ErrnoError(int error_number, absl::string_view context);
 
 // A back end. The router's SinkRunner owns one, calls it from a single thread,
 // and does the queueing, batching, retrying and accounting; a sink only turns
@@ -41,7 +54,17 @@ class Sink {
   // retries or drops the whole batch. The messages are lent for the call
   // (copy what must outlive it); `*message` parses one, once for all sinks,
   // so a sink that needs only routing data should not ask for it.
-  virtual absl::Status Write(absl::Span<const MessageRef> batch) = 0;
+  // The runner owns time: the call, reconnecting included, returns by
+  // `deadline` (the queue's write_timeout_ms, or the shutdown deadline if
+  // nearer), failing with a transient error if it must.
+  virtual absl::Status Write(absl::Span<const MessageRef> batch,
+                             absl::Time deadline) = 0;
+
+  // Makes a Write in progress on the runner's thread return soon: called
+  // from another thread when the shutdown deadline passes during a write
+  // that began earlier with a later deadline. Thread-safe. Sinks whose
+  // writes cannot block past their deadline need not implement it.
+  virtual void Cancel() {}
 
   // Whether Write reads messages whole (`*message`, which parses them).
   // The router then parses a packet this sink matched on the decoding

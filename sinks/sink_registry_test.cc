@@ -1,3 +1,5 @@
+#include <cerrno>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sinks/console/console.pb.h"
@@ -35,6 +37,21 @@ TEST(SinkRegistryTest, UnknownTypeNamesTheKnownOnes) {
 TEST(SinkRegistryTest, TransientErrorsAreRecognised) {
   EXPECT_TRUE(IsTransient(TransientError("down")));
   EXPECT_FALSE(IsTransient(absl::InvalidArgumentError("bad")));
+}
+
+TEST(SinkRegistryTest, ErrnoValuesAreClassifiedInOnePlace) {
+  // What a retry can cure: the back end's or the machine's state.
+  for (int error : {ECONNREFUSED, ECONNRESET, EPIPE, ETIMEDOUT, EAGAIN, ENOBUFS,
+                    ENOSPC, EHOSTUNREACH}) {
+    EXPECT_TRUE(IsTransient(ErrnoError(error, "send"))) << error;
+  }
+  // What it cannot: the request itself.
+  for (int error : {EMSGSIZE, EISDIR, EACCES, EROFS, EINVAL}) {
+    EXPECT_FALSE(IsTransient(ErrnoError(error, "send"))) << error;
+  }
+  const absl::Status status = ErrnoError(EMSGSIZE, "statsd: send to x");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("statsd: send to x: Message too long"));
 }
 
 }  // namespace

@@ -42,16 +42,26 @@ void PrintStats(const v1::StatsResponse& stats) {
     }
     std::cout << "\n";
   }
+  std::cout << "unmatched (no sink took them): " << stats.unmatched() << "\n";
   for (const v1::SinkStats& sink : stats.sinks()) {
-    std::cout << "sink " << sink.name() << ": received " << sink.received()
-              << ", delivered " << sink.delivered() << ", queued "
-              << sink.queued() << " (" << sink.queued_bytes() << " B)"
+    std::cout << "sink " << sink.name()
+              << (sink.state() == v1::SinkStats::RETIRING  ? " (retiring)"
+                  : sink.state() == v1::SinkStats::REMOVED ? " (removed)"
+                                                           : "")
+              << ": received " << sink.received() << ", delivered "
+              << sink.delivered() << ", queued " << sink.queued() << " ("
+              << sink.queued_bytes() << " B)"
               << ", in flight " << sink.in_flight();
     for (const auto& [reason, n] : sink.dropped()) {
       std::cout << ", dropped " << reason << " " << n;
     }
     std::cout << ", write errors " << sink.write_errors() << ", last write "
               << sink.last_write_latency_us() << " us\n";
+  }
+  for (const v1::TailStats& tail : stats.tails()) {
+    std::cout << "tail '" << tail.match() << "': matched " << tail.matched()
+              << ", queued " << tail.queued() << " (" << tail.queued_bytes()
+              << " B), dropped (viewer behind) " << tail.dropped() << "\n";
   }
 }
 

@@ -32,10 +32,22 @@ CarbonSink::CarbonSink(const sinks::CarbonOptions& options)
 
 CarbonSink::~CarbonSink() { Stop(); }
 
-absl::Status CarbonSink::Start() { return Connect(); }
+absl::Status CarbonSink::Start() { return Connect(absl::InfiniteFuture()); }
 
-absl::Status CarbonSink::Connect() {
-  Stop();
+namespace {
+
+// Milliseconds left until `deadline` for poll(), at least 0.
+int PollTimeout(absl::Time deadline) {
+  return static_cast<int>(
+      std::clamp<int64_t>(absl::ToInt64Milliseconds(deadline - absl::Now() +
+                                                    absl::Microseconds(999)),
+                          0, 1 << 30));
+}
+
+}  // namespace
+
+absl::Status CarbonSink::Connect(absl::Time deadline) {
+  Disconnect();
   const std::string& address = options_.address();
   absl::StatusOr<SocketAddress> resolved =
       ResolveHostPort(address, SOCK_STREAM);
@@ -46,27 +58,69 @@ absl::Status CarbonSink::Connect() {
                ? absl::InvalidArgumentError(error)
                : TransientError(error);
   }
-  fd_ = socket(resolved->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  {
+    absl::MutexLock lock(&fd_mu_);
+    fd_ =
+        socket(resolved->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  }
   int result = fd_ < 0 ? -1 : connect(fd_, resolved->get(), resolved->length);
   if (result != 0 && errno == EINPROGRESS) {
     pollfd writable{fd_, POLLOUT, 0};
     int error = ETIMEDOUT;
     socklen_t length = sizeof(error);
-    if (poll(&writable, 1, static_cast<int>(options_.connect_timeout_ms())) ==
-        1) {
+    const absl::Time connect_deadline = std::min(
+        deadline,
+        absl::Now() + absl::Milliseconds(options_.connect_timeout_ms()));
+    if (poll(&writable, 1, PollTimeout(connect_deadline)) == 1) {
       getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length);
     }
     errno = error;
     result = error == 0 ? 0 : -1;
   }
   if (result != 0) {
-    const std::string reason = std::strerror(errno);
-    Stop();
-    return TransientError(
-        absl::StrCat("carbon: connect ", address, ": ", reason));
+    const int error = errno;
+    Disconnect();
+    return ErrnoError(error, absl::StrCat("carbon: connect ", address));
   }
-  // Blocking from here: the runner's thread is the sink's own.
-  fcntl(fd_, F_SETFL, fcntl(fd_, F_GETFL) & ~O_NONBLOCK);
+  // The socket stays non-blocking: Send waits in poll() for the deadline.
+  return absl::OkStatus();
+}
+
+void CarbonSink::Disconnect() {
+  absl::MutexLock lock(&fd_mu_);
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+void CarbonSink::Cancel() {
+  absl::MutexLock lock(&fd_mu_);
+  if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+}
+
+absl::Status CarbonSink::Send(absl::string_view text, absl::Time deadline) {
+  size_t sent = 0;
+  while (sent < text.size()) {
+    const ssize_t n = send(fd_, text.data() + sent, text.size() - sent,
+                           MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    const int error = errno;
+    if (error == EINTR) continue;
+    if (error == EAGAIN || error == EWOULDBLOCK) {
+      // carbon is not reading (fast enough): wait for room, not past the
+      // deadline.
+      pollfd writable{fd_, POLLOUT, 0};
+      if (poll(&writable, 1, PollTimeout(deadline)) > 0) continue;
+      Disconnect();
+      return TransientError(absl::StrCat("carbon: send to ", options_.address(),
+                                         ": timed out, carbon is not reading"));
+    }
+    Disconnect();
+    return ErrnoError(error,
+                      absl::StrCat("carbon: send to ", options_.address()));
+  }
   return absl::OkStatus();
 }
 
@@ -83,9 +137,10 @@ std::optional<std::string> CarbonSink::Path(const MessageRef& message) const {
   return SafePath(absl::StrCat(options_.prefix(), *name));
 }
 
-absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch) {
+absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch,
+                               absl::Time deadline) {
   if (fd_ < 0 || !ConnectionAlive()) {
-    if (absl::Status status = Connect(); !status.ok()) return status;
+    if (absl::Status status = Connect(deadline); !status.ok()) return status;
   }
   // Fold the batch into copies of the slots it touches.
   std::map<SlotKey, Slot> touched;
@@ -131,18 +186,8 @@ absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch) {
                     "\n");
     newest = std::max(newest, key.second);
   }
-  size_t sent = 0;
-  while (sent < text.size()) {
-    const ssize_t n =
-        send(fd_, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string reason = std::strerror(errno);
-      Stop();
-      return TransientError(
-          absl::StrCat("carbon: send to ", options_.address(), ": ", reason));
-    }
-    sent += static_cast<size_t>(n);
+  if (absl::Status status = Send(text, deadline); !status.ok()) {
+    return status;
   }
   for (auto& [key, slot] : touched) slots_[key] = slot;
   for (auto it = slots_.begin(); it != slots_.end();) {
@@ -154,10 +199,7 @@ absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch) {
 
 uint64_t CarbonSink::TakeUnusable() { return std::exchange(unusable_, 0); }
 
-void CarbonSink::Stop() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
+void CarbonSink::Stop() { Disconnect(); }
 
 namespace {
 const SinkRegistrationOf<sinks::CarbonOptions, CarbonSink> kRegistration;

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "sinks/carbon/carbon.pb.h"
 #include "sinks/metric.h"
 #include "sinks/sink.h"
@@ -21,13 +23,18 @@ namespace metlog {
 // so a batch is never lost to a carbon restart (carbon keeps one value per
 // timestamp, so a batch sent twice stores the same points). Bytes already
 // in the kernel when carbon dies are beyond reach: plaintext has no acks.
+// A carbon that accepts but stops reading cannot hold a write past the
+// deadline the runner gives: the send times out (transient) instead.
 class CarbonSink : public Sink {
  public:
   explicit CarbonSink(const sinks::CarbonOptions& options);
   ~CarbonSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time deadline) override;
+  // Shuts the connection down, which ends a send or connect in progress.
+  void Cancel() override;
   // Metrics are read from the wire view (sinks/metric.h).
   bool ReadsMessages() const override { return false; }
   uint64_t TakeUnusable() override;
@@ -48,7 +55,11 @@ class CarbonSink : public Sink {
   };
   using SlotKey = std::pair<std::string, int64_t>;  // path, unix second
 
-  absl::Status Connect();
+  // Connects, giving up at the connect timeout or `deadline`, if nearer.
+  absl::Status Connect(absl::Time deadline);
+  // Sends all of `text` by `deadline`.
+  absl::Status Send(absl::string_view text, absl::Time deadline);
+  void Disconnect();
   // False when carbon has closed its end (it never sends anything, so a
   // readable socket means end of stream or an error).
   bool ConnectionAlive() const;
@@ -58,6 +69,9 @@ class CarbonSink : public Sink {
   // older than a minute are forgotten. Changed only once a batch is sent, so
   // a retried batch is not counted twice.
   std::map<SlotKey, Slot> slots_;
+  // Changed only on the runner's thread, under fd_mu_ so that Cancel, from
+  // another thread, never shuts down a descriptor already reused.
+  absl::Mutex fd_mu_;
   int fd_ = -1;
   uint64_t unusable_ = 0;
 };

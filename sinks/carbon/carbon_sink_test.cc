@@ -1,6 +1,12 @@
 // The carbon sink against a real carbon-cache, read back from whisper files.
 #include "sinks/carbon/carbon_sink.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/field.h"
@@ -55,7 +61,8 @@ TEST(CarbonSinkTest, CarbonStoresTheValues) {
                      {Metric("counter", "orders", "4", now - absl::Seconds(2)),
                       Metric("counter", "orders", "7", now - absl::Seconds(1)),
                       Metric("gauge", "depth", "17", now)})
-                     .refs())
+                     .refs(),
+                 absl::InfiniteFuture())
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.orders", 2), ElementsAre(4, 7));
   EXPECT_THAT(carbon->Values("metlog.shop.depth", 1), ElementsAre(17));
@@ -75,14 +82,85 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
                                Metric("counter", "same", "3", second, 0.5), log,
                                Metric("timer", "lat", "10", second),
                                Metric("timer", "lat", "20", second)})
-                     .refs())
+                     .refs(),
+                 absl::InfiniteFuture())
           .ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   ASSERT_TRUE(
-      sink.Write(MessageBatch({Metric("counter", "same", "4", second)}).refs())
+      sink.Write(MessageBatch({Metric("counter", "same", "4", second)}).refs(),
+                 absl::InfiniteFuture())
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.same", 1), ElementsAre(12));  // 2+6+4
   EXPECT_THAT(carbon->Values("metlog.shop.lat", 1), ElementsAre(15));
+}
+
+// A listener that never reads, with a small receive buffer: what a carbon
+// that accepts and then stalls looks like to the sink.
+class SilentCarbon {
+ public:
+  SilentCarbon() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 4096;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    socklen_t length = sizeof(address);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    listen(fd_, 4);
+  }
+  ~SilentCarbon() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_;
+};
+
+// More distinct paths than a stalled connection's buffers take.
+MessageBatch ManyPaths() {
+  std::vector<v1::Message> messages;
+  for (int i = 0; i < 20000; ++i) {
+    messages.push_back(
+        Metric("counter", absl::StrCat("m", i), "1", absl::Now()));
+  }
+  return MessageBatch(messages);
+}
+
+sinks::CarbonOptions SilentOptions(const SilentCarbon& carbon) {
+  sinks::CarbonOptions options;
+  options.set_address(absl::StrCat("127.0.0.1:", carbon.port()));
+  options.set_prefix(std::string(500, 'p') + ".");
+  return options;
+}
+
+TEST(CarbonSinkTest, AWriteToACarbonThatNeverReadsEndsAtItsDeadline) {
+  SilentCarbon carbon;
+  CarbonSink sink(SilentOptions(carbon));
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Status status =
+      sink.Write(ManyPaths().refs(), absl::Now() + absl::Milliseconds(300));
+  EXPECT_TRUE(IsTransient(status)) << status;
+  EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("timed out"));
+}
+
+TEST(CarbonSinkTest, CancelEndsAWriteToACarbonThatNeverReads) {
+  SilentCarbon carbon;
+  CarbonSink sink(SilentOptions(carbon));
+  ASSERT_TRUE(sink.Start().ok());
+  const MessageBatch batch = ManyPaths();
+  absl::Status status;
+  // A deadline far off, which only a Cancel that came before the write
+  // began would leave to end it.
+  std::thread writer([&] {
+    status = sink.Write(batch.refs(), absl::Now() + absl::Minutes(1));
+  });
+  absl::SleepFor(absl::Milliseconds(200));  // the write blocks meanwhile
+  sink.Cancel();
+  writer.join();
+  EXPECT_TRUE(IsTransient(status)) << status;
 }
 
 TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
@@ -93,7 +171,8 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   const absl::Time now = absl::Now();
   ASSERT_TRUE(sink.Write(MessageBatch({Metric("counter", "restart", "1",
                                               now - absl::Seconds(3))})
-                             .refs())
+                             .refs(),
+                         absl::InfiniteFuture())
                   .ok());
   ASSERT_THAT(carbon->Values("metlog.shop.restart", 1), ElementsAre(1));
 
@@ -102,12 +181,13 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   // With carbon down the batch fails as transient: the runner would retry.
   const MessageBatch batch(
       {Metric("counter", "restart", "2", now - absl::Seconds(2))});
-  const absl::Status down = sink.Write(batch.refs());
+  const absl::Status down = sink.Write(batch.refs(), absl::InfiniteFuture());
   EXPECT_TRUE(IsTransient(down)) << down;
 
   auto restarted = CarbonCache::Start(ports);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  ASSERT_TRUE(sink.Write(batch.refs()).ok());  // the retry, on a new connection
+  ASSERT_TRUE(sink.Write(batch.refs(), absl::InfiniteFuture())
+                  .ok());  // the retry, on a new connection
   EXPECT_THAT(restarted->Values("metlog.shop.restart", 2), ElementsAre(1, 2));
 }
 

@@ -13,7 +13,9 @@ ConsoleSink::ConsoleSink(const sinks::ConsoleOptions& options)
       out_(options.stream() == sinks::ConsoleOptions::STDERR ? stderr
                                                              : stdout) {}
 
-absl::Status ConsoleSink::Write(absl::Span<const MessageRef> batch) {
+// stdout is the operator's to read; a write to it takes no deadline.
+absl::Status ConsoleSink::Write(absl::Span<const MessageRef> batch,
+                                absl::Time /*deadline*/) {
   std::string text;
   for (const MessageRef& message : batch) {
     absl::StrAppend(&text,

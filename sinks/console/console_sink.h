@@ -14,7 +14,8 @@ class ConsoleSink : public Sink {
  public:
   explicit ConsoleSink(const sinks::ConsoleOptions& options);
 
-  absl::Status Write(absl::Span<const MessageRef> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time deadline) override;
   absl::Status Flush() override;
 
  private:

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -16,8 +15,7 @@ namespace metlog {
 namespace {
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
-  return TransientError(
-      absl::StrCat("file sink: ", what, " ", path, ": ", std::strerror(errno)));
+  return ErrnoError(errno, absl::StrCat("file sink: ", what, " ", path));
 }
 
 }  // namespace
@@ -67,7 +65,9 @@ absl::Status FileSink::Rotate() {
   return Open();
 }
 
-absl::Status FileSink::Write(absl::Span<const MessageRef> batch) {
+// Local files take no deadline: a write to a disk does not wait on a peer.
+absl::Status FileSink::Write(absl::Span<const MessageRef> batch,
+                             absl::Time /*deadline*/) {
   if (fd_ < 0) {
     if (absl::Status status = Open(); !status.ok()) return status;
   }

@@ -11,15 +11,17 @@ namespace metlog {
 
 // Appends one line per message (JSON or text) to a file and rotates it by
 // size: path → path.1 → … → path.keep_files, the oldest deleted. A failed
-// write is transient (retried by the runner), so a batch may be written
-// twice but never lost while the router runs.
+// write is classified by its errno (sinks/sink.h): a full disk is transient
+// (retried by the runner, so a batch may be written twice), a path that is
+// a directory or not permitted is permanent.
 class FileSink : public Sink {
  public:
   explicit FileSink(const sinks::FileOptions& options);
   ~FileSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time deadline) override;
   absl::Status Flush() override;
   absl::Status Reopen() override;
   void Stop() override;

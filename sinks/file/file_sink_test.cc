@@ -48,8 +48,8 @@ TEST(FileSinkTest, WritesJsonLinesThatParseBack) {
   options.set_sync(sinks::FileOptions::EVERY_BATCH);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 3).refs()).ok());
-  ASSERT_TRUE(sink.Write(Batch(3, 2).refs()).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 3).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Batch(3, 2).refs(), absl::InfiniteFuture()).ok());
   sink.Stop();
   const auto lines = Lines(options.path());
   ASSERT_EQ(lines.size(), 5u);
@@ -66,7 +66,7 @@ TEST(FileSinkTest, TextFormatIsTheConsoleLine) {
   options.set_format(sinks::FileOptions::TEXT);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 1).refs()).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 1).refs(), absl::InfiniteFuture()).ok());
   sink.Stop();
   EXPECT_THAT(Lines(options.path())[0],
               HasSubstr("type=\"log\" logger=\"\" host=\"\" pid=0 "
@@ -80,7 +80,8 @@ TEST(FileSinkTest, RotatesBySizeAndKeepsTheNewestFiles) {
   options.set_keep_files(2);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  for (int i = 0; i < 40; ++i) ASSERT_TRUE(sink.Write(Batch(i, 1).refs()).ok());
+  for (int i = 0; i < 40; ++i)
+    ASSERT_TRUE(sink.Write(Batch(i, 1).refs(), absl::InfiniteFuture()).ok());
   sink.Stop();
   const std::string& path = options.path();
   EXPECT_TRUE(Exists(path));
@@ -117,17 +118,29 @@ TEST(FileSinkTest, ReopenFollowsAnOutsideRotation) {
   options.set_path(TempPath("logrotate.jsonl"));
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 1).refs()).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 1).refs(), absl::InfiniteFuture()).ok());
   ASSERT_EQ(
       std::rename(options.path().c_str(), (options.path() + ".old").c_str()),
       0);
-  ASSERT_TRUE(sink.Write(Batch(1, 1).refs()).ok());  // still the renamed file
+  ASSERT_TRUE(sink.Write(Batch(1, 1).refs(), absl::InfiniteFuture())
+                  .ok());  // still the renamed file
   ASSERT_TRUE(sink.Reopen().ok());
-  ASSERT_TRUE(sink.Write(Batch(2, 1).refs()).ok());
+  ASSERT_TRUE(sink.Write(Batch(2, 1).refs(), absl::InfiniteFuture()).ok());
   sink.Stop();
   EXPECT_EQ(Lines(options.path() + ".old").size(), 2u);
   ASSERT_EQ(Lines(options.path()).size(), 1u);
   EXPECT_THAT(Lines(options.path())[0], HasSubstr("message 2"));
+}
+
+TEST(FileSinkTest, APathThatIsADirectoryIsAPermanentError) {
+  sinks::FileOptions options;
+  options.set_path(std::getenv("TEST_TMPDIR"));
+  FileSink sink(options);
+  const absl::Status status = sink.Start();
+  ASSERT_FALSE(status.ok());
+  // Retrying cannot help: the runner drops and counts instead of stalling.
+  EXPECT_FALSE(IsTransient(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("Is a directory"));
 }
 
 TEST(FileSinkTest, UnwritablePathIsATransientError) {

@@ -15,7 +15,8 @@ class NullSink : public Sink {
 
   bool ReadsMessages() const override { return read_messages_; }
 
-  absl::Status Write(absl::Span<const MessageRef> batch) override {
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time /*deadline*/) override {
     if (read_messages_) {
       for (const MessageRef& message : batch) {
         read_bytes_ += message->payload().size();

@@ -171,7 +171,9 @@ bool PrometheusSink::Apply(const MessageRef& message) {
   return true;
 }
 
-absl::Status PrometheusSink::Write(absl::Span<const MessageRef> batch) {
+// Updates memory only: nothing here waits on a peer.
+absl::Status PrometheusSink::Write(absl::Span<const MessageRef> batch,
+                                   absl::Time /*deadline*/) {
   if (server_ == nullptr) {
     if (absl::Status status = Start(); !status.ok()) return status;
   }

@@ -31,7 +31,8 @@ class PrometheusSink : public Sink {
 
   // Binds the listen address and starts serving.
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time deadline) override;
   // Metrics are read from the wire view (sinks/metric.h).
   bool ReadsMessages() const override { return false; }
   uint64_t TakeUnusable() override;

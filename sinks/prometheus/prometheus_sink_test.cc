@@ -51,7 +51,8 @@ TEST(PrometheusSinkTest, ExpositionFormat) {
                                Metric("timer", "db.query", "70"),
                                Metric("timer", "db.query", "700"),
                                Metric("gauge", "depth", "-3"), log})
-                     .refs())
+                     .refs(),
+                 absl::InfiniteFuture())
           .ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   const std::string text = sink.Exposition();
@@ -90,8 +91,9 @@ TEST(PrometheusSinkTest, SummaryHasSumAndCountOnly) {
   options.set_timer_type(sinks::PrometheusOptions::SUMMARY);
   PrometheusSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(
-      sink.Write(MessageBatch({Metric("timer", "db", "4")}).refs()).ok());
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("timer", "db", "4")}).refs(),
+                         absl::InfiniteFuture())
+                  .ok());
   const std::string text = sink.Exposition();
   EXPECT_THAT(text, HasSubstr("# TYPE metlog_db_milliseconds summary\n"));
   EXPECT_THAT(
@@ -111,7 +113,8 @@ TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
                                        Metric("counter", "c", "1", "c"),
                                        Metric("counter", "c", "1", "d"),
                                        Metric("counter", "c", "1", "a")})
-                             .refs())
+                             .refs(),
+                         absl::InfiniteFuture())
                   .ok());
   EXPECT_EQ(sink.TakeUnusable(), 0u);
   const std::string text = sink.Exposition();
@@ -128,7 +131,8 @@ TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {
                                        Metric("counter", "orders", "4"),
                                        Metric("timer", "db", "50"),
                                        Metric("gauge", "depth", "17")})
-                             .refs())
+                             .refs(),
+                         absl::InfiniteFuture())
                   .ok());
   auto prometheus =
       testing::Prometheus::Start(absl::StrCat("127.0.0.1:", sink.port()));

@@ -1,10 +1,11 @@
 #include "sinks/statsd/statsd_sink.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,9 @@ std::string SafeName(std::string name) {
   }
   return name;
 }
+
+// The largest UDP payload over IPv4: no datagram carries a longer line.
+constexpr size_t kMaxUdpPayload = 65507;
 
 }  // namespace
 
@@ -68,27 +72,53 @@ std::vector<std::string> StatsdSink::Lines(const MessageRef& message) const {
   return {};
 }
 
-absl::Status StatsdSink::SendDatagram(const std::string& datagram) {
-  if (send(fd_, datagram.data(), datagram.size(), 0) < 0) {
-    return TransientError(absl::StrCat("statsd: send to ", options_.address(),
-                                       ": ", std::strerror(errno)));
+absl::Status StatsdSink::SendDatagram(const std::string& datagram,
+                                      absl::Time deadline) {
+  for (;;) {
+    if (send(fd_, datagram.data(), datagram.size(), MSG_DONTWAIT) >= 0) {
+      return absl::OkStatus();
+    }
+    const int error = errno;
+    if (error == EINTR) continue;
+    if (error == EAGAIN || error == EWOULDBLOCK) {
+      // The socket's send buffer is full: wait for room until the deadline.
+      pollfd writable{fd_, POLLOUT, 0};
+      const int64_t wait_ms = std::max<int64_t>(
+          0, absl::ToInt64Milliseconds(deadline - absl::Now()));
+      if (poll(&writable, 1,
+               static_cast<int>(std::min<int64_t>(wait_ms, 1 << 30))) > 0) {
+        continue;
+      }
+      return TransientError(
+          absl::StrCat("statsd: send to ", options_.address(), ": timed out"));
+    }
+    return ErrnoError(error,
+                      absl::StrCat("statsd: send to ", options_.address()));
   }
-  return absl::OkStatus();
 }
 
-absl::Status StatsdSink::Write(absl::Span<const MessageRef> batch) {
+absl::Status StatsdSink::Write(absl::Span<const MessageRef> batch,
+                               absl::Time deadline) {
   if (fd_ < 0) {
     if (absl::Status status = Start(); !status.ok()) return status;
   }
   uint64_t unusable = 0;
   std::string datagram;
   for (const MessageRef& message : batch) {
-    const std::vector<std::string> lines = Lines(message);
+    std::vector<std::string> lines = Lines(message);
+    // Left out and counted rather than failing the whole batch with
+    // EMSGSIZE, which no retry could cure.
+    if (std::any_of(lines.begin(), lines.end(), [](const std::string& line) {
+          return line.size() > kMaxUdpPayload;
+        })) {
+      lines.clear();
+    }
     if (lines.empty()) ++unusable;
     for (const std::string& line : lines) {
       if (!datagram.empty() &&
           datagram.size() + 1 + line.size() > options_.max_datagram_bytes()) {
-        if (absl::Status status = SendDatagram(datagram); !status.ok()) {
+        if (absl::Status status = SendDatagram(datagram, deadline);
+            !status.ok()) {
           return status;
         }
         datagram.clear();
@@ -98,7 +128,7 @@ absl::Status StatsdSink::Write(absl::Span<const MessageRef> batch) {
     }
   }
   if (!datagram.empty()) {
-    if (absl::Status status = SendDatagram(datagram); !status.ok()) {
+    if (absl::Status status = SendDatagram(datagram, deadline); !status.ok()) {
       return status;
     }
   }

@@ -12,15 +12,19 @@ namespace metlog {
 
 // Turns metric messages into statsd lines ("name:1|c|@0.1", "name:12.5|ms",
 // "name:7|g") and sends them packed into UDP datagrams. A failed send is
-// transient: the runner retries the whole batch, so after a statsd outage a
-// batch may be counted twice rather than lost.
+// classified by its errno (sinks/sink.h): a refused or full socket is
+// transient and the runner retries the whole batch, so after a statsd
+// outage a batch may be counted twice rather than lost; an error no retry
+// can cure is permanent. A metric whose line no UDP datagram can carry is
+// left out and counted as unusable.
 class StatsdSink : public Sink {
  public:
   explicit StatsdSink(const sinks::StatsdOptions& options);
   ~StatsdSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch) override;
+  absl::Status Write(absl::Span<const MessageRef> batch,
+                     absl::Time deadline) override;
   // Metrics are read from the wire view (sinks/metric.h).
   bool ReadsMessages() const override { return false; }
   uint64_t TakeUnusable() override;
@@ -31,7 +35,7 @@ class StatsdSink : public Sink {
   std::vector<std::string> Lines(const MessageRef& message) const;
 
  private:
-  absl::Status SendDatagram(const std::string& datagram);
+  absl::Status SendDatagram(const std::string& datagram, absl::Time deadline);
 
   const sinks::StatsdOptions options_;
   int fd_ = -1;

@@ -2,6 +2,10 @@
 // management port.
 #include "sinks/statsd/statsd_sink.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "absl/strings/str_cat.h"
 #include "client/field.h"
 #include "gmock/gmock.h"
@@ -47,6 +51,38 @@ TEST(StatsdSinkTest, LinesFollowTheStatsdProtocol) {
   EXPECT_TRUE(LinesOf(sink, log).empty());
 }
 
+TEST(StatsdSinkTest, ALineOverTheUdpLimitIsLeftOutAndCounted) {
+  // A UDP socket of our own as the statsd peer, to see what arrives.
+  const int peer = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(peer, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(peer, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  socklen_t length = sizeof(address);
+  getsockname(peer, reinterpret_cast<sockaddr*>(&address), &length);
+  sinks::StatsdOptions options;
+  options.set_address(absl::StrCat("127.0.0.1:", ntohs(address.sin_port)));
+  StatsdSink sink(options);
+  ASSERT_TRUE(sink.Start().ok());
+  // Sent, it would fail with EMSGSIZE, which no retry cures: the batch
+  // would stall the sink and then be dropped whole.
+  const absl::Status status =
+      sink.Write(MessageBatch({Metric("counter", std::string(70000, 'x'), "1"),
+                               Metric("counter", "fits", "1")})
+                     .refs(),
+                 absl::InfiniteFuture());
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(sink.TakeUnusable(), 1u);
+  const timeval give_up{10, 0};  // should nothing arrive
+  setsockopt(peer, SOL_SOCKET, SO_RCVTIMEO, &give_up, sizeof(give_up));
+  char received[100] = {};
+  const ssize_t n = recv(peer, received, sizeof(received), 0);
+  close(peer);
+  EXPECT_EQ(std::string(received, std::max<ssize_t>(n, 0)), "fits:1|c");
+}
+
 TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   auto statsd = EtsyStatsd::Start();
   ASSERT_TRUE(statsd.ok()) << statsd.status();
@@ -66,7 +102,8 @@ TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   v1::Message log;
   log.set_type("log");
   batch.push_back(log);
-  ASSERT_TRUE(sink.Write(MessageBatch(batch).refs()).ok());
+  ASSERT_TRUE(
+      sink.Write(MessageBatch(batch).refs(), absl::InfiniteFuture()).ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   EXPECT_EQ(sink.TakeUnusable(), 0u);
 
