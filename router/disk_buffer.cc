@@ -475,7 +475,8 @@ absl::Status DiskBuffer::MakeRoom(uint64_t bytes, absl::Time deadline) {
           return absl::UnavailableError(
               absl::StrCat("disk buffer ", options_.dir, " is closed"));
         }
-        if (room_ready_.WaitWithDeadline(&mu_, deadline) &&
+        if (room_ready_.WaitWithDeadline(&mu_,
+                                         std::min(deadline, waits_end_by_)) &&
             TotalBytes() + bytes > options_.max_total_bytes) {
           return absl::DeadlineExceededError(absl::StrCat(
               "disk buffer ", options_.dir, " stayed full until the deadline"));
@@ -495,6 +496,7 @@ DiskAppendResult DiskBuffer::Append(absl::Span<const absl::string_view> records,
     stats_.refused += records.size();
     return result;
   }
+  const uint64_t dropped_oldest_before = stats_.dropped_oldest;
   char time_bytes[8];
   PutU64(static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())), time_bytes);
   std::string encoded;
@@ -560,6 +562,7 @@ DiskAppendResult DiskBuffer::Append(absl::Span<const absl::string_view> records,
     }
   }
   stats_.refused += records.size() - result.accepted;
+  result.dropped_oldest = stats_.dropped_oldest - dropped_oldest_before;
   return result;
 }
 
@@ -581,6 +584,7 @@ void DiskBuffer::CutAt(Segment* segment, uint64_t offset) {
   ++stats_.corrupted_cuts;
   stats_.corrupted_bytes += segment->bytes - offset;
   stats_.corrupted_records += lost;
+  cut_records_ += lost;
   segment->bytes = offset;
   segment->records = read_.index;
   if (truncate(SegmentPath(segment->id).c_str(), static_cast<off_t>(offset)) !=
@@ -593,6 +597,7 @@ void DiskBuffer::CutAt(Segment* segment, uint64_t offset) {
 DiskReadBatch DiskBuffer::Read(size_t max_records, uint64_t max_bytes) {
   DiskReadBatch batch;
   absl::MutexLock lock(&mu_);
+  cut_records_ = 0;
   uint64_t bytes = 0;
   std::string chunk;
   while (batch.records.size() < max_records &&
@@ -642,6 +647,7 @@ DiskReadBatch DiskBuffer::Read(size_t max_records, uint64_t max_bytes) {
     if (parse == Parse::kNeedMore && at == 0) break;
   }
   batch.end = read_;
+  batch.cut_records = cut_records_;
   return batch;
 }
 
@@ -692,6 +698,12 @@ void DiskBuffer::MaybeSyncLocked() {
 absl::Status DiskBuffer::Sync() {
   absl::MutexLock lock(&mu_);
   return SyncLocked();
+}
+
+void DiskBuffer::EndWaitsBy(absl::Time deadline) {
+  absl::MutexLock lock(&mu_);
+  waits_end_by_ = std::min(waits_end_by_, deadline);
+  room_ready_.SignalAll();
 }
 
 absl::Status DiskBuffer::Close() {

@@ -89,6 +89,9 @@ struct DiskPosition {
 struct DiskReadBatch {
   std::vector<std::string> records;
   DiskPosition end;  // pass to Commit once the records are delivered
+  // Unread records lost to a bad record found by this Read (cut, counted
+  // in corrupted_records too).
+  uint64_t cut_records = 0;
 };
 
 struct DiskAppendResult {
@@ -97,6 +100,8 @@ struct DiskAppendResult {
   // fsync: the accepted records were written but may not survive a power
   // loss.
   absl::Status status;
+  // Unread records that kDropOldestSegment deleted to make room.
+  uint64_t dropped_oldest = 0;
 };
 
 class DiskBuffer {
@@ -134,6 +139,10 @@ class DiskBuffer {
   // Fsyncs the active segment and the cursor now (FsyncPolicy kInterval
   // calls it on its own when due; a caller may call it on a timer).
   absl::Status Sync();
+
+  // Makes a kBlock Append wait no later than `deadline` (only moved nearer),
+  // whatever deadline it was given: a shutdown's. Thread-safe.
+  void EndWaitsBy(absl::Time deadline);
 
   // Persists the cursor and wakes a blocked Append, which then fails.
   absl::Status Close();
@@ -192,6 +201,8 @@ class DiskBuffer {
   bool dirty_ ABSL_GUARDED_BY(mu_) = false;     // written since the last fsync
   absl::Time last_sync_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t cut_records_ ABSL_GUARDED_BY(mu_) = 0;  // by the current Read
+  absl::Time waits_end_by_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   int cursor_fd_ ABSL_GUARDED_BY(mu_) = -1;
   DiskBufferStats stats_ ABSL_GUARDED_BY(mu_);
 };
