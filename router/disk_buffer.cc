@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -148,7 +149,7 @@ DiskBuffer::~DiskBuffer() {
   absl::Status closed = Close();
   if (!closed.ok()) LOG(WARNING) << closed;
   absl::MutexLock lock(&mu_);
-  for (int fd : {active_fd_, read_fd_, cursor_fd_}) {
+  for (int fd : {active_fd_, read_fd_, cursor_fd_, lock_fd_}) {
     if (fd >= 0) close(fd);
   }
 }
@@ -160,6 +161,19 @@ std::string DiskBuffer::SegmentPath(uint64_t id) const {
 
 absl::Status DiskBuffer::Load() {
   absl::MutexLock lock(&mu_);
+  // One buffer per directory: a second (another router, or a reload's new
+  // instance while the old one drains) would interleave their writes.
+  lock_fd_ = open(absl::StrCat(options_.dir, "/lock").c_str(),
+                  O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    return ErrnoStatus(errno,
+                       "disk buffer: creating " + options_.dir + "/lock");
+  }
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("disk buffer: ", options_.dir,
+                     " is in use by another buffer (its lock is held)"));
+  }
   DIR* dir = opendir(options_.dir.c_str());
   if (dir == nullptr) {
     return ErrnoStatus(errno, "disk buffer: listing " + options_.dir);

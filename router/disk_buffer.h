@@ -106,7 +106,8 @@ struct DiskAppendResult {
 
 class DiskBuffer {
  public:
-  // Opens (creating if needed) the buffer in options.dir: checks every
+  // Opens (creating if needed) the buffer in options.dir, which it locks
+  // (a second Open of it fails until this one is destroyed): checks every
   // segment, cuts bad tails, and restores the cursor so Read starts with
   // the first record not reported delivered. A cursor file that is missing
   // or damaged starts at the oldest segment (duplicates, never loss).
@@ -204,6 +205,7 @@ class DiskBuffer {
   uint64_t cut_records_ ABSL_GUARDED_BY(mu_) = 0;  // by the current Read
   absl::Time waits_end_by_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   int cursor_fd_ ABSL_GUARDED_BY(mu_) = -1;
+  int lock_fd_ ABSL_GUARDED_BY(mu_) = -1;  // flock'ed while open
   DiskBufferStats stats_ ABSL_GUARDED_BY(mu_);
 };
 

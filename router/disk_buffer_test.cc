@@ -424,6 +424,15 @@ TEST(DiskBufferTest, BadOptionsAndAnUnusableDirectoryAreClearErrors) {
               ::testing::HasSubstr(file));
 }
 
+TEST(DiskBufferTest, ADirectoryServesOneBufferAtATime) {
+  const std::string dir = FreshDir("locked");
+  auto buffer = OpenOrDie(Options(dir));
+  EXPECT_EQ(DiskBuffer::Open(Options(dir)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  buffer.reset();
+  EXPECT_TRUE(DiskBuffer::Open(Options(dir)).ok());
+}
+
 TEST(DiskBufferTest, AnEmptyAppendWritesNothing) {
   auto buffer = OpenOrDie(Options(FreshDir("empty")));
   DiskAppendResult result = buffer->Append({}, absl::InfiniteFuture());
