@@ -253,8 +253,10 @@ uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
       continue;
     }
     uint64_t charge = ChargeFor(message);
-    if (disk_ != nullptr && (disk_unread_ + disk_spilling_ > 0 ||
-                             !spill->empty() || !HasRoom(charge))) {
+    if (disk_ != nullptr &&
+        (queue_config_.disk().write_through() ||
+         disk_unread_ + disk_spilling_ > 0 || !spill->empty() ||
+         !HasRoom(charge))) {
       spill->push_back(message);
       continue;
     }

@@ -638,6 +638,26 @@ TEST(SinkRunnerDiskTest, StopKeepsWhatIsLeftOnDiskAndTheNextStartReplaysIt) {
   EXPECT_THAT(up->payloads, ::testing::UnorderedElementsAreArray(Numbers(50)));
 }
 
+TEST(SinkRunnerDiskTest, WriteThroughPutsEveryMessageOnDiskBeforeAccepting) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1 << 30;  // nothing leaves the disk
+  }
+  v1::QueueConfig queue = DiskQueue("write_through", 1000);
+  queue.mutable_disk()->set_write_through(true);
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  EXPECT_EQ(Enqueue(runner, Packet(20).refs()), 0u);
+  // The memory queue has room, yet every message was written.
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.disk.records_on_disk, 20u);
+  EXPECT_EQ(stats.queued_bytes, 0u);
+  ExpectBalanced(stats);
+  runner.Stop(absl::Now() + absl::Milliseconds(20));
+}
+
 TEST(SinkRunnerDiskTest, AFullBufferThatRefusesNewCountsWhatItRefused) {
   auto state = std::make_shared<RecordingSink::State>();
   {
