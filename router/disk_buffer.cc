@@ -24,7 +24,7 @@ namespace {
 constexpr size_t kHeaderBytes = 16;  // length, checksum, append time
 constexpr size_t kCursorBytes = 28;  // segment, offset, index, checksum
 constexpr uint64_t kMinSegmentBytes = 4096;
-constexpr uint64_t kReadChunkBytes = 1 << 20;
+constexpr uint64_t kReadChunkBytes = 64 << 10;
 constexpr absl::string_view kSegmentPrefix = "segment-";
 constexpr absl::string_view kSegmentSuffix = ".log";
 
@@ -621,8 +621,7 @@ DiskReadBatch DiskBuffer::Read(size_t max_records, uint64_t max_bytes) {
     if (segment == nullptr || read_.offset >= segment->bytes) break;
     const int fd = ReadFd(segment->id);
     const uint64_t room = segment->bytes - read_.offset;
-    chunk.resize(std::min<uint64_t>(
-        room, std::max<uint64_t>(kReadChunkBytes, max_bytes - bytes)));
+    chunk.resize(std::min<uint64_t>(room, kReadChunkBytes));
     absl::Status read =
         fd < 0 ? ErrnoStatus(errno, "disk buffer: opening")
                : PreadFully(fd, chunk.data(), chunk.size(), read_.offset);

@@ -93,13 +93,11 @@ absl::Status SinkRunner::OpenDiskBuffer() {
   absl::StatusOr<std::unique_ptr<DiskBuffer>> disk = DiskBuffer::Open(options);
   if (!disk.ok()) return disk.status();
   const DiskBufferStats found = (*disk)->Stats();
-  if (found.pending_at_open > 0 || found.corrupted_cuts > 0) {
-    LOG(WARNING) << "sink " << name_ << ": replaying " << found.pending_at_open
-                 << " records (" << found.bytes_on_disk
-                 << " bytes on disk) from " << options.dir << "; "
-                 << found.corrupted_cuts << " bad tails cut ("
-                 << found.corrupted_bytes << " bytes)";
-  }
+  (found.corrupted_cuts > 0 ? LOG(WARNING) : LOG(INFO))
+      << "sink " << name_ << ": disk buffer " << options.dir << ": replaying "
+      << found.pending_at_open << " records (" << found.bytes_on_disk
+      << " bytes on disk); " << found.corrupted_cuts << " bad tails cut ("
+      << found.corrupted_bytes << " bytes)";
   absl::MutexLock lock(&mu_);
   disk_ = *std::move(disk);
   // Received by an earlier run, counted again so the counters balance.
@@ -253,10 +251,9 @@ uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
       continue;
     }
     uint64_t charge = ChargeFor(message);
-    if (disk_ != nullptr &&
-        (queue_config_.disk().write_through() ||
-         disk_unread_ + disk_spilling_ > 0 || !spill->empty() ||
-         !HasRoom(charge))) {
+    if (disk_ != nullptr && (queue_config_.disk().write_through() ||
+                             disk_unread_ + disk_spilling_ > 0 ||
+                             !spill->empty() || !HasRoom(charge))) {
       spill->push_back(message);
       continue;
     }
