@@ -328,6 +328,80 @@ TEST(DurabilityEndToEndTest, ABackEndGoneForSecondsLosesNothingWithDisk) {
   EXPECT_EQ(router->Stop().value_or(-1), 0);
 }
 
+TEST(DurabilityEndToEndTest, ABlockSinkPushesBackOnTheCallerWhileOthersFlow) {
+  LineServer carbon;
+  carbon.GoAway();  // down from the start: the BLOCK queue fills
+  const std::string config =
+      absl::StrCat(kInputs,
+                   CarbonSink("blocked",
+                              "capacity_messages: 50 max_batch_messages: 10 "
+                              "flush_interval_ms: 10 overflow: BLOCK",
+                              carbon.port()),
+                   FileSink("flowing", "flush_interval_ms: 10"));
+  auto router = RouterProcess::Start("block", config);
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto stub = AdminStub(*router);
+  int sent = 0;
+  int acknowledged = 0;
+  int timed_out = 0;
+  for (int call = 0; call < 20 && timed_out == 0; ++call) {
+    v1::Batch batch;
+    for (int i = 0; i < 10; ++i) {
+      v1::Message* m = batch.add_messages();
+      m->set_type("counter");
+      m->set_payload("1");
+      v1::Field* name = m->add_fields();
+      name->set_name("name");
+      name->add_value_string(absl::StrCat("m", sent + i));
+    }
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(500));
+    v1::Ack ack;
+    const grpc::Status status = stub->Publish(&context, batch, &ack);
+    sent += 10;
+    if (status.ok()) {
+      acknowledged += static_cast<int>(ack.accepted());
+      EXPECT_EQ(ack.dropped(), 0u);
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+      ++timed_out;
+    }
+  }
+  // The caller felt the back-pressure: a call that waited for room.
+  EXPECT_EQ(timed_out, 1);
+  {
+    const v1::StatsResponse stats = Stats(*router);
+    const v1::SinkStats* flowing = SinkNamed(stats, "flowing");
+    ASSERT_NE(flowing, nullptr);
+    // The other sink has everything the caller got acknowledged, delivered.
+    EXPECT_GE(flowing->delivered(), static_cast<uint64_t>(acknowledged));
+    EXPECT_EQ(flowing->dropped_size(), 0);
+  }
+  carbon.ComeBack();
+  AwaitDrained(*router, "blocked", absl::Seconds(60));
+  const v1::StatsResponse stats = Stats(*router);
+  const v1::SinkStats* blocked = SinkNamed(stats, "blocked");
+  ASSERT_NE(blocked, nullptr);
+  const std::map<std::string, int> counts = carbon.Counts();
+  int delivered = 0;
+  int duplicated = 0;
+  for (int i = 0; i < sent; ++i) {
+    auto it = counts.find(absl::StrCat("blocked.m", i));
+    if (it == counts.end()) continue;
+    ++delivered;
+    duplicated += it->second - 1;
+  }
+  std::cout << "BLOCK, back end down: sent " << sent << ", acknowledged "
+            << acknowledged << ", calls timed out " << timed_out
+            << ", delivered " << delivered << ", duplicated " << duplicated
+            << ", lost " << (sent - delivered) << "\n";
+  // Even the batch whose call timed out was taken once room came.
+  EXPECT_EQ(delivered, sent);
+  EXPECT_EQ(blocked->dropped_size(), 0);
+  EXPECT_EQ(router->Stop().value_or(-1), 0);
+}
+
 TEST(DurabilityEndToEndTest, KillNineLosesNoAcknowledgedMessage) {
   const std::string config = absl::StrCat(
       kInputs,
