@@ -232,8 +232,10 @@ uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
 uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
                                      std::vector<MessageRef>* spill) {
   absl::MutexLock lock(&mu_);
-  const size_t size_before = queue_.size();
-  const bool due_before = BatchDue();
+  // What the runner last saw of the queue, for the wake-up below; a BLOCK
+  // wait lets the runner drain it meanwhile and go idle.
+  size_t size_before = queue_.size();
+  bool due_before = BatchDue();
   uint64_t dropped = 0;
   const auto overflow = queue_config_.overflow();
   // A message is received once it is queued or dropped, so that Stats()
@@ -278,6 +280,8 @@ uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
                absl::Now() < deadline_) {
           room_ready_.WaitWithDeadline(&mu_, deadline_);
         }
+        size_before = queue_.size();
+        due_before = BatchDue();
       }
       charge = ChargeFor(message);
       if (!accepting_ || !HasRoom(charge)) {
