@@ -253,6 +253,25 @@ void AwaitDrained(const RouterProcess& router, const std::string& name,
   }
 }
 
+// Waits (bounded) until the server has read as many distinct `prefix`
+// metrics as the sink reports delivered: a write the sink finished may not
+// have been read yet.
+std::map<std::string, int> AwaitLines(LineServer& server,
+                                      const std::string& prefix,
+                                      uint64_t delivered) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  std::map<std::string, int> counts;
+  for (;;) {
+    counts = server.Counts();
+    uint64_t seen = 0;
+    for (const auto& [name, n] : counts) {
+      if (name.rfind(prefix, 0) == 0) ++seen;
+    }
+    if (seen >= delivered || absl::Now() > give_up) return counts;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
 TEST(DurabilityEndToEndTest, ABackEndGoneForSecondsLosesNothingWithDisk) {
   LineServer carbon;
   const std::string config = absl::StrCat(
@@ -297,11 +316,12 @@ TEST(DurabilityEndToEndTest, ABackEndGoneForSecondsLosesNothingWithDisk) {
   AwaitDrained(*router, "disk", absl::Seconds(60));
   AwaitDrained(*router, "drop", absl::Seconds(60));
 
-  const std::map<std::string, int> counts = carbon.Counts();
   const v1::StatsResponse stats = Stats(*router);
   for (const std::string name : {"disk", "drop"}) {
     const v1::SinkStats* sink = SinkNamed(stats, name);
     ASSERT_NE(sink, nullptr);
+    const std::map<std::string, int> counts =
+        AwaitLines(carbon, name + ".", sink->delivered());
     int unique = 0;
     int duplicated = 0;
     for (int i = 0; i < sent; ++i) {
@@ -383,7 +403,8 @@ TEST(DurabilityEndToEndTest, ABlockSinkPushesBackOnTheCallerWhileOthersFlow) {
   const v1::StatsResponse stats = Stats(*router);
   const v1::SinkStats* blocked = SinkNamed(stats, "blocked");
   ASSERT_NE(blocked, nullptr);
-  const std::map<std::string, int> counts = carbon.Counts();
+  const std::map<std::string, int> counts =
+      AwaitLines(carbon, "blocked.", blocked->delivered());
   int delivered = 0;
   int duplicated = 0;
   for (int i = 0; i < sent; ++i) {
