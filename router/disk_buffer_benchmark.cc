@@ -3,6 +3,7 @@
 //   TMPDIR=/dir/on/the/disk bazel run -c opt //router:disk_buffer_benchmark
 // (files go under $TMPDIR, /tmp by default: measure on the disk you use).
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,7 @@ std::string BenchmarkDir(const std::string& name) {
   const char* tmp = std::getenv("TMPDIR");
   std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp",
                                  "/metlog_disk_buffer_benchmark_", name);
-  std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+  std::filesystem::remove_all(dir);
   return dir;
 }
 
@@ -48,7 +49,7 @@ void BM_AppendReadCommit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.SetBytesProcessed(state.iterations() * state.range(0) * record.size());
   buffer->reset();
-  std::system(absl::StrCat("rm -rf '", options.dir, "'").c_str());
+  std::filesystem::remove_all(options.dir);
 }
 BENCHMARK(BM_AppendReadCommit)
     ->ArgNames({"batch", "fsync"})

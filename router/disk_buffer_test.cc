@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -28,7 +29,7 @@ using ::testing::IsEmpty;
 std::string FreshDir(const std::string& name) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   std::string dir = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/", name);
-  std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+  std::filesystem::remove_all(dir);
   return dir;
 }
 
@@ -418,7 +419,8 @@ TEST(DiskBufferTest, BadOptionsAndAnUnusableDirectoryAreClearErrors) {
   const std::string file = FreshDir("options_file");
   WriteFile(file, "not a directory");
   options = Options(file + "/buffer");
-  absl::StatusOr<std::unique_ptr<DiskBuffer>> opened = DiskBuffer::Open(options);
+  absl::StatusOr<std::unique_ptr<DiskBuffer>> opened =
+      DiskBuffer::Open(options);
   EXPECT_FALSE(opened.ok());
   EXPECT_THAT(std::string(opened.status().message()),
               ::testing::HasSubstr(file));

@@ -2,6 +2,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -550,7 +552,7 @@ v1::QueueConfig DiskQueue(const std::string& name, uint32_t capacity) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string dir =
       absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/disk_", name);
-  std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+  std::filesystem::remove_all(dir);
   v1::QueueConfig queue = Queue(capacity, v1::QueueConfig::DISK);
   queue.mutable_disk()->set_dir(dir);
   queue.mutable_disk()->set_max_segment_bytes(4096);
@@ -685,7 +687,7 @@ TEST(SinkRunnerDiskTest, AFullBufferThatRefusesNewCountsWhatItRefused) {
 TEST(SinkRunnerDiskTest, AnUnusableBufferDirectoryFailsTheStartClearly) {
   const char* tmp = std::getenv("TEST_TMPDIR");
   const std::string file = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/f");
-  std::system(absl::StrCat("echo x > '", file, "'").c_str());
+  std::ofstream(file) << "x";
   v1::QueueConfig queue = DiskQueue("unusable", 5);
   queue.mutable_disk()->set_dir(file + "/buffer");
   SinkRunner runner(
