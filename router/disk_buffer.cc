@@ -698,6 +698,7 @@ absl::Status DiskBuffer::SyncLocked() {
   }
   dirty_ = false;
   last_sync_ = absl::Now();
+  ++stats_.syncs;
   return absl::OkStatus();
 }
 
@@ -706,6 +707,15 @@ void DiskBuffer::MaybeSyncLocked() {
   if (absl::Now() - last_sync_ < options_.fsync_interval) return;
   absl::Status synced = SyncLocked();
   if (!synced.ok()) LOG(WARNING) << synced;
+}
+
+absl::Status DiskBuffer::SyncIfDue() {
+  absl::MutexLock lock(&mu_);
+  if (options_.fsync != DiskBufferOptions::FsyncPolicy::kInterval || !dirty_ ||
+      absl::Now() - last_sync_ < options_.fsync_interval) {
+    return absl::OkStatus();
+  }
+  return SyncLocked();
 }
 
 absl::Status DiskBuffer::Sync() {

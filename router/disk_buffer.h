@@ -76,6 +76,7 @@ struct DiskBufferStats {
   uint64_t dropped_oldest = 0;
   uint64_t refused = 0;
   uint64_t write_errors = 0;
+  uint64_t syncs = 0;  // fsyncs of a segment and the cursor
 };
 
 // Where a record starts (or where the buffer has read up to).
@@ -140,6 +141,11 @@ class DiskBuffer {
   // Fsyncs the active segment and the cursor now (FsyncPolicy kInterval
   // calls it on its own when due; a caller may call it on a timer).
   absl::Status Sync();
+
+  // kInterval: fsyncs if something was written and fsync_interval has
+  // passed since the last fsync. Call it on a timer, so a buffer that went
+  // quiet is synced too. Thread-safe.
+  absl::Status SyncIfDue();
 
   // Makes a kBlock Append wait no later than `deadline` (only moved nearer),
   // whatever deadline it was given: a shutdown's. Thread-safe.

@@ -370,6 +370,24 @@ TEST(DiskBufferTest, EveryFsyncPolicyKeepsWhatWasAccepted) {
   }
 }
 
+TEST(DiskBufferTest, SyncIfDueSyncsOnlyWrittenDataAfterTheInterval) {
+  DiskBufferOptions options = Options(FreshDir("sync_if_due"));
+  options.fsync = DiskBufferOptions::FsyncPolicy::kInterval;
+  options.fsync_interval = absl::Milliseconds(20);
+  auto buffer = OpenOrDie(options);
+  absl::SleepFor(absl::Milliseconds(25));
+  ASSERT_TRUE(buffer->SyncIfDue().ok());
+  EXPECT_EQ(buffer->Stats().syncs, 0u);  // nothing written
+  ASSERT_TRUE(AppendAll(*buffer, Numbered(0, 1)).status.ok());  // synced
+  const uint64_t after_append = buffer->Stats().syncs;
+  ASSERT_TRUE(AppendAll(*buffer, Numbered(1, 2)).status.ok());
+  absl::SleepFor(absl::Milliseconds(25));
+  ASSERT_TRUE(buffer->SyncIfDue().ok());
+  EXPECT_EQ(buffer->Stats().syncs, after_append + 1);
+  ASSERT_TRUE(buffer->SyncIfDue().ok());
+  EXPECT_EQ(buffer->Stats().syncs, after_append + 1);  // nothing new
+}
+
 TEST(DiskBufferTest, ADamagedCursorReplaysFromTheOldestSegment) {
   const std::string dir = FreshDir("bad_cursor");
   {

@@ -312,6 +312,9 @@ void SinkRunner::Run() {
       std::max<uint32_t>(1, queue_config_.max_batch_messages());
   const absl::Duration flush_interval =
       absl::Milliseconds(queue_config_.flush_interval_ms());
+  const absl::Duration disk_sync_period =
+      std::max(absl::Milliseconds(queue_config_.disk().fsync_interval_ms()),
+               absl::Milliseconds(1));
   for (;;) {
     // Memory holds the oldest messages: disk only gets new ones while
     // memory is full or disk is not drained yet.
@@ -320,7 +323,17 @@ void SinkRunner::Run() {
       absl::MutexLock lock(&mu_);
       runner_idle_ = true;
       while (queue_.empty() && disk_unread_ == 0 && !stopping_) {
-        work_ready_.Wait(&mu_);
+        if (disk_ == nullptr) {
+          work_ready_.Wait(&mu_);
+        } else if (work_ready_.WaitWithDeadline(
+                       &mu_, absl::Now() + disk_sync_period)) {
+          // fsync INTERVAL's promise holds while the sink is idle too.
+          mu_.Unlock();
+          if (absl::Status status = disk_->SyncIfDue(); !status.ok()) {
+            LOG_EVERY_T(ERROR, 5) << "sink " << name_ << ": " << status;
+          }
+          mu_.Lock();
+        }
       }
       runner_idle_ = false;
       // Stopping: what is on disk stays there for the next start.

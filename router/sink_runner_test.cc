@@ -660,6 +660,31 @@ TEST(SinkRunnerDiskTest, WriteThroughPutsEveryMessageOnDiskBeforeAccepting) {
   runner.Stop(absl::Now() + absl::Milliseconds(20));
 }
 
+TEST(SinkRunnerDiskTest, AnIdleSinkStillFsyncsItsBufferOnTheInterval) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1 << 30;  // nothing leaves the disk
+  }
+  v1::QueueConfig queue = DiskQueue("idle_sync", 1000);
+  queue.mutable_disk()->set_write_through(true);
+  queue.mutable_disk()->set_fsync(v1::DiskBufferConfig::INTERVAL);
+  queue.mutable_disk()->set_fsync_interval_ms(200);
+  queue.set_max_retry_duration_ms(0);  // the runner is idle after one try
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  EXPECT_EQ(Enqueue(runner, Packet(5).refs()), 0u);
+  // The append itself synced nothing (the interval had not passed); the
+  // idle runner's timer does.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (runner.Stats().disk.syncs == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GT(runner.Stats().disk.syncs, 0u);
+  runner.Stop(absl::Now() + absl::Milliseconds(20));
+}
+
 TEST(SinkRunnerDiskTest, AFullBufferThatRefusesNewCountsWhatItRefused) {
   auto state = std::make_shared<RecordingSink::State>();
   {
