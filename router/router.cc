@@ -403,6 +403,19 @@ void FillSinkStats(const std::string& name, const SinkRunnerStats& runner,
   stats->set_write_errors(runner.write_errors);
   stats->set_last_write_latency_us(
       absl::ToInt64Microseconds(runner.last_write_latency));
+  if (runner.has_disk) {
+    v1::DiskStats* disk = stats->mutable_disk();
+    disk->set_bytes(runner.disk.bytes_on_disk);
+    disk->set_records(runner.disk.records_on_disk);
+    disk->set_unread(runner.disk.records_unread);
+    disk->set_oldest_record_age_ms(
+        absl::ToInt64Milliseconds(runner.disk.oldest_record_age));
+    disk->set_pending_at_start(runner.disk.pending_at_open);
+    disk->set_replayed(runner.disk.replayed);
+    disk->set_corrupted_cuts(runner.disk.corrupted_cuts);
+    disk->set_corrupted_bytes(runner.disk.corrupted_bytes);
+    disk->set_errors(runner.disk.write_errors);
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "router/disk_record.h"
 
 namespace metlog {
 
@@ -33,6 +34,13 @@ SinkRunner::SinkRunner(std::string name, std::unique_ptr<Sink> sink,
 SinkRunner::~SinkRunner() { Stop(absl::Now()); }
 
 absl::Status SinkRunner::Start() {
+  if (queue_config_.overflow() == v1::QueueConfig::DISK) {
+    if (absl::Status status = OpenDiskBuffer(); !status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("sink \"", name_,
+                                       "\": disk buffer: ", status.message()));
+    }
+  }
   if (absl::Status status = sink_->Start(); !status.ok()) {
     if (!IsTransient(status)) {
       return absl::Status(
@@ -48,6 +56,121 @@ absl::Status SinkRunner::Start() {
   accepting_ = true;
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
+}
+
+absl::Status SinkRunner::OpenDiskBuffer() {
+  const v1::DiskBufferConfig& config = queue_config_.disk();
+  if (config.dir().empty()) {
+    return absl::InvalidArgumentError("overflow DISK needs disk { dir: ... }");
+  }
+  DiskBufferOptions options;
+  options.dir = config.dir();
+  options.max_segment_bytes = config.max_segment_bytes();
+  options.max_total_bytes = config.max_total_bytes();
+  switch (config.full_action()) {
+    case v1::DiskBufferConfig::BLOCK:
+      options.full_action = DiskBufferOptions::FullAction::kBlock;
+      break;
+    case v1::DiskBufferConfig::DROP_OLDEST_SEGMENT:
+      options.full_action = DiskBufferOptions::FullAction::kDropOldestSegment;
+      break;
+    case v1::DiskBufferConfig::REFUSE_NEW:
+      options.full_action = DiskBufferOptions::FullAction::kRefuseNew;
+      break;
+  }
+  switch (config.fsync()) {
+    case v1::DiskBufferConfig::EVERY_BATCH:
+      options.fsync = DiskBufferOptions::FsyncPolicy::kEveryBatch;
+      break;
+    case v1::DiskBufferConfig::INTERVAL:
+      options.fsync = DiskBufferOptions::FsyncPolicy::kInterval;
+      break;
+    case v1::DiskBufferConfig::NEVER:
+      options.fsync = DiskBufferOptions::FsyncPolicy::kNever;
+      break;
+  }
+  options.fsync_interval = absl::Milliseconds(config.fsync_interval_ms());
+  absl::StatusOr<std::unique_ptr<DiskBuffer>> disk = DiskBuffer::Open(options);
+  if (!disk.ok()) return disk.status();
+  const DiskBufferStats found = (*disk)->Stats();
+  (found.corrupted_cuts > 0 ? LOG(WARNING) : LOG(INFO))
+      << "sink " << name_ << ": disk buffer " << options.dir << ": replaying "
+      << found.pending_at_open << " records (" << found.bytes_on_disk
+      << " bytes on disk); " << found.corrupted_cuts << " bad tails cut ("
+      << found.corrupted_bytes << " bytes)";
+  absl::MutexLock lock(&mu_);
+  disk_ = *std::move(disk);
+  // Received by an earlier run, counted again so the counters balance.
+  stats_.received += found.pending_at_open;
+  disk_unread_ = found.pending_at_open;
+  return absl::OkStatus();
+}
+
+uint64_t SinkRunner::Spill(const std::vector<MessageRef>& messages,
+                           absl::Time deadline) {
+  std::string records;
+  std::vector<size_t> ends;
+  ends.reserve(messages.size());
+  for (const MessageRef& message : messages) {
+    AppendDiskRecord(message, &records);
+    ends.push_back(records.size());
+  }
+  std::vector<absl::string_view> views;
+  views.reserve(messages.size());
+  size_t begin = 0;
+  for (size_t end : ends) {
+    views.push_back(absl::string_view(records).substr(begin, end - begin));
+    begin = end;
+  }
+  const DiskAppendResult result = disk_->Append(views, deadline);
+  ReleaseMessages(messages);
+  absl::MutexLock lock(&mu_);
+  disk_spilling_ -= messages.size();
+  stats_.received += messages.size();
+  disk_unread_ += result.accepted;
+  disk_unread_ -= std::min(disk_unread_, result.dropped_oldest);
+  Drop("disk_dropped_oldest", result.dropped_oldest);
+  const uint64_t refused = messages.size() - result.accepted;
+  if (refused > 0) {
+    LOG_EVERY_T(ERROR, 5) << "sink " << name_ << ": " << refused
+                          << " messages not written to disk: " << result.status;
+    switch (result.status.code()) {
+      case absl::StatusCode::kResourceExhausted:
+      case absl::StatusCode::kDeadlineExceeded:
+      case absl::StatusCode::kUnavailable:
+        Drop("disk_full", refused);
+        break;
+      case absl::StatusCode::kInvalidArgument:
+        Drop("too_large", refused);
+        break;
+      default:
+        Drop("disk_error", refused);
+        break;
+    }
+  }
+  if (result.accepted > 0) work_ready_.Signal();
+  return refused + result.dropped_oldest;
+}
+
+DiskPosition SinkRunner::ReadFromDisk(std::vector<MessageRef>* batch) {
+  const DiskReadBatch read =
+      disk_->Read(std::max<uint32_t>(1, queue_config_.max_batch_messages()),
+                  queue_config_.max_batch_bytes());
+  uint64_t unreadable = 0;
+  PacketRef packet = PacketOfDiskRecords(read.records, &unreadable);
+  const uint32_t size = static_cast<uint32_t>(packet->size());
+  for (uint32_t i = 0; i < size; ++i) batch->emplace_back(packet.get(), i);
+  if (size > 0) {
+    // One reference per message, as queued messages hold.
+    packet->Retain(size - 1);
+    packet.release();
+  }
+  absl::MutexLock lock(&mu_);
+  const uint64_t gone = read.records.size() + read.cut_records;
+  disk_unread_ -= std::min(disk_unread_, gone);
+  Drop("disk_corrupted", read.cut_records);
+  Drop("unusable", unreadable);
+  return read.end;
 }
 
 bool SinkRunner::HasRoom(uint64_t charge) const {
@@ -95,9 +218,24 @@ void SinkRunner::Drop(const std::string& reason, uint64_t count) {
 }
 
 uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
+  std::vector<MessageRef> spill;  // overflow DISK: for the disk buffer
+  absl::Time spill_deadline;
+  uint64_t dropped = EnqueueInMemory(messages, &spill);
+  if (spill.empty()) return dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    spill_deadline = deadline_;
+  }
+  return dropped + Spill(spill, spill_deadline);
+}
+
+uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
+                                     std::vector<MessageRef>* spill) {
   absl::MutexLock lock(&mu_);
-  const size_t size_before = queue_.size();
-  const bool due_before = BatchDue();
+  // What the runner last saw of the queue, for the wake-up below; a BLOCK
+  // wait lets the runner drain it meanwhile and go idle.
+  size_t size_before = queue_.size();
+  bool due_before = BatchDue();
   uint64_t dropped = 0;
   const auto overflow = queue_config_.overflow();
   // A message is received once it is queued or dropped, so that Stats()
@@ -115,6 +253,12 @@ uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
       continue;
     }
     uint64_t charge = ChargeFor(message);
+    if (disk_ != nullptr && (queue_config_.disk().write_through() ||
+                             disk_unread_ + disk_spilling_ > 0 ||
+                             !spill->empty() || !HasRoom(charge))) {
+      spill->push_back(message);
+      continue;
+    }
     if (charge > queue_config_.capacity_bytes()) {
       refuse(message, "queue_full");
       continue;
@@ -136,6 +280,8 @@ uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
                absl::Now() < deadline_) {
           room_ready_.WaitWithDeadline(&mu_, deadline_);
         }
+        size_before = queue_.size();
+        due_before = BatchDue();
       }
       charge = ChargeFor(message);
       if (!accepting_ || !HasRoom(charge)) {
@@ -156,6 +302,7 @@ uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
       (!due_before && BatchDue())) {
     work_ready_.Signal();
   }
+  disk_spilling_ += spill->size();
   return dropped;
 }
 
@@ -165,29 +312,63 @@ void SinkRunner::Run() {
       std::max<uint32_t>(1, queue_config_.max_batch_messages());
   const absl::Duration flush_interval =
       absl::Milliseconds(queue_config_.flush_interval_ms());
+  const absl::Duration disk_sync_period =
+      std::max(absl::Milliseconds(queue_config_.disk().fsync_interval_ms()),
+               absl::Milliseconds(1));
   for (;;) {
+    // Memory holds the oldest messages: disk only gets new ones while
+    // memory is full or disk is not drained yet.
+    bool from_disk = false;
     {
       absl::MutexLock lock(&mu_);
       runner_idle_ = true;
-      while (queue_.empty() && !stopping_) work_ready_.Wait(&mu_);
-      runner_idle_ = false;
-      if (queue_.empty()) return;  // stopping with nothing left
-      // Let the batch fill for up to flush_interval unless it cannot grow
-      // or a shutdown has begun.
-      const absl::Time fill_deadline = absl::Now() + flush_interval;
-      while (!BatchDue() && deadline_ == absl::InfiniteFuture()) {
-        if (work_ready_.WaitWithDeadline(&mu_, fill_deadline)) break;
+      while (queue_.empty() && disk_unread_ == 0 && !stopping_) {
+        if (disk_ == nullptr) {
+          work_ready_.Wait(&mu_);
+        } else if (work_ready_.WaitWithDeadline(
+                       &mu_, absl::Now() + disk_sync_period)) {
+          // fsync INTERVAL's promise holds while the sink is idle too.
+          mu_.Unlock();
+          if (absl::Status status = disk_->SyncIfDue(); !status.ok()) {
+            LOG_EVERY_T(ERROR, 5) << "sink " << name_ << ": " << status;
+          }
+          mu_.Lock();
+        }
       }
-      uint64_t batch_bytes = 0;
-      while (
-          !queue_.empty() && batch.size() < max_batch &&
-          (batch.empty() || batch_bytes + WireBytes(queue_.front().message) <=
-                                queue_config_.max_batch_bytes())) {
-        batch_bytes += WireBytes(queue_.front().message);
-        batch.push_back(PopFront());
+      runner_idle_ = false;
+      // Stopping: what is on disk stays there for the next start.
+      if (queue_.empty() && (stopping_ || disk_unread_ == 0)) return;
+      from_disk = queue_.empty();
+      if (!from_disk) {
+        // Let the batch fill for up to flush_interval unless it cannot
+        // grow or a shutdown has begun.
+        const absl::Time fill_deadline = absl::Now() + flush_interval;
+        while (!BatchDue() && deadline_ == absl::InfiniteFuture()) {
+          if (work_ready_.WaitWithDeadline(&mu_, fill_deadline)) break;
+        }
+        uint64_t batch_bytes = 0;
+        while (
+            !queue_.empty() && batch.size() < max_batch &&
+            (batch.empty() || batch_bytes + WireBytes(queue_.front().message) <=
+                                  queue_config_.max_batch_bytes())) {
+          batch_bytes += WireBytes(queue_.front().message);
+          batch.push_back(PopFront());
+        }
+        stats_.in_flight = batch.size();
+        room_ready_.SignalAll();
+      }
+    }
+    DiskPosition disk_end;
+    if (from_disk) {
+      disk_end = ReadFromDisk(&batch);
+      absl::MutexLock lock(&mu_);
+      if (batch.empty()) {
+        // Nothing readable although the count says so (a read error):
+        // try again later rather than spin.
+        work_ready_.WaitWithDeadline(&mu_, absl::Now() + flush_interval);
+        continue;
       }
       stats_.in_flight = batch.size();
-      room_ready_.SignalAll();
     }
     if (reopen_requested_.exchange(false)) {
       if (absl::Status status = sink_->Reopen(); !status.ok()) {
@@ -197,6 +378,31 @@ void SinkRunner::Run() {
     std::string drop_reason;
     const absl::Time started = absl::Now();
     const bool delivered = WriteWithRetry(batch, &drop_reason);
+    // A batch read from disk that a shutdown cut short stays there, for
+    // the next start; one delivered or given up on leaves it.
+    const bool keep_on_disk =
+        from_disk && !delivered && drop_reason == "shutdown";
+    if (disk_ != nullptr && !from_disk && !delivered &&
+        drop_reason == "shutdown") {
+      // Cut short by the shutdown: saved behind what is on disk rather
+      // than dropped. Spill counts it received again, and releases it.
+      {
+        absl::MutexLock lock(&mu_);
+        stats_.received -= batch.size();
+        stats_.in_flight = 0;
+        disk_spilling_ += batch.size();
+      }
+      Spill(batch, absl::Now());
+      batch.clear();
+      absl::MutexLock lock(&mu_);
+      batch_done_.SignalAll();
+      continue;
+    }
+    if (from_disk && !keep_on_disk) {
+      if (absl::Status status = disk_->Commit(disk_end); !status.ok()) {
+        LOG_EVERY_T(ERROR, 5) << "sink " << name_ << ": " << status;
+      }
+    }
     {
       absl::MutexLock lock(&mu_);
       stats_.in_flight = 0;
@@ -207,6 +413,9 @@ void SinkRunner::Run() {
         Drop("unusable", unusable);
         stats_.delivered += batch.size() - unusable;
         ++stats_.batches_written;
+      } else if (keep_on_disk) {
+        disk_unread_ += batch.size();
+        disk_->Rewind();
       } else {
         Drop(drop_reason, batch.size());
       }
@@ -274,6 +483,7 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
 void SinkRunner::BeginShutdown(absl::Time deadline) {
   absl::MutexLock lock(&mu_);
   deadline_ = std::min(deadline_, deadline);
+  if (disk_ != nullptr) disk_->EndWaitsBy(deadline_);
   work_ready_.SignalAll();
   room_ready_.SignalAll();
   batch_done_.SignalAll();
@@ -294,17 +504,20 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
            absl::Now() < deadline_) {
       batch_done_.WaitWithDeadline(&mu_, deadline_);
     }
-    const uint64_t left = queue_.size();
-    Drop("shutdown", left);
-    for (const Queued& queued : queue_) queued.message.packet()->Release(1);
-    queue_.clear();
-    queued_bytes_ = 0;
-    queued_wire_bytes_ = 0;
+    // With a disk buffer, what is left goes to disk (below) instead.
+    if (disk_ == nullptr) {
+      Drop("shutdown", queue_.size());
+      for (const Queued& queued : queue_) queued.message.packet()->Release(1);
+      queue_.clear();
+      queued_bytes_ = 0;
+      queued_wire_bytes_ = 0;
+    }
     work_ready_.SignalAll();
     // A write that began before the shutdown may have a later deadline.
     if (stats_.in_flight > 0) sink_->Cancel();
   }
   thread_.join();
+  if (disk_ != nullptr) SaveToDisk();
   if (absl::Status status = sink_->Flush(); !status.ok()) {
     LOG(ERROR) << "sink " << name_ << ": flush at shutdown: " << status;
   }
@@ -314,6 +527,33 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
   return shutdown == stats_.dropped.end() ? 0 : shutdown->second;
 }
 
+void SinkRunner::SaveToDisk() {
+  std::vector<MessageRef> left;
+  absl::Time deadline;
+  {
+    absl::MutexLock lock(&mu_);
+    // No longer received: Spill counts them again, on disk or dropped.
+    stats_.received -= queue_.size();
+    for (const Queued& queued : queue_) left.push_back(queued.message);
+    queue_.clear();
+    queued_bytes_ = 0;
+    queued_wire_bytes_ = 0;
+    disk_spilling_ += left.size();
+    deadline = deadline_;
+  }
+  if (!left.empty()) {
+    LOG(INFO) << "sink " << name_ << ": writing the " << left.size()
+              << " messages left in memory to disk";
+    Spill(left, deadline);
+  }
+  if (absl::Status status = disk_->Close(); !status.ok()) {
+    LOG(ERROR) << "sink " << name_ << ": closing the disk buffer: " << status;
+  }
+  const DiskBufferStats stats = disk_->Stats();
+  LOG(INFO) << "sink " << name_ << ": " << stats.records_on_disk
+            << " records left on disk for the next start";
+}
+
 void SinkRunner::RequestReopen() {
   reopen_requested_.store(true);
   absl::MutexLock lock(&mu_);
@@ -321,10 +561,17 @@ void SinkRunner::RequestReopen() {
 }
 
 SinkRunnerStats SinkRunner::Stats() const {
-  absl::MutexLock lock(&mu_);
-  SinkRunnerStats stats = stats_;
-  stats.queued = queue_.size();
-  stats.queued_bytes = queued_bytes_;
+  SinkRunnerStats stats;
+  {
+    absl::MutexLock lock(&mu_);
+    stats = stats_;
+    stats.queued = queue_.size() + disk_unread_;
+    stats.queued_bytes = queued_bytes_;
+  }
+  if (disk_ != nullptr) {
+    stats.has_disk = true;
+    stats.disk = disk_->Stats();
+  }
   return stats;
 }
 

@@ -2,7 +2,9 @@
 // bounded retries with backoff on transient errors, the time each write may
 // take, and counters that always balance:
 //   received = delivered + dropped (all reasons) + queued + in_flight.
-// A message waiting in a BLOCK Enqueue is not received yet.
+// A message waiting in a BLOCK Enqueue is not received yet. With overflow
+// DISK, `queued` includes the messages waiting on disk, and a start counts
+// the ones it finds there (to replay) as received.
 #ifndef METLOG_ROUTER_SINK_RUNNER_H_
 #define METLOG_ROUTER_SINK_RUNNER_H_
 
@@ -21,6 +23,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "proto/config.pb.h"
+#include "router/disk_buffer.h"
 #include "sinks/sink.h"
 
 namespace metlog {
@@ -31,7 +34,11 @@ struct SinkRunnerStats {
   // "queue_full", "overwritten" (drop_oldest), "permanent_error",
   // "retry_exhausted" (transient errors for max_retry_duration_ms),
   // "shutdown" (still queued or retrying when the drain deadline passed),
-  // "unusable" (the sink could not use them, e.g. a log line for statsd).
+  // "unusable" (the sink could not use them, e.g. a log line for statsd);
+  // with overflow DISK: "disk_full" (refused by a full buffer, or one that
+  // stayed full past the shutdown deadline), "disk_dropped_oldest",
+  // "disk_error" (a failed write), "disk_corrupted" (lost to a bad record),
+  // "too_large" (over max_segment_bytes).
   std::map<std::string, uint64_t> dropped;
   uint64_t queued = 0;
   uint64_t queued_bytes = 0;  // the packets they hold (see Queued)
@@ -39,6 +46,8 @@ struct SinkRunnerStats {
   uint64_t batches_written = 0;
   uint64_t write_errors = 0;  // failed Write calls, retried or not
   absl::Duration last_write_latency;
+  bool has_disk = false;  // overflow DISK
+  DiskBufferStats disk;
 
   uint64_t dropped_total() const;
   // Adds the counters of another instance of the same sink (one retired by
@@ -63,7 +72,8 @@ class SinkRunner {
   SinkRunner(const SinkRunner&) = delete;
   SinkRunner& operator=(const SinkRunner&) = delete;
 
-  // Starts the sink and the thread feeding it.
+  // Opens the disk buffer (overflow DISK), starts the sink and the thread
+  // feeding it.
   absl::Status Start();
 
   // Queues the messages under the overflow policy, taking over one packet
@@ -95,6 +105,11 @@ class SinkRunner {
 
  private:
   void Run();
+  // Enqueue's part under mu_: queues what fits in memory and moves to
+  // `*spill` what overflow DISK sends to disk.
+  uint64_t EnqueueInMemory(absl::Span<const MessageRef> messages,
+                           std::vector<MessageRef>* spill)
+      ABSL_LOCKS_EXCLUDED(mu_);
   // Writes one batch, retrying transient errors until success, a permanent
   // error, max_retry_duration_ms, or the shutdown deadline. Returns whether
   // it was delivered and, if not, the drop reason.
@@ -107,6 +122,19 @@ class SinkRunner {
   bool BatchDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Drop(const std::string& reason, uint64_t count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status OpenDiskBuffer();
+  // At Stop: writes what is left in memory to disk, and persists the cursor.
+  void SaveToDisk() ABSL_LOCKS_EXCLUDED(mu_);
+  // Appends messages to the disk buffer and counts them received (on disk
+  // or dropped); gives back their references. Called without mu_ held, so
+  // a disk write or a full buffer's wait holds no one else. Returns how
+  // many were dropped.
+  uint64_t Spill(const std::vector<MessageRef>& messages, absl::Time deadline)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Reads the next batch from disk into `batch`, counting what was lost
+  // to a bad record. Returns the position to commit once it is delivered.
+  DiskPosition ReadFromDisk(std::vector<MessageRef>* batch)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string name_;
   const std::unique_ptr<Sink> sink_;
@@ -148,6 +176,14 @@ class SinkRunner {
   // Signalled when a batch is done while stopping, for Stop's drain wait.
   absl::CondVar batch_done_;
   SinkRunnerStats stats_ ABSL_GUARDED_BY(mu_);
+
+  // Overflow DISK only.
+  std::unique_ptr<DiskBuffer> disk_;
+  // Records on disk not yet handed to the sink (part of `queued`), and
+  // messages being appended (not received yet); while either is nonzero,
+  // new messages go to disk too, behind them.
+  uint64_t disk_unread_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t disk_spilling_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::atomic<bool> reopen_requested_{false};
   absl::InsecureBitGen jitter_;  // the runner thread's only

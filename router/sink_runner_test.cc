@@ -1,6 +1,9 @@
 #include "router/sink_runner.h"
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -565,6 +568,190 @@ TEST(SinkRunnerTest, ABlockedInputIsReleasedByTheShutdownDeadline) {
   EXPECT_EQ(stats.received, 10u);
   EXPECT_EQ(stats.dropped.at("shutdown"), 10u - stats.delivered);
   ExpectBalanced(stats);
+}
+
+// Overflow DISK: a fresh buffer directory under the test's temporary one.
+v1::QueueConfig DiskQueue(const std::string& name, uint32_t capacity) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/disk_", name);
+  std::filesystem::remove_all(dir);
+  v1::QueueConfig queue = Queue(capacity, v1::QueueConfig::DISK);
+  queue.mutable_disk()->set_dir(dir);
+  queue.mutable_disk()->set_max_segment_bytes(4096);
+  queue.mutable_disk()->set_max_total_bytes(1 << 20);
+  queue.mutable_disk()->set_fsync(v1::DiskBufferConfig::NEVER);
+  return queue;
+}
+
+// Waits (bounded) until the sink has been given `count` messages.
+void AwaitPayloads(RecordingSink::State& state, size_t count) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < give_up) {
+    {
+      absl::MutexLock lock(&state.mu);
+      if (state.payloads.size() >= count) return;
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+}
+
+std::vector<std::string> Numbers(int count) {
+  std::vector<std::string> numbers;
+  for (int i = 0; i < count; ++i) numbers.push_back(absl::StrCat(i));
+  return numbers;
+}
+
+TEST(SinkRunnerDiskTest, OverflowGoesToDiskAndIsDeliveredInOrder) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->delay = absl::Milliseconds(5);
+  }
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state),
+                    DiskQueue("in_order", 5));
+  ASSERT_TRUE(runner.Start().ok());
+  uint64_t dropped = 0;
+  for (int i = 0; i < 300; ++i) dropped += Enqueue(runner, {Message(i)});
+  EXPECT_EQ(dropped, 0u);
+  SinkRunnerStats stats = runner.Stats();
+  ExpectBalanced(stats);
+  EXPECT_TRUE(stats.has_disk);
+  EXPECT_GT(stats.disk.records_on_disk, 0u);  // a 5-message memory queue
+
+  AwaitPayloads(*state, 300);
+  runner.Stop(absl::Now() + absl::Seconds(5));
+  stats = runner.Stats();
+  EXPECT_EQ(stats.delivered, 300u);
+  EXPECT_EQ(stats.dropped_total(), 0u);
+  ExpectBalanced(stats);
+  EXPECT_EQ(stats.disk.records_on_disk, 0u);
+  absl::MutexLock lock(&state->mu);
+  EXPECT_THAT(state->payloads, ::testing::ElementsAreArray(Numbers(300)));
+}
+
+TEST(SinkRunnerDiskTest, StopKeepsWhatIsLeftOnDiskAndTheNextStartReplaysIt) {
+  const v1::QueueConfig queue = DiskQueue("replay", 5);
+  {
+    auto down = std::make_shared<RecordingSink::State>();
+    {
+      absl::MutexLock lock(&down->mu);
+      down->transient_failures = 1 << 30;  // a back end that is down
+    }
+    SinkRunner runner("disk", std::make_unique<RecordingSink>(down), queue,
+                      FastRetry());
+    ASSERT_TRUE(runner.Start().ok());
+    for (int i = 0; i < 50; ++i) EXPECT_EQ(Enqueue(runner, {Message(i)}), 0u);
+    EXPECT_EQ(runner.Stop(absl::Now() + absl::Milliseconds(50)), 0u);
+    const SinkRunnerStats stats = runner.Stats();
+    EXPECT_EQ(stats.dropped_total(), 0u);
+    EXPECT_EQ(stats.queued, 50u);  // all of them on disk
+    EXPECT_EQ(stats.disk.records_on_disk, 50u);
+    ExpectBalanced(stats);
+  }
+  auto up = std::make_shared<RecordingSink::State>();
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(up), queue);
+  ASSERT_TRUE(runner.Start().ok());
+  AwaitPayloads(*up, 50);
+  runner.Stop(absl::Now() + absl::Seconds(5));
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.received, 50u);
+  EXPECT_EQ(stats.delivered, 50u);
+  EXPECT_EQ(stats.disk.replayed, 50u);
+  ExpectBalanced(stats);
+  absl::MutexLock lock(&up->mu);
+  EXPECT_THAT(up->payloads, ::testing::UnorderedElementsAreArray(Numbers(50)));
+}
+
+TEST(SinkRunnerDiskTest, WriteThroughPutsEveryMessageOnDiskBeforeAccepting) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1 << 30;  // nothing leaves the disk
+  }
+  v1::QueueConfig queue = DiskQueue("write_through", 1000);
+  queue.mutable_disk()->set_write_through(true);
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  EXPECT_EQ(Enqueue(runner, Packet(20).refs()), 0u);
+  // The memory queue has room, yet every message was written.
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.disk.records_on_disk, 20u);
+  EXPECT_EQ(stats.queued_bytes, 0u);
+  ExpectBalanced(stats);
+  runner.Stop(absl::Now() + absl::Milliseconds(20));
+}
+
+TEST(SinkRunnerDiskTest, AnIdleSinkStillFsyncsItsBufferOnTheInterval) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1 << 30;  // nothing leaves the disk
+  }
+  v1::QueueConfig queue = DiskQueue("idle_sync", 1000);
+  queue.mutable_disk()->set_write_through(true);
+  queue.mutable_disk()->set_fsync(v1::DiskBufferConfig::INTERVAL);
+  queue.mutable_disk()->set_fsync_interval_ms(200);
+  queue.set_max_retry_duration_ms(0);  // the runner is idle after one try
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  EXPECT_EQ(Enqueue(runner, Packet(5).refs()), 0u);
+  // The append itself synced nothing (the interval had not passed); the
+  // idle runner's timer does.
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (runner.Stats().disk.syncs == 0 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GT(runner.Stats().disk.syncs, 0u);
+  runner.Stop(absl::Now() + absl::Milliseconds(20));
+}
+
+TEST(SinkRunnerDiskTest, AFullBufferThatRefusesNewCountsWhatItRefused) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 1 << 30;
+  }
+  v1::QueueConfig queue = DiskQueue("refuse", 5);
+  queue.mutable_disk()->set_max_total_bytes(8192);
+  queue.mutable_disk()->set_full_action(v1::DiskBufferConfig::REFUSE_NEW);
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  v1::Message big = Message(0);
+  big.set_payload(std::string(1000, 'x'));
+  uint64_t dropped = 0;
+  for (int i = 0; i < 30; ++i) dropped += Enqueue(runner, {big});
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(stats.dropped.at("disk_full"), dropped);
+  ExpectBalanced(stats);
+  runner.Stop(absl::Now() + absl::Milliseconds(20));
+  ExpectBalanced(runner.Stats());
+}
+
+TEST(SinkRunnerDiskTest, AnUnusableBufferDirectoryFailsTheStartClearly) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string file = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/f");
+  std::ofstream(file) << "x";
+  v1::QueueConfig queue = DiskQueue("unusable", 5);
+  queue.mutable_disk()->set_dir(file + "/buffer");
+  SinkRunner runner(
+      "disk",
+      std::make_unique<RecordingSink>(std::make_shared<RecordingSink::State>()),
+      queue);
+  const absl::Status started = runner.Start();
+  EXPECT_FALSE(started.ok());
+  EXPECT_THAT(std::string(started.message()),
+              ::testing::HasSubstr("sink \"disk\": disk buffer"));
+  queue.mutable_disk()->clear_dir();
+  SinkRunner no_dir(
+      "disk",
+      std::make_unique<RecordingSink>(std::make_shared<RecordingSink::State>()),
+      queue);
+  EXPECT_EQ(no_dir.Start().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

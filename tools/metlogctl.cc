@@ -58,6 +58,16 @@ void PrintStats(const v1::StatsResponse& stats) {
     }
     std::cout << ", write errors " << sink.write_errors() << ", last write "
               << sink.last_write_latency_us() << " us\n";
+    if (sink.has_disk()) {
+      const v1::DiskStats& disk = sink.disk();
+      std::cout << "  disk: " << disk.records() << " records (" << disk.unread()
+                << " unread), " << disk.bytes() << " B, oldest "
+                << disk.oldest_record_age_ms() << " ms, replayed "
+                << disk.replayed() << " of " << disk.pending_at_start()
+                << ", corrupted cut " << disk.corrupted_cuts() << " ("
+                << disk.corrupted_bytes() << " B), errors " << disk.errors()
+                << "\n";
+    }
   }
   for (const v1::TailStats& tail : stats.tails()) {
     std::cout << "tail '" << tail.match() << "': matched " << tail.matched()
