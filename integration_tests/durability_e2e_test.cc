@@ -19,11 +19,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
+#include "rapidjson/document.h"
 
 namespace metlog {
 namespace {
@@ -62,9 +62,11 @@ std::map<std::string, int> PayloadCounts(const std::string& name) {
   std::ifstream file(TempPath(name + ".jsonl"));
   std::string line;
   while (std::getline(file, line)) {
-    v1::Message m;
-    if (google::protobuf::util::JsonStringToMessage(line, &m).ok()) {
-      ++counts[m.payload()];
+    rapidjson::Document json;
+    json.Parse(line.data(), line.size());
+    if (!json.HasParseError() && json.IsObject() && json.HasMember("payload") &&
+        json["payload"].IsString()) {
+      ++counts[json["payload"].GetString()];
     }
   }
   return counts;
@@ -496,19 +498,19 @@ TEST(DurabilityEndToEndTest, KillNineLosesNoAcknowledgedMessage) {
 
 TEST(DurabilityEndToEndTest, AFullDiskBufferRefusesCountsAndKeepsServing) {
   // A tiny buffer stands in for a full disk (no tmpfs or loop device in the
-  // sandbox): max_total_bytes of 8 KiB, full_action REFUSE_NEW, and a sink
-  // whose directory does not exist (a transient error, retried), so nothing
-  // leaves the buffer.
+  // sandbox): max_total_bytes of 8 KiB, full_action REFUSE_NEW, and a carbon
+  // that is down (a transient error, retried), so nothing leaves the buffer.
+  LineServer carbon;
+  carbon.GoAway();
   const std::string config = absl::StrCat(
       kInputs,
-      "sinks { name: \"full\" queue { capacity_messages: 1 "
-      "max_retry_duration_ms: 600000 overflow: DISK disk { dir: \"",
-      TempPath("full_buffer"),
-      "\" max_segment_bytes: 4096 max_total_bytes: 8192 "
-      "full_action: REFUSE_NEW } } options { "
-      "[type.googleapis.com/metlog.sinks.FileOptions] { path: \"",
-      TempPath("missing_dir/full_sink.jsonl"),
-      "\" } } }\n"
+      CarbonSink("full",
+                 absl::StrCat("capacity_messages: 1 max_retry_duration_ms: "
+                              "600000 overflow: DISK disk { dir: \"",
+                              TempPath("full_buffer"),
+                              "\" max_segment_bytes: 4096 max_total_bytes: "
+                              "8192 full_action: REFUSE_NEW }"),
+                 carbon.port()),
       "sinks { name: \"other\" queue { flush_interval_ms: 10 } options { "
       "[type.googleapis.com/metlog.sinks.FileOptions] { path: \"",
       TempPath("full_other.jsonl"), "\" } } }\n");
@@ -520,7 +522,12 @@ TEST(DurabilityEndToEndTest, AFullDiskBufferRefusesCountsAndKeepsServing) {
   for (int i = 0; i < 50; ++i) {
     v1::Batch batch;
     for (int j = 0; j < 10; ++j) {
-      batch.add_messages()->set_payload(std::string(200, 'x'));
+      v1::Message* m = batch.add_messages();
+      m->set_type("counter");
+      m->set_payload("1");
+      v1::Field* name = m->add_fields();
+      name->set_name("name");
+      name->add_value_string(std::string(200, 'x'));
     }
     grpc::ClientContext context;
     v1::Ack ack;
