@@ -68,6 +68,12 @@ grpc::Status AdminService::Tail(grpc::ServerContext* context,
     if (draining_.load()) {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "router is stopping");
     }
+    if (tails_.size() >= kMaxTails) {
+      return grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat(kMaxTails, " tails are open already; at most ",
+                       kMaxTails, " at once"));
+    }
     tails_.insert(context);
   }
   std::shared_ptr<metlog::Tail> tail =

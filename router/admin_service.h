@@ -4,6 +4,7 @@
 #define METLOG_ROUTER_ADMIN_SERVICE_H_
 
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <set>
@@ -21,6 +22,11 @@ namespace metlog {
 
 class AdminService final : public v1::Admin::Service {
  public:
+  // Tails open at once; more are refused (RESOURCE_EXHAUSTED). Each holds
+  // a bounded backlog (TailBounds), so stalled viewers hold at most this
+  // many backlogs: 12 of them took 600 MB.
+  static constexpr size_t kMaxTails = 8;
+
   // `reload` re-reads the config and applies it (Router::Reload); it
   // returns the error that rejected it, if any. Publish goes to `publish`.
   AdminService(Router* router, GrpcInput* publish,

@@ -395,7 +395,14 @@ class MatcherParser {
                                              " is a number; =~ and !~ need "
                                              "a string"));
       }
-      auto regex = std::make_shared<RE2>(value.text, RE2::Quiet);
+      if (++regexes_ > Matcher::kMaxRegexes) {
+        return Lexer::Error(value,
+                            absl::StrCat("more than ", Matcher::kMaxRegexes,
+                                         " regular expressions"));
+      }
+      RE2::Options options(RE2::Quiet);
+      options.set_max_mem(Matcher::kRegexMemoryBytes);
+      auto regex = std::make_shared<RE2>(value.text, options);
       if (!regex->ok()) {
         return Lexer::Error(value, absl::StrCat("bad regex: ", regex->error()));
       }
@@ -435,6 +442,7 @@ class MatcherParser {
   std::vector<Token> tokens_;
   size_t pos_ = 0;
   int terms_ = 0;  // comparisons and constants so far
+  int regexes_ = 0;
   Matcher* matcher_;
 };
 

@@ -15,6 +15,7 @@
 #ifndef METLOG_ROUTER_MATCHER_H_
 #define METLOG_ROUTER_MATCHER_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,12 @@ class Matcher {
   // Parentheses nested deeper are refused; with chains of one operator
   // evaluated as one node, this bounds the evaluator's recursion too.
   static constexpr int kMaxDepth = 64;
+  // Each regex may use this much memory (RE2's program and its match-time
+  // DFA cache; a larger pattern is refused), and an expression holds at
+  // most kMaxRegexes of them: RE2's default of 8 MiB each let one 64 KiB
+  // Admin.Tail request of 3000 regexes take gigabytes.
+  static constexpr int64_t kRegexMemoryBytes = 1 << 20;
+  static constexpr int kMaxRegexes = 64;
 
   // Errors read "1:14: expected a value after '==', found ')'" (line:column
   // within the expression, both from 1). Expressions over the limits above

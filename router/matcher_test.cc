@@ -180,6 +180,27 @@ TEST(MatcherLimitsTest, RefusesTooManyTermsWhereTheLimitIsPassed) {
                              Matcher::kMaxTerms, " terms")));
 }
 
+TEST(MatcherLimitsTest, RefusesMoreRegexesThanTheLimit) {
+  // 200 copies of /\pL{300}/ in a 4 KiB Admin.Tail request took 130 MB of
+  // RE2 programs; within 64 KiB they would have taken gigabytes.
+  const std::string most = Chain("Payload =~ /a/", "||", Matcher::kMaxRegexes);
+  EXPECT_TRUE(Matcher::Compile(most).ok());
+  absl::StatusOr<Matcher> matcher =
+      Matcher::Compile(absl::StrCat(most, " || Type =~ /b/"));
+  ASSERT_FALSE(matcher.ok());
+  EXPECT_THAT(std::string(matcher.status().message()),
+              HasSubstr(absl::StrCat("more than ", Matcher::kMaxRegexes,
+                                     " regular expressions")));
+}
+
+TEST(MatcherLimitsTest, RefusesARegexOverItsMemoryBound) {
+  // RE2's default budget of 8 MiB compiled it.
+  absl::StatusOr<Matcher> matcher = Matcher::Compile("Payload =~ /\\pL{300}/");
+  ASSERT_FALSE(matcher.ok());
+  EXPECT_THAT(std::string(matcher.status().message()),
+              HasSubstr("bad regex: pattern too large"));
+}
+
 TEST(MatcherLimitsTest, LongestAllowedChainsEvaluate) {
   const MessageBatch sample({Sample()});
   // Chains of the largest allowed length, of each operator, with the

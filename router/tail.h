@@ -23,7 +23,7 @@ namespace metlog {
 // How much one tail may hold for a viewer that has not read it yet.
 struct TailBounds {
   size_t max_messages = 10000;
-  // Counted as the messages' wire size.
+  // Counted as the memory of the copies kept (SpaceUsedLong).
   size_t max_bytes = 16 << 20;
 };
 
