@@ -436,6 +436,7 @@ v1::StatsResponse Router::Stats() const {
     }
   }
   response.set_unmatched(unmatched_.load(std::memory_order_relaxed));
+  response.set_unparseable(PacketMessages::parse_failures());
   {
     absl::MutexLock lock(&retiring_mu_);
     std::map<std::string, SinkRunnerStats> removed = retired_totals_;

@@ -44,6 +44,10 @@ void PrintStats(const v1::StatsResponse& stats) {
     std::cout << "\n";
   }
   std::cout << "unmatched (no sink took them): " << stats.unmatched() << "\n";
+  if (stats.unparseable() > 0) {
+    std::cout << "unparseable (a decoder bug, please report): "
+              << stats.unparseable() << "\n";
+  }
   for (const v1::SinkStats& sink : stats.sinks()) {
     std::cout << "sink " << sink.name()
               << (sink.state() == v1::SinkStats::RETIRING  ? " (retiring)"
