@@ -14,7 +14,12 @@ constexpr size_t kTailBacklog = 10000;
 
 AdminService::AdminService(Router* router, GrpcInput* publish,
                            std::function<absl::Status()> reload)
-    : router_(router), publish_(publish), reload_(std::move(reload)) {}
+    : router_(router), publish_(publish), reload_(std::move(reload)) {
+  // Publish reads the request's bytes, for the decoder to check them.
+  constexpr int kPublishMethod = 4;  // its place in proto/admin.proto
+  MarkMethodStreamed(kPublishMethod, publish_->NewPublishHandler(
+                                         [this] { return draining_.load(); }));
+}
 
 void AdminService::SetDraining() { draining_.store(true); }
 
@@ -60,15 +65,6 @@ grpc::Status AdminService::Reload(grpc::ServerContext*,
   if (absl::Status status = reload_(); !status.ok()) {
     response->set_error(std::string(status.message()));
   }
-  return grpc::Status::OK;
-}
-
-grpc::Status AdminService::Publish(grpc::ServerContext* context,
-                                   const v1::Batch* batch, v1::Ack* ack) {
-  if (draining_.load()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "router is stopping");
-  }
-  *ack = publish_->Publish(*batch, context->peer());
   return grpc::Status::OK;
 }
 

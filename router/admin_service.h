@@ -31,8 +31,6 @@ class AdminService final : public v1::Admin::Service {
                     grpc::ServerWriter<v1::Message>* writer) override;
   grpc::Status Reload(grpc::ServerContext*, const v1::ReloadRequest*,
                       v1::ReloadResponse* response) override;
-  grpc::Status Publish(grpc::ServerContext* context, const v1::Batch* batch,
-                       v1::Ack* ack) override;
 
   // Marks the router as draining: Health says so, Publish refuses.
   void SetDraining();

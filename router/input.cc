@@ -21,6 +21,14 @@ void Input::Accept(DecodeResult result,
   if (result.accepted() > 0) group->push_back(std::move(result.packet));
 }
 
+void Input::Refuse(RejectReason reason, std::string error,
+                   const std::function<std::string()>& peer) {
+  DecodeResult result;
+  result.rejected[static_cast<int>(reason)] = 1;
+  result.first_error = std::move(error);
+  Accept(std::move(result), peer, nullptr);
+}
+
 uint64_t Input::DispatchGroup(std::vector<PacketRef>* group,
                               Dispatcher* dispatcher) {
   if (group->empty()) return 0;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "router/packet_decoder.h"
 #include "sinks/packet_messages.h"
@@ -40,8 +41,11 @@ class Input {
   virtual ~Input() = default;
 
   virtual void Start() = 0;
-  // Stops receiving; returns once the input's thread has ended.
-  virtual void Stop() = 0;
+  // Stops taking packets from the network at once (between two packets),
+  // hands what the input has already taken in to the router until
+  // `deadline`, counts what is left after it (reason "shutdown"), and
+  // returns once the input's threads have ended.
+  virtual void Stop(absl::Time deadline) = 0;
   // Where it listens, for logs.
   virtual std::string address() const = 0;
 
@@ -56,9 +60,14 @@ class Input {
 
   // Counts the outcome of one packet and logs rejections (rate-limited,
   // naming the peer and the reason), then adds the accepted messages to
-  // `*group`. `peer` is asked for only when there is something to log.
+  // `*group` (which may be null when none were). `peer` is asked for only when
+  // there is something to log.
   void Accept(DecodeResult result, const std::function<std::string()>& peer,
               std::vector<PacketRef>* group);
+
+  // Counts one packet refused before decoding, and logs it like Accept.
+  void Refuse(RejectReason reason, std::string error,
+              const std::function<std::string()>& peer);
 
   // Dispatches the group and empties it; returns the deliveries a full
   // queue refused.

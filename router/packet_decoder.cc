@@ -19,11 +19,61 @@ absl::string_view RejectReasonName(RejectReason reason) {
       return "malformed_message";
     case RejectReason::kInvalidMessage:
       return "invalid_message";
+    case RejectReason::kDensePacket:
+      return "dense_packet";
+    case RejectReason::kMultipartPacket:
+      return "multipart_packet";
+    case RejectReason::kShutdown:
+      return "shutdown";
     case RejectReason::kCount:
       break;
   }
   return "unknown";
 }
+
+namespace {
+
+// The batch of a Packet as protobuf reads it: the last field 1, when a
+// packet carries several; the signature (field 2) must be a well-formed
+// message and anything else skips cleanly to the end, or the packet is
+// refused, as protobuf would refuse it.
+bool ReadBatch(absl::string_view packet, absl::string_view* batch,
+               std::string* error) {
+  WireReader in(packet);
+  bool found = false;
+  int number = 0, wire_type = 0;
+  while (in.ReadTag(&number, &wire_type)) {
+    if (wire_type != WireReader::kLength || number > 2) {
+      if (!in.Skip(wire_type)) {
+        *error = absl::StrCat("cannot skip field ", number);
+        return false;
+      }
+      continue;
+    }
+    const size_t remaining = in.remaining();
+    absl::string_view view;
+    if (!in.ReadView(&view)) {
+      *error = absl::StrCat("field ", number, " claims more bytes than the ",
+                            remaining, " that remain");
+      return false;
+    }
+    if (number == 1) {
+      *batch = view;
+      found = true;
+    } else if (!SkipsCleanly(view)) {
+      *error = "malformed signature";
+      return false;
+    }
+  }
+  if (!in.at_end()) {
+    *error = "invalid tag";
+    return false;
+  }
+  if (!found) *error = "packet carries no batch";
+  return found;
+}
+
+}  // namespace
 
 uint64_t DecodeResult::rejected_total() const {
   uint64_t total = 0;
@@ -57,12 +107,10 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
     result.unkept_bytes = std::move(owner);
     return result;
   }
-  WireReader packet_in(packet);
   absl::string_view batch;
   std::string error;
-  if (!NextLengthDelimited(packet_in, /*field_number=*/1, &batch, &error)) {
-    reject(RejectReason::kMalformedPacket,
-           error.empty() ? "packet carries no batch" : error);
+  if (!ReadBatch(packet, &batch, &error)) {
+    reject(RejectReason::kMalformedPacket, std::move(error));
     result.unkept_bytes = std::move(owner);
     return result;
   }
@@ -105,6 +153,9 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
         break;
       case WireProblem::kInvalid:
         reject(RejectReason::kInvalidMessage, std::move(problem_text));
+        break;
+      case WireProblem::kTooDense:
+        reject(RejectReason::kDensePacket, std::move(problem_text));
         break;
     }
   }

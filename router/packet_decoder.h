@@ -23,6 +23,9 @@ enum class RejectReason : int {
   kOversizedMessage,  // one message above limits.max_message_bytes
   kMalformedMessage,  // a message's bytes are not a Message
   kInvalidMessage,    // parses, but breaks a rule (severity, uuid, field name)
+  kDensePacket,       // messages past the memory its packet's bytes allow
+  kMultipartPacket,   // a ZeroMQ message of several frames
+  kShutdown,          // taken in, but left undecoded at the shutdown deadline
   kCount,
 };
 

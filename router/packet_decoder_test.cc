@@ -2,6 +2,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -207,6 +208,142 @@ TEST(PacketDecoderTest, WrongWireTypesAreMalformed) {
   const DecodeResult bad_message = decoder.Decode(packet.SerializeAsString());
   EXPECT_EQ(bad_message.accepted(), 0u);
   EXPECT_EQ(Rejected(bad_message, RejectReason::kMalformedMessage), 1u);
+}
+
+// The packets of issue 9 item 1: tags padded to 6 bytes, which protobuf
+// 3.21 refuses (it reads a tag in at most 5).
+const char kPaddedTagZmqFrame[] = "0a0a0a089a80808080000178";
+const char kPaddedTagUdpDatagram[] =
+    "0a180a169a8080808000036c6f67320a7061646465642d746167";
+
+TEST(PacketDecoderTest, VarintsProtobufRefusesAreMalformed) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  for (const char* hex : {kPaddedTagZmqFrame, kPaddedTagUdpDatagram}) {
+    const std::string packet = absl::HexStringToBytes(hex);
+    v1::Packet parsed_packet;
+    ASSERT_TRUE(parsed_packet.ParseFromString(packet));
+    ASSERT_FALSE(v1::Batch().ParseFromString(parsed_packet.batch()))
+        << "protobuf refuses the message";
+    const DecodeResult result = decoder.Decode(packet);
+    EXPECT_EQ(result.accepted(), 0u) << hex;
+    EXPECT_EQ(Rejected(result, RejectReason::kMalformedMessage), 1u) << hex;
+  }
+}
+
+TEST(PacketDecoderTest, VarintsOfTheLengthProtobufReadsAreAccepted) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  // type = "log" with its tag padded to 5 bytes and its length to 5 bytes;
+  // severity padded to 10 bytes: each the most protobuf reads.
+  const std::string message = absl::HexStringToBytes(
+      "9a80808000"
+      "8380808000"
+      "6c6f67"
+      "2881808080808080808000");
+  v1::Message reference;
+  ASSERT_TRUE(reference.ParseFromString(message));
+  ASSERT_EQ(reference.type(), "log");
+  ASSERT_EQ(reference.severity(), 1);
+  v1::Batch batch;
+  batch.add_messages();
+  std::string batch_bytes = batch.SerializeAsString();
+  batch_bytes[1] = static_cast<char>(message.size());
+  batch_bytes += message;
+  v1::Packet packet;
+  packet.set_batch(batch_bytes);
+  const DecodeResult result = decoder.Decode(packet.SerializeAsString());
+  ASSERT_EQ(result.accepted(), 1u) << result.first_error;
+  EXPECT_EQ(result.packet->wire(0).type, "log");
+  EXPECT_EQ(result.packet->wire(0).severity, 1);
+  EXPECT_EQ(result.packet->Parsed(0).type(), "log");
+  EXPECT_EQ(result.packet->Parsed(0).severity(), 1);
+}
+
+TEST(PacketDecoderTest, LengthsProtobufRefusesAreMalformed) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  // payload "x" with its length padded to 6 bytes.
+  const std::string message = absl::HexStringToBytes(
+      "32818080808000"
+      "78");
+  v1::Message reference;
+  ASSERT_FALSE(reference.ParseFromString(message));
+  v1::Packet packet;
+  packet.set_batch(
+      absl::StrCat(std::string(1, '\x0a'),
+                   std::string(1, static_cast<char>(message.size())), message));
+  const DecodeResult result = decoder.Decode(packet.SerializeAsString());
+  EXPECT_EQ(result.accepted(), 0u);
+  EXPECT_EQ(Rejected(result, RejectReason::kMalformedMessage), 1u);
+}
+
+TEST(PacketDecoderTest, TheLastBatchOfAPacketCountsAsProtobufReadsIt) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  // Two Packets concatenated are one Packet whose later batch replaces the
+  // earlier one.
+  const std::string packet = PacketOf({Log("first")}) + PacketOf({Log("last")});
+  v1::Packet reference;
+  ASSERT_TRUE(reference.ParseFromString(packet));
+  v1::Batch batch;
+  ASSERT_TRUE(batch.ParseFromString(reference.batch()));
+  ASSERT_EQ(batch.messages(0).payload(), "last");
+  const DecodeResult result = decoder.Decode(packet);
+  ASSERT_EQ(result.accepted(), 1u);
+  EXPECT_EQ(result.packet->wire(0).payload, "last");
+  EXPECT_EQ(result.packet->Parsed(0).payload(), "last");
+}
+
+TEST(PacketDecoderTest, BytesAfterTheBatchThatProtobufRefusesAreMalformed) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  for (const std::string& trailer :
+       {std::string("\xff", 1), std::string("\x12\x7f", 2),
+        std::string("\x12\x02\x08\xff", 4), std::string("\x00", 1)}) {
+    const std::string packet = PacketOf({Log("a")}) + trailer;
+    v1::Packet reference;
+    ASSERT_FALSE(reference.ParseFromString(packet))
+        << absl::CHexEscape(trailer);
+    const DecodeResult result = decoder.Decode(packet);
+    EXPECT_EQ(result.accepted(), 0u) << absl::CHexEscape(trailer);
+    EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u)
+        << absl::CHexEscape(trailer);
+  }
+}
+
+TEST(PacketDecoderTest, ASignatureAndUnknownFieldsAfterTheBatchAreKept) {
+  PacketDecoder decoder{v1::LimitsConfig()};
+  v1::Packet packet;
+  v1::Batch batch;
+  *batch.add_messages() = Log("signed");
+  batch.SerializeToString(packet.mutable_batch());
+  packet.mutable_signature()->set_signer("ops");
+  packet.mutable_signature()->set_key_version(3);
+  const std::string bytes = packet.SerializeAsString() + "\x18\x01";
+  ASSERT_TRUE(v1::Packet().ParseFromString(bytes));
+  const DecodeResult result = decoder.Decode(bytes);
+  ASSERT_EQ(result.accepted(), 1u) << result.first_error;
+  EXPECT_EQ(result.packet->wire(0).payload, "signed");
+}
+
+TEST(PacketDecoderTest, ASmallPacketCannotMakeALargeAllocation) {
+  // Issue 9 item 4: a packet of empty messages ("0a00" repeated), each
+  // costing far more memory than its two bytes.
+  PacketDecoder decoder{v1::LimitsConfig()};
+  constexpr size_t kMessages = 500000;
+  std::string batch;
+  for (size_t i = 0; i < kMessages; ++i) batch.append("\x0a\x00", 2);
+  v1::Packet packet;
+  packet.set_batch(batch);
+  const DecodeResult result = decoder.Decode(packet.SerializeAsString());
+  ASSERT_GT(result.accepted(), 0u);
+  EXPECT_EQ(result.accepted() + Rejected(result, RejectReason::kDensePacket),
+            kMessages);
+  EXPECT_THAT(result.first_error, HasSubstr("memory bound"));
+  const size_t bound = PacketMessages::kMemoryAllowance +
+                       PacketMessages::kMemoryPerByte * batch.size();
+  const size_t footprint = result.packet->footprint();
+  EXPECT_LE(footprint, sizeof(PacketMessages) + batch.size() + 2 * bound);
+  result.packet->Parse();
+  EXPECT_EQ(result.packet->footprint(), footprint);
+  EXPECT_LE(result.packet->arena_bytes(), result.packet->parse_reserve());
+  EXPECT_EQ(result.packet->Parsed(result.accepted() - 1).uuid().size(), 16u);
 }
 
 TEST(PacketDecoderTest, MutatedPacketsNeverCrashAndAreAllAccountedFor) {

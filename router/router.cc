@@ -166,15 +166,15 @@ uint64_t Router::Stop() {
   absl::MutexLock reload_lock(&reload_mu_);
   if (stopped_) return 0;
   stopped_ = true;
-  for (auto& input : inputs_) input->Stop();
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(config_.shutdown_deadline_ms());
+  for (auto& input : inputs_) input->Stop(deadline);
   stopping_.Notify();
   if (stats_thread_.joinable()) stats_thread_.join();
   {
     absl::MutexLock lock(&tails_mu_);
     for (auto& tail : tails_) tail->Close();
   }
-  const absl::Time deadline =
-      absl::Now() + absl::Milliseconds(config_.shutdown_deadline_ms());
   uint64_t undelivered = 0;
   for (const Route& route : table()->routes) {
     const uint64_t lost = route.runner->Stop(deadline);

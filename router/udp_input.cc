@@ -68,7 +68,7 @@ absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
 }
 
 UdpInput::~UdpInput() {
-  Stop();
+  Stop(absl::Now());
   close(fd_);
 }
 
@@ -76,7 +76,7 @@ void UdpInput::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void UdpInput::Stop() {
+void UdpInput::Stop(absl::Time /*deadline*/) {
   stop_.store(true);
   if (thread_.joinable()) thread_.join();
 }
@@ -88,7 +88,7 @@ void UdpInput::Run() {
   while (!stop_.load(std::memory_order_relaxed)) {
     // Wake regularly to notice Stop().
     if (poll(&readable, 1, 100) <= 0) continue;
-    for (;;) {
+    while (!stop_.load(std::memory_order_relaxed)) {
       sockaddr_storage peer{};
       socklen_t peer_length = sizeof(peer);
       const ssize_t n =

@@ -23,7 +23,8 @@ class UdpInput : public Input {
   ~UdpInput() override;
 
   void Start() override;
-  void Stop() override;
+  // Stops between two datagrams; what the kernel still holds is not read.
+  void Stop(absl::Time deadline) override;
   std::string address() const override { return address_; }
 
  private:

@@ -1,6 +1,7 @@
 #include "router/zmq_input.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,23 @@
 
 namespace metlog {
 namespace {
+
+// How often a waiting reader looks at the stop flag.
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+// How long a socket closed to its peers must stay empty before its drain
+// ends: ZeroMQ's I/O thread may still be handing on what it had read.
+constexpr auto kQuiet = std::chrono::milliseconds(20);
+// How long counting what is left after the deadline may take, at most.
+constexpr absl::Duration kCountGrace = absl::Seconds(1);
+
+// cppzmq does not mark gets() const.
+std::string PeerOf(zmq::message_t& frame) {
+  try {
+    return frame.gets("Peer-Address");
+  } catch (const zmq::error_t&) {
+    return "unknown peer";  // inproc and ipc have no address
+  }
+}
 
 // A received packet, kept as ZeroMQ delivered it: the messages view it.
 class ZmqPacketBytes : public PacketBytes {
@@ -18,18 +36,31 @@ class ZmqPacketBytes : public PacketBytes {
     return absl::string_view(static_cast<const char*>(message_.data()),
                              message_.size());
   }
-  std::string peer() const {
-    try {
-      return message_.gets("Peer-Address");
-    } catch (const zmq::error_t&) {
-      return "unknown peer";  // inproc and ipc have no address
-    }
-  }
+  std::string peer() const { return PeerOf(message_); }
 
  private:
-  // Mutable for gets(), which cppzmq does not mark const.
+  // Mutable for PeerOf.
   mutable zmq::message_t message_;
 };
+
+// Reads one whole ZeroMQ message, if one is ready, into `*first`. The other
+// frames of a message of several are read and freed at once (ZeroMQ
+// delivers all of a message's frames together); `*frames` says how many
+// there were and `*bytes` their total size.
+bool ReadMessage(zmq::socket_t& socket, zmq::message_t* first, size_t* frames,
+                 size_t* bytes) {
+  if (!socket.recv(*first, zmq::recv_flags::dontwait)) return false;
+  *frames = 1;
+  *bytes = first->size();
+  bool more = first->more();
+  zmq::message_t next;
+  while (more && socket.recv(next, zmq::recv_flags::dontwait)) {
+    ++*frames;
+    *bytes += next.size();
+    more = next.more();
+  }
+  return true;
+}
 
 }  // namespace
 
@@ -40,8 +71,8 @@ ZmqInput::ZmqInput(std::string name, const v1::LimitsConfig& limits,
       decode_threads_(std::max<uint32_t>(1, decode_threads)),
       dispatcher_(dispatcher) {}
 
-std::string ZmqInput::InprocEndpoint(absl::string_view role) const {
-  return absl::StrCat("inproc://metlog-input-", role, "-",
+std::string ZmqInput::InprocEndpoint() const {
+  return absl::StrCat("inproc://metlog-input-packets-",
                       reinterpret_cast<uintptr_t>(this));
 }
 
@@ -55,8 +86,9 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     input->socket_ = zmq::socket_t(
         input->context_, sub ? zmq::socket_type::sub : zmq::socket_type::pull);
     input->socket_.set(zmq::sockopt::rcvhwm, config.receive_hwm());
-    // ZeroMQ refuses (and disconnects) a peer whose packet exceeds the limit
-    // before buffering it, which bounds memory per peer.
+    // ZeroMQ refuses (and disconnects) a peer whose frame exceeds the limit
+    // before buffering it; a message of several frames is refused once
+    // delivered (see the header).
     input->socket_.set(zmq::sockopt::maxmsgsize,
                        static_cast<int64_t>(limits.max_packet_bytes()));
     input->socket_.set(zmq::sockopt::linger, 0);
@@ -67,15 +99,12 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     } else {
       input->socket_.connect(config.endpoint());
       input->endpoint_ = config.endpoint();
+      input->bound_ = false;
     }
     if (input->decode_threads_ > 1) {
       input->backend_ = zmq::socket_t(input->context_, zmq::socket_type::push);
-      input->backend_.bind(input->InprocEndpoint("packets"));
-      input->control_ = zmq::socket_t(input->context_, zmq::socket_type::pair);
-      input->control_.bind(input->InprocEndpoint("control"));
-      input->control_peer_ =
-          zmq::socket_t(input->context_, zmq::socket_type::pair);
-      input->control_peer_.connect(input->InprocEndpoint("control"));
+      input->backend_.set(zmq::sockopt::linger, 0);
+      input->backend_.bind(input->InprocEndpoint());
     }
   } catch (const zmq::error_t& error) {
     return absl::InvalidArgumentError(
@@ -86,48 +115,119 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
   return input;
 }
 
-ZmqInput::~ZmqInput() { Stop(); }
+ZmqInput::~ZmqInput() { Stop(absl::Now()); }
 
 void ZmqInput::Start() {
   if (decode_threads_ == 1) {
-    threads_.emplace_back([this] {
-      PacketDecoder decoder(limits_);
-      Receive(socket_, decoder);
-    });
+    threads_.emplace_back(
+        [this] { Decode(socket_, /*network=*/true, stopping_); });
     return;
   }
-  threads_.emplace_back([this] {
-    try {
-      zmq::proxy_steerable(socket_, backend_, zmq::socket_ref(), control_);
-    } catch (const zmq::error_t& error) {
-      LOG(ERROR) << "input " << name() << ": proxy: " << error.what();
-    }
-  });
+  threads_.emplace_back([this] { Forward(); });
   for (uint32_t i = 0; i < decode_threads_; ++i) {
     threads_.emplace_back([this] {
       zmq::socket_t packets(context_, zmq::socket_type::pull);
-      packets.connect(InprocEndpoint("packets"));
-      PacketDecoder decoder(limits_);
-      Receive(packets, decoder);
+      packets.set(zmq::sockopt::linger, 0);
+      packets.connect(InprocEndpoint());
+      Decode(packets, /*network=*/false, forwarded_all_);
     });
   }
 }
 
-void ZmqInput::Stop() {
-  if (stop_.exchange(true)) return;
-  if (decode_threads_ > 1) control_peer_.send(zmq::str_buffer("TERMINATE"));
+void ZmqInput::Stop(absl::Time deadline) {
+  if (stopped_) return;
+  stopped_ = true;
+  deadline_ = deadline;
+  stopping_.store(true, std::memory_order_release);
   for (std::thread& thread : threads_) thread.join();
 }
 
-void ZmqInput::Receive(zmq::socket_t& socket, PacketDecoder& decoder) {
+void ZmqInput::CloseToPeers() {
+  try {
+    // ZeroMQ keeps what the closed connections had delivered for as long as
+    // the socket lingers, and drops it after: long enough to route it by
+    // the deadline, or else to count it.
+    const absl::Duration linger =
+        std::max(deadline_ - absl::Now(), absl::ZeroDuration()) + kCountGrace;
+    socket_.set(zmq::sockopt::linger,
+                static_cast<int>(absl::ToInt64Milliseconds(linger)));
+    if (bound_) {
+      socket_.unbind(endpoint_);
+    } else {
+      socket_.disconnect(endpoint_);
+    }
+  } catch (const zmq::error_t& error) {
+    LOG(WARNING) << "input " << name() << ": closing " << endpoint_ << ": "
+                 << error.what();
+  }
+}
+
+void ZmqInput::Pump(zmq::socket_t& socket, bool network,
+                    const std::atomic<bool>& finished,
+                    const std::function<void(zmq::message_t)>& take,
+                    const std::function<void()>& flush) {
   zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLIN, 0}};
-  zmq::message_t packet;
-  std::vector<PacketRef> group;
-  while (!stop_.load(std::memory_order_relaxed)) {
+  zmq::message_t message;
+  uint64_t left_at_deadline = 0;
+  // Reads what is ready, until `finished` unless `draining`; returns how
+  // many messages it read. A drain ends at the latest kCountGrace after the
+  // deadline, should peers still be sending (if the socket could not be
+  // closed to them).
+  auto read_ready = [&](bool draining) {
+    size_t read = 0, frames = 0, bytes = 0;
+    while ((draining ? absl::Now() < deadline_ + kCountGrace
+                     : !finished.load(std::memory_order_relaxed)) &&
+           ReadMessage(socket, &message, &frames, &bytes)) {
+      ++read;
+      const auto peer = [&message] { return PeerOf(message); };
+      if (frames > 1) {
+        Refuse(RejectReason::kMultipartPacket,
+               absl::StrCat("a message of ", frames, " frames (", bytes,
+                            " bytes); a packet is one frame"),
+               peer);
+      } else if (draining && absl::Now() > deadline_) {
+        ++left_at_deadline;
+        Refuse(RejectReason::kShutdown,
+               "packet left undecoded at the shutdown deadline", peer);
+      } else {
+        take(std::move(message));
+      }
+    }
+    flush();
+    return read;
+  };
+  while (!finished.load(std::memory_order_acquire)) {
     try {
-      // Wake regularly to notice Stop().
-      if (zmq::poll(items, 1, std::chrono::milliseconds(100)) == 0) continue;
-      while (socket.recv(packet, zmq::recv_flags::dontwait)) {
+      if (zmq::poll(items, 1, kPollInterval) > 0) read_ready(false);
+    } catch (const zmq::error_t& error) {
+      LOG_EVERY_T(ERROR, 1) << "input " << name() << ": " << error.what();
+    }
+  }
+  // Nothing more is sent to `socket` once it is closed to peers (or, for a
+  // decoding thread's socket, once the forwarder has finished): what it
+  // holds is finite.
+  if (network) CloseToPeers();
+  try {
+    while ((read_ready(true) > 0 ||
+            (network && zmq::poll(items, 1, kQuiet) > 0)) &&
+           absl::Now() < deadline_ + kCountGrace) {
+    }
+  } catch (const zmq::error_t& error) {
+    LOG(ERROR) << "input " << name() << ": draining: " << error.what();
+  }
+  if (left_at_deadline > 0) {
+    LOG(WARNING) << "input " << name() << ": " << left_at_deadline
+                 << " packets left undecoded at the shutdown deadline";
+  }
+}
+
+void ZmqInput::Decode(zmq::socket_t& socket, bool network,
+                      const std::atomic<bool>& finished) {
+  PacketDecoder decoder(limits_);
+  std::vector<PacketRef> group;
+  Pump(
+      socket, network, finished,
+      [&](zmq::message_t packet) {
         auto received = std::make_unique<ZmqPacketBytes>(std::move(packet));
         // The decode result keeps `received` alive until Accept returns.
         const ZmqPacketBytes* bytes = received.get();
@@ -135,12 +235,19 @@ void ZmqInput::Receive(zmq::socket_t& socket, PacketDecoder& decoder) {
             decoder.Decode(std::move(received)),
             [bytes] { return bytes->peer(); }, &group);
         if (group.size() == kMaxGroup) DispatchGroup(&group, dispatcher_);
-      }
-    } catch (const zmq::error_t& error) {
-      LOG_EVERY_T(ERROR, 1) << "input " << name() << ": " << error.what();
-    }
-    DispatchGroup(&group, dispatcher_);
-  }
+      },
+      [&] { DispatchGroup(&group, dispatcher_); });
+}
+
+void ZmqInput::Forward() {
+  Pump(
+      socket_, /*network=*/true, stopping_,
+      [this](zmq::message_t packet) {
+        // Waits while every decoding thread's queue is full.
+        backend_.send(packet, zmq::send_flags::none);
+      },
+      [] {});
+  forwarded_all_.store(true, std::memory_order_release);
 }
 
 }  // namespace metlog

@@ -1,16 +1,27 @@
 // Receives Packets on a ZeroMQ PULL (or SUB) socket, decodes them and hands
 // the messages to the router. One thread by default; with decode_threads > 1
-// a ZeroMQ proxy spreads packets over that many decoding threads.
+// a forwarding thread spreads packets over that many decoding threads.
+//
+// A packet is one single-frame ZeroMQ message. ZeroMQ bounds each frame
+// (maxmsgsize = limits.max_packet_bytes) but not how many frames a message
+// has, and it holds a message's frames until the last arrives; a message of
+// several frames is refused and freed as soon as it is delivered.
+//
+// At Stop the input unbinds (or disconnects), which closes its peers'
+// connections, so nothing more arrives; what ZeroMQ already holds is
+// decoded and routed until the deadline and counted after it.
 #ifndef METLOG_ROUTER_ZMQ_INPUT_H_
 #define METLOG_ROUTER_ZMQ_INPUT_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "proto/config.pb.h"
 #include "router/input.h"
 #include "router/packet_decoder.h"
@@ -24,33 +35,54 @@ class ZmqInput : public Input {
   static absl::StatusOr<std::unique_ptr<ZmqInput>> Create(
       std::string name, const v1::ZmqInputConfig& config,
       const v1::LimitsConfig& limits, Dispatcher* dispatcher);
+  // Stops with no time to drain, if Stop was not called.
   ~ZmqInput() override;
 
   void Start() override;
-  void Stop() override;
+  void Stop(absl::Time deadline) override;
   // The endpoint actually bound, with a "*" port resolved.
   std::string address() const override { return endpoint_; }
 
  private:
   ZmqInput(std::string name, const v1::LimitsConfig& limits,
            uint32_t decode_threads, Dispatcher* dispatcher);
-  // Receives, decodes and dispatches from `socket` until Stop().
-  void Receive(zmq::socket_t& socket, PacketDecoder& decoder);
-  std::string InprocEndpoint(absl::string_view role) const;
+
+  // Reads `socket` until `finished`, giving each single-frame packet to
+  // `take` (its peer known from the frame) and calling `flush` after each
+  // burst; then drains what the socket still holds: to `take` until the
+  // deadline, counted as lost after it. `network` says `socket` is the one
+  // peers send to: it is then closed to them first, and drained until
+  // quiet.
+  void Pump(zmq::socket_t& socket, bool network,
+            const std::atomic<bool>& finished,
+            const std::function<void(zmq::message_t)>& take,
+            const std::function<void()>& flush);
+  // Decodes and routes packets from `socket` (see Pump).
+  void Decode(zmq::socket_t& socket, bool network,
+              const std::atomic<bool>& finished);
+  // Moves packets from the network socket to the decoding threads.
+  void Forward();
+  // Stops peers from sending more: unbinds, or disconnects.
+  void CloseToPeers();
+  std::string InprocEndpoint() const;
 
   zmq::context_t context_{1};
   zmq::socket_t socket_;
   std::string endpoint_;
+  bool bound_ = true;
   const v1::LimitsConfig limits_;
   const uint32_t decode_threads_;
   Dispatcher* const dispatcher_;
-  std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
-  // With several decode threads: the proxy's side towards them, and the
-  // pair of sockets that tells it to stop.
+  // With several decode threads, the forwarder's side towards them.
   zmq::socket_t backend_;
-  zmq::socket_t control_;
-  zmq::socket_t control_peer_;
+
+  // Set once by Stop, deadline first: readers see it through the flags.
+  absl::Time deadline_ = absl::InfiniteFuture();
+  std::atomic<bool> stopping_{false};
+  // Set by the forwarder once it has handed on everything it will.
+  std::atomic<bool> forwarded_all_{false};
+  bool stopped_ = false;
 };
 
 }  // namespace metlog

@@ -13,6 +13,9 @@
 namespace metlog {
 namespace {
 
+// The arena's own bookkeeping: its block header and state.
+constexpr size_t kArenaOverhead = 256;
+
 // What an InlinedVector took beyond its inline room.
 template <typename T, size_t kInline>
 size_t HeapBytes(const absl::InlinedVector<T, kInline>& list) {
@@ -67,17 +70,47 @@ absl::StatusOr<PacketRef> PacketMessages::FromMessages(
   return packet;
 }
 
+size_t PacketMessages::parse_reserve() const {
+  return kArenaOverhead + parse_cost_;
+}
+
+size_t PacketMessages::memory_bound() const {
+  return kMemoryAllowance + kMemoryPerByte * bytes_.size();
+}
+
+void PacketMessages::Reserve(size_t messages) {
+  // No more messages than the memory bound admits at their cheapest (a
+  // parsed message holds at least a uuid), and fields for a few each,
+  // as far as a typical field's 16 bytes allow.
+  constexpr size_t kCheapestMessage =
+      sizeof(Slot) + sizeof(v1::Message) + sizeof(std::string) + 16;
+  constexpr size_t kTypicalFieldBytes = 16;
+  slots_.reserve(std::min(messages, memory_bound() / kCheapestMessage));
+  fields_.reserve(
+      std::min(4 * slots_.capacity(), bytes_.size() / kTypicalFieldBytes));
+}
+
 WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
                                 absl::BitGenRef random, std::string* error) {
   const size_t fields_before = fields_.size();
   // Read in place: a WireMessage is large enough that copying it shows.
   WireMessage& wire = slots_.emplace_back().wire;
-  const WireProblem problem = ReadWireMessage(bytes, &wire, &fields_, error);
+  WireProblem problem = ReadWireMessage(bytes, &wire, &fields_, error);
+  if (problem == WireProblem::kNone &&
+      HeapBytes(slots_) + HeapBytes(fields_) + parse_cost_ + wire.parse_cost >
+          memory_bound()) {
+    *error = absl::StrCat("packet of ", bytes_.size(),
+                          " bytes reached its memory bound of ", memory_bound(),
+                          " bytes");
+    problem = WireProblem::kTooDense;
+  }
   if (problem != WireProblem::kNone) {
     slots_.pop_back();
     fields_.resize(fields_before);
     return problem;
   }
+  parse_cost_ += wire.parse_cost;
+  message_bytes_ += bytes.size();
   if (!wire.has_uuid) wire.generated_uuid = RandomUuidBytes(random);
   if (!wire.has_timestamp) wire.timestamp = now_ns;
   return problem;
@@ -93,9 +126,12 @@ void PacketMessages::Parse() const {
 }
 
 void PacketMessages::ParseAll() const {
+  // One block sized to what the parse may take, so the arena neither
+  // regrows nor overshoots: all of the reserve but the strings' characters,
+  // which protobuf puts on the heap (and which the messages' bytes bound).
   google::protobuf::ArenaOptions options;
-  options.start_block_size = std::max<size_t>(512, 4 * bytes_.size());
-  options.max_block_size = std::max<size_t>(8192, 4 * bytes_.size());
+  options.start_block_size = parse_reserve() - message_bytes_;
+  options.max_block_size = options.start_block_size;
   arena_ = std::make_unique<google::protobuf::Arena>(options);
   for (Slot& slot : slots_) {
     auto* message =
@@ -103,22 +139,25 @@ void PacketMessages::ParseAll() const {
     const WireMessage& wire = slot.wire;
     if (!message->ParseFromArray(wire.bytes.data(),
                                  static_cast<int>(wire.bytes.size()))) {
-      // ReadWireMessage accepted these bytes, and it is stricter than the
-      // parser; getting here is a bug, so say so rather than hide it.
-      LOG(DFATAL) << "a validated message does not parse";
+      // ReadWireMessage refuses whatever protobuf refuses
+      // (router/packet_decoder_fuzzer checks it), so this is a bug in the
+      // walker: say so, rate-limited, and keep serving.
+      parse_failures_.fetch_add(1, std::memory_order_relaxed);
+      LOG_EVERY_T(ERROR, 1) << "a validated message does not parse";
     }
     if (!wire.has_uuid) message->set_uuid(std::string(wire.uuid()));
     if (!wire.has_timestamp) message->set_timestamp(wire.timestamp);
     slot.parsed = message;
   }
-  parsed_bytes_.store(arena_->SpaceAllocated(), std::memory_order_relaxed);
+  arena_bytes_.store(arena_->SpaceAllocated(), std::memory_order_release);
 }
+
+std::atomic<uint64_t> PacketMessages::parse_failures_{0};
 
 size_t PacketMessages::footprint() const {
   return sizeof(*this) +
          (owner_ != nullptr ? bytes_.size() : copy_.capacity()) +
-         HeapBytes(slots_) + HeapBytes(fields_) +
-         parsed_bytes_.load(std::memory_order_relaxed);
+         HeapBytes(slots_) + HeapBytes(fields_) + parse_reserve();
 }
 
 void PacketMessages::Release(uint32_t references) const {

@@ -67,17 +67,24 @@ class PacketMessages {
   // The bytes the messages view.
   absl::string_view bytes() const { return bytes_; }
 
+  // What a packet may take in memory beyond its bytes, routing data and
+  // parse included, is bounded by its bytes: kMemoryPerByte for each, plus
+  // kMemoryAllowance, so that a small packet never makes a large
+  // allocation. A packet of messages denser than that (many empty messages,
+  // say) keeps those that fit. The lists grow by doubling, so footprint()
+  // stays below twice the bound.
+  static constexpr size_t kMemoryPerByte = 32;
+  static constexpr size_t kMemoryAllowance = 64 * 1024;
+
   // Room for this many messages, before adding them (and for a few fields
-  // each: growing the lists cost more than the walk).
-  void Reserve(size_t messages) {
-    slots_.reserve(messages);
-    fields_.reserve(4 * messages);
-  }
+  // each: growing the lists cost more than the walk), as far as the memory
+  // bound admits.
+  void Reserve(size_t messages);
 
   // Reads and validates the message in `bytes` (a view into bytes()) and
   // adds it, with a random uuid and timestamp `now_ns` if the sender left
-  // them out; on a problem nothing is added. Only before the packet is
-  // shared.
+  // them out; on a problem nothing is added (kTooDense: the packet's memory
+  // bound is reached). Only before the packet is shared.
   WireProblem Add(absl::string_view bytes, int64_t now_ns,
                   absl::BitGenRef random, std::string* error);
 
@@ -94,9 +101,28 @@ class PacketMessages {
   // Parses the whole packet now, if no one has. Thread-safe.
   void Parse() const;
 
-  // The memory this packet holds: its bytes, the routing data and, once
-  // parsed, the parsed messages. Queue bounds charge it.
+  // The memory this packet holds: its bytes, the routing data and the
+  // parsed messages, counted before they are parsed (an upper bound of
+  // what the parse takes), so that it does not change once the packet is
+  // shared. Queue bounds charge it.
   size_t footprint() const;
+
+  // What footprint() counts for the parse from the start: the parse's
+  // arena (one block) and the strings' characters protobuf puts on the
+  // heap, together within this unless the estimate is wrong.
+  size_t parse_reserve() const;
+  // What the parse took from its arena (0 before one), within
+  // parse_reserve() unless the estimate is wrong.
+  size_t arena_bytes() const {
+    return arena_bytes_.load(std::memory_order_acquire);
+  }
+
+  // Messages this process's walker accepted and protobuf then refused; a
+  // bug in the walker if not 0. Such a message is delivered with what the
+  // parse read of it.
+  static uint64_t parse_failures() {
+    return parse_failures_.load(std::memory_order_relaxed);
+  }
 
   void Retain(uint32_t references) const {
     references_.fetch_add(references, std::memory_order_relaxed);
@@ -113,6 +139,8 @@ class PacketMessages {
   PacketMessages(std::string copy, std::unique_ptr<const PacketBytes> owner,
                  absl::string_view view);
   ~PacketMessages();
+  // The memory a packet of these bytes may take beyond them.
+  size_t memory_bound() const;
   void ParseAll() const;  // once, through Parse()
 
   // The bytes are one of these two: a copy, or a view into an owner's.
@@ -130,8 +158,12 @@ class PacketMessages {
   mutable absl::once_flag parse_once_;
   // Made by ParseAll: packets no sink reads never allocate one.
   mutable std::unique_ptr<google::protobuf::Arena> arena_;
-  // What arena_ took, published by ParseAll for footprint().
-  mutable std::atomic<size_t> parsed_bytes_{0};
+  // What a parse of the messages added so far would take, at most, and
+  // the part of it that is their bytes (string contents go to the heap).
+  size_t parse_cost_ = 0;
+  size_t message_bytes_ = 0;
+  mutable std::atomic<size_t> arena_bytes_{0};
+  static std::atomic<uint64_t> parse_failures_;
 };
 
 // One message of a packet. It does not own a reference: whoever hands it

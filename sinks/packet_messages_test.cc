@@ -124,6 +124,50 @@ TEST(WireMessageTest, UnknownFieldsAreSkipped) {
   EXPECT_EQ(message.type, "log");
 }
 
+TEST(WireMessageTest, RefusesTagsAndLengthsLongerThanProtobufReads) {
+  // A 6-byte tag (issue 9's packet) and a 6-byte length: protobuf 3.21
+  // reads each in at most 5 bytes.
+  for (const std::string& bytes :
+       {std::string("\x9a\x80\x80\x80\x80\x00\x01x", 8),
+        std::string("\x32\x81\x80\x80\x80\x80\x00x", 8)}) {
+    ASSERT_FALSE(v1::Message().ParseFromString(bytes));
+    WireMessage message;
+    FieldList fields;
+    std::string error;
+    EXPECT_EQ(Read(bytes, &message, &fields, &error), WireProblem::kMalformed);
+  }
+}
+
+TEST(PacketMessagesTest, FootprintCountsTheParseBeforeItHappens) {
+  v1::Message sent;
+  sent.set_type("counter");
+  sent.set_logger("shop");
+  sent.set_payload(std::string(100, 'p'));
+  for (int i = 0; i < 5; ++i) {
+    v1::Field* field = sent.add_fields();
+    field->set_name("name" + std::to_string(i));
+    field->add_value_string(std::string(i * 10, 'v'));
+    field->add_value_string("w");
+    field->set_representation("ms");
+    v1::Field* numbers = sent.add_fields();
+    numbers->set_name("n");
+    numbers->set_value_type(v1::Field::INTEGER);
+    for (int v = 0; v < 50; ++v) numbers->add_value_integer(v);
+  }
+  v1::Message unknown_fields = sent;
+  unknown_fields.mutable_unknown_fields()->AddLengthDelimited(100, "x");
+  absl::StatusOr<PacketRef> packet =
+      PacketMessages::FromMessages({sent, sent, unknown_fields, {}});
+  ASSERT_TRUE(packet.ok()) << packet.status();
+  const size_t before = (*packet)->footprint();
+  (*packet)->Parse();
+  EXPECT_EQ((*packet)->footprint(), before);
+  EXPECT_GT((*packet)->arena_bytes(), 0u);
+  // What the parse took is within what was counted for it.
+  EXPECT_LE((*packet)->arena_bytes(), (*packet)->parse_reserve());
+  EXPECT_EQ((*packet)->Parsed(2).unknown_fields().field_count(), 1);
+}
+
 TEST(PacketMessagesTest, ParsesOnFirstReadFillingUuidAndTimestamp) {
   v1::Message sent;
   sent.set_type("log");

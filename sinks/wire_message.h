@@ -36,6 +36,10 @@ struct WireMessage {
   int32_t pid = 0;
   bool has_uuid = false;
   bool has_timestamp = false;
+  // What parsing this message would allocate, at most: its objects,
+  // strings and value arrays in the arena, and (its bytes) the strings'
+  // characters on the heap; see ReadWireMessage.
+  uint32_t parse_cost = 0;
   absl::string_view sent_uuid;  // as sent, when has_uuid
   // Filled by the router when the sender left the uuid out.
   std::array<char, 16> generated_uuid{};
@@ -55,12 +59,15 @@ enum class WireProblem {
   kNone,
   kMalformed,  // not a Message: bad tag, truncated, wrong wire type
   kInvalid,    // a Message, but breaks a rule (severity, uuid, field name)
+  kTooDense,   // valid, but its packet's bytes allow it no more memory
 };
 
 // Reads and validates the Message in `bytes` into a default-constructed
 // `*message`, appending its fields to `*fields` (message->first_field
-// indexes into it). On a problem, *error
-// says what, and the fields already appended should be discarded.
+// indexes into it), and estimates what protobuf's parse of it would
+// allocate (message->parse_cost: an upper bound for protobuf 3.21, the
+// generated uuid included). On a problem, *error says what, and the fields
+// already appended should be discarded.
 WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
                             FieldList* fields, std::string* error);
 
@@ -69,6 +76,12 @@ WireProblem ReadWireMessage(absl::string_view bytes, WireMessage* message,
 // constructing one per message and per field cost more than the walk
 // itself; this one is a pair of pointers and inlines. Groups (wire types 3
 // and 4, unused by these protos) are refused.
+//
+// It reads varints exactly as far as protobuf 3.21's parser does and no
+// further, so that whatever it accepts protobuf parses to the same values
+// (router/packet_decoder_fuzzer checks this): a tag in at most 5 bytes, a
+// length in at most 5 bytes and below 2^31 - 16, any other varint in at
+// most 10 bytes.
 class WireReader {
  public:
   enum WireType { kVarint = 0, kFixed64 = 1, kLength = 2, kFixed32 = 5 };
@@ -84,7 +97,8 @@ class WireReader {
   bool ReadTag(int* field_number, int* wire_type) {
     const char* start = next_;
     uint64_t tag = 0;
-    if (!ReadVarint(&tag) || tag > 0xffffffffu || (tag >> 3) == 0) {
+    if (!ReadVarintOfAtMost(kMaxTagBytes, &tag) || tag > 0xffffffffu ||
+        (tag >> 3) == 0) {
       next_ = start;  // so that at_end() says a bad tag is not the end
       return false;
     }
@@ -94,21 +108,7 @@ class WireReader {
   }
 
   bool ReadVarint(uint64_t* value) {
-    // Tags, lengths and small numbers: one byte.
-    if (next_ != end_ && static_cast<uint8_t>(*next_) < 0x80) {
-      *value = static_cast<uint8_t>(*next_++);
-      return true;
-    }
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64 && next_ != end_; shift += 7) {
-      const auto byte = static_cast<uint8_t>(*next_++);
-      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if (byte < 0x80) {
-        *value = result;
-        return true;
-      }
-    }
-    return false;
+    return ReadVarintOfAtMost(kMaxVarintBytes, value);
   }
 
   bool ReadFixed64(uint64_t* value) {
@@ -125,7 +125,10 @@ class WireReader {
   // A length-delimited payload, as a view into the bytes.
   bool ReadView(absl::string_view* value) {
     uint64_t length = 0;
-    if (!ReadVarint(&length) || length > remaining()) return false;
+    if (!ReadVarintOfAtMost(kMaxLengthBytes, &length) || length > kMaxLength ||
+        length > remaining()) {
+      return false;
+    }
     *value = absl::string_view(next_, static_cast<size_t>(length));
     next_ += length;
     return true;
@@ -151,6 +154,33 @@ class WireReader {
   }
 
  private:
+  // protobuf 3.21's limits (parse_context.h: ReadTag, ReadSize, VarintParse).
+  static constexpr int kMaxTagBytes = 5;
+  static constexpr int kMaxLengthBytes = 5;
+  static constexpr int kMaxVarintBytes = 10;
+  // ReadSize refuses lengths this close to INT_MAX (its kSlopBytes is 16).
+  static constexpr uint64_t kMaxLength = 0x7fffffff - 16;
+
+  bool ReadVarintOfAtMost(int max_bytes, uint64_t* value) {
+    // Tags, lengths and small numbers: one byte.
+    if (next_ != end_ && static_cast<uint8_t>(*next_) < 0x80) {
+      *value = static_cast<uint8_t>(*next_++);
+      return true;
+    }
+    uint64_t result = 0;
+    const char* const start = next_;
+    for (int i = 0; i < max_bytes && next_ != end_; ++i) {
+      const auto byte = static_cast<uint8_t>(*next_++);
+      result |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+      if (byte < 0x80) {
+        *value = result;
+        return true;
+      }
+    }
+    next_ = start;
+    return false;
+  }
+
   const char* next_;
   const char* end_;
 };
@@ -160,6 +190,10 @@ class WireReader {
 // *error set on malformed input.
 bool NextLengthDelimited(WireReader& in, int field_number,
                          absl::string_view* value, std::string* error);
+
+// Whether `bytes` walk as a message whose fields this reader can skip
+// (what protobuf needs of a message it has no other rule for).
+bool SkipsCleanly(absl::string_view bytes);
 
 // One value of a field, of the field's value_type: `text` for STRING and
 // BYTES, `integer`, `number` (DOUBLE) or `flag` (BOOL).
