@@ -10,6 +10,7 @@
 #include "client/uuid.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "router/packet_verifier.h"
 #include "router/udp_input.h"
 #include "router/zmq_input.h"
 #include "sinks/sink.h"
@@ -44,19 +45,24 @@ absl::StatusOr<CompiledSink> CompileSink(const v1::SinkConfig& config) {
 
 absl::StatusOr<std::unique_ptr<Input>> CreateInput(
     const v1::InputConfig& config, const v1::LimitsConfig& limits,
-    Dispatcher* dispatcher) {
+    const std::shared_ptr<const SignerKeys>& keys, Dispatcher* dispatcher) {
+  std::shared_ptr<const PacketVerifier> verifier;
+  if (config.require_signature() || keys != nullptr) {
+    verifier =
+        std::make_shared<PacketVerifier>(keys, config.require_signature());
+  }
   switch (config.kind_case()) {
     case v1::InputConfig::kZmq: {
       auto input =
           ZmqInput::Create(config.name().empty() ? "zmq" : config.name(),
-                           config.zmq(), limits, dispatcher);
+                           config.zmq(), limits, verifier, dispatcher);
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
     case v1::InputConfig::kUdp: {
       auto input =
           UdpInput::Create(config.name().empty() ? "udp" : config.name(),
-                           config.udp(), limits, dispatcher);
+                           config.udp(), limits, verifier, dispatcher);
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
@@ -84,6 +90,9 @@ void AddCounter(absl::string_view name, uint64_t value, v1::Message* m) {
 }  // namespace
 
 absl::Status Router::Check(const v1::RouterConfig& config) {
+  if (auto keys = SignerKeys::Create(config.signers()); !keys.ok()) {
+    return keys.status();
+  }
   for (const v1::SinkConfig& sink_config : config.sinks()) {
     if (absl::StatusOr<CompiledSink> compiled = CompileSink(sink_config);
         !compiled.ok()) {
@@ -129,8 +138,15 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(
     absl::MutexLock lock(&router->table_mu_);
     router->table_ = *std::move(table);
   }
+  std::shared_ptr<const SignerKeys> keys;
+  if (config.signers_size() > 0) {
+    auto created = SignerKeys::Create(config.signers());
+    if (!created.ok()) return created.status();
+    keys = *std::move(created);
+  }
   for (const v1::InputConfig& input_config : config.inputs()) {
-    auto input = CreateInput(input_config, config.limits(), router.get());
+    auto input =
+        CreateInput(input_config, config.limits(), keys, router.get());
     if (!input.ok()) return input.status();
     router->inputs_.push_back(*std::move(input));
   }
@@ -237,13 +253,19 @@ void Router::ReopenSinks() {
   for (const Route& route : table()->routes) route.runner->RequestReopen();
 }
 
-uint64_t Router::Dispatch(absl::Span<const PacketRef> packets) {
+uint64_t Router::Dispatch(absl::Span<const PacketRef> packets,
+                          absl::string_view signer) {
   const std::shared_ptr<const RoutingTable> routing = table();
   uint64_t refused = 0;
   // Reused by each input thread: an allocation per group costs more than
   // matching a small one.
   thread_local std::vector<MessageRef> matched;
   for (const Route& route : routing->routes) {
+    if (!route.config.signers().empty() &&
+        std::find(route.config.signers().begin(), route.config.signers().end(),
+                  signer) == route.config.signers().end()) {
+      continue;
+    }
     matched.clear();
     for (const PacketRef& packet : packets) {
       const size_t before = matched.size();

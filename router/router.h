@@ -59,7 +59,10 @@ class Router : public Dispatcher {
 
   // Routes messages; returns how many (message, sink) deliveries a full
   // queue refused. Thread-safe; with BLOCK overflow it may wait.
-  uint64_t Dispatch(absl::Span<const PacketRef> packets) override;
+  // Sinks with a `signers` list take only packets `signer` is in.
+  using Dispatcher::Dispatch;
+  uint64_t Dispatch(absl::Span<const PacketRef> packets,
+                    absl::string_view signer) override;
 
   // Opens a live view of matching traffic; close it with Tail::Close and
   // RemoveTail.

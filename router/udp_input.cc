@@ -33,15 +33,17 @@ std::string PeerName(const sockaddr_storage& peer) {
 }  // namespace
 
 UdpInput::UdpInput(std::string name, int fd, const v1::LimitsConfig& limits,
+                   std::shared_ptr<const PacketVerifier> verifier,
                    Dispatcher* dispatcher)
     : Input(std::move(name)),
       fd_(fd),
-      decoder_(limits),
+      decoder_(limits, std::move(verifier)),
       dispatcher_(dispatcher) {}
 
 absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
     std::string name, const v1::UdpInputConfig& config,
-    const v1::LimitsConfig& limits, Dispatcher* dispatcher) {
+    const v1::LimitsConfig& limits,
+    std::shared_ptr<const PacketVerifier> verifier, Dispatcher* dispatcher) {
   const std::string& address = config.address();
   absl::StatusOr<SocketAddress> resolved =
       ResolveHostPort(address, SOCK_DGRAM, /*passive=*/true);
@@ -58,8 +60,8 @@ absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
     return absl::InvalidArgumentError(absl::StrCat(
         "input ", name, ": cannot bind udp ", address, ": ", reason));
   }
-  std::unique_ptr<UdpInput> input(
-      new UdpInput(std::move(name), fd, limits, dispatcher));
+  std::unique_ptr<UdpInput> input(new UdpInput(
+      std::move(name), fd, limits, std::move(verifier), dispatcher));
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
@@ -84,7 +86,7 @@ void UdpInput::Stop(absl::Time /*deadline*/) {
 void UdpInput::Run() {
   std::vector<char> buffer(kDatagramBuffer);
   pollfd readable{fd_, POLLIN, 0};
-  std::vector<PacketRef> group;
+  PacketGroup group;
   while (!stop_.load(std::memory_order_relaxed)) {
     // Wake regularly to notice Stop().
     if (poll(&readable, 1, 100) <= 0) continue;
@@ -97,7 +99,7 @@ void UdpInput::Run() {
       if (n < 0) break;
       Accept(
           decoder_.Decode(absl::string_view(buffer.data(), n)),
-          [&peer] { return PeerName(peer); }, &group);
+          [&peer] { return PeerName(peer); }, &group, dispatcher_);
       if (group.size() == kMaxGroup) DispatchGroup(&group, dispatcher_);
     }
     DispatchGroup(&group, dispatcher_);

@@ -17,9 +17,11 @@ namespace metlog {
 class UdpInput : public Input {
  public:
   // Binds now, so a bad address or a port in use fails the router's start.
+  // `verifier` (may be null) checks packets' signatures.
   static absl::StatusOr<std::unique_ptr<UdpInput>> Create(
       std::string name, const v1::UdpInputConfig& config,
-      const v1::LimitsConfig& limits, Dispatcher* dispatcher);
+      const v1::LimitsConfig& limits,
+      std::shared_ptr<const PacketVerifier> verifier, Dispatcher* dispatcher);
   ~UdpInput() override;
 
   void Start() override;
@@ -29,6 +31,7 @@ class UdpInput : public Input {
 
  private:
   UdpInput(std::string name, int fd, const v1::LimitsConfig& limits,
+           std::shared_ptr<const PacketVerifier> verifier,
            Dispatcher* dispatcher);
   void Run();
 
