@@ -31,6 +31,8 @@ absl::string_view RejectReasonName(RejectReason reason) {
       return "unknown_signer";
     case RejectReason::kBadSignature:
       return "bad_signature";
+    case RejectReason::kMalformedLine:
+      return "malformed_line";
     case RejectReason::kCount:
       break;
   }

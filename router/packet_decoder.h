@@ -30,6 +30,7 @@ enum class RejectReason : int {
   kUnsignedPacket,    // no signature where the input requires one
   kUnknownSigner,     // signer or key version not configured, where required
   kBadSignature,      // the HMAC does not match the signer's key
+  kMalformedLine,     // a line of a text input (statsd) that does not parse
   kCount,
 };
 

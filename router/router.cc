@@ -10,6 +10,7 @@
 #include "client/uuid.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "router/inputs/statsd/statsd_decoder.h"
 #include "router/packet_verifier.h"
 #include "router/udp_input.h"
 #include "router/zmq_input.h"
@@ -66,6 +67,11 @@ absl::StatusOr<std::unique_ptr<Input>> CreateInput(
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
+    case v1::InputConfig::kStatsd:
+      return UdpInput::Create(
+          config.name().empty() ? "statsd" : config.name(),
+          config.statsd().address(), config.statsd().receive_buffer_bytes(),
+          std::make_unique<StatsdDecoder>(limits), dispatcher);
     case v1::InputConfig::KIND_NOT_SET:
       break;
   }
@@ -145,8 +151,7 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(
     keys = *std::move(created);
   }
   for (const v1::InputConfig& input_config : config.inputs()) {
-    auto input =
-        CreateInput(input_config, config.limits(), keys, router.get());
+    auto input = CreateInput(input_config, config.limits(), keys, router.get());
     if (!input.ok()) return input.status();
     router->inputs_.push_back(*std::move(input));
   }

@@ -1,0 +1,133 @@
+// Real statsd lines, as Etsy statsd clients send them, through the router
+// binary's statsd input into a file sink, asserted field by field; a bad
+// line is counted and the rest of its datagram kept.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "integration_tests/router_process.h"
+#include "proto/admin.grpc.pb.h"
+
+namespace metlog {
+namespace {
+
+using testing::RouterProcess;
+using testing::TempPath;
+
+std::vector<v1::Message> WaitForMessages(const std::string& name,
+                                         size_t count) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::vector<v1::Message> messages;
+  do {
+    messages.clear();
+    std::ifstream file(TempPath(name + ".jsonl"));
+    std::string line;
+    while (std::getline(file, line)) {
+      v1::Message m;
+      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok());
+      messages.push_back(std::move(m));
+    }
+    if (messages.size() >= count) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  } while (absl::Now() < deadline);
+  return messages;
+}
+
+const v1::Field* FieldNamed(const v1::Message& m, const std::string& name) {
+  for (const v1::Field& field : m.fields()) {
+    if (field.name() == name) return &field;
+  }
+  return nullptr;
+}
+
+void SendDatagram(const std::string& endpoint, const std::string& datagram) {
+  // endpoint is udp://127.0.0.1:PORT
+  std::vector<std::string> parts = absl::StrSplit(endpoint, ':');
+  ASSERT_EQ(parts.size(), 3u) << endpoint;
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(parts[2], &port));
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(sendto(fd, datagram.data(), datagram.size(), 0,
+                   reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
+            static_cast<ssize_t>(datagram.size()));
+  close(fd);
+}
+
+TEST(StatsdInputTest, StatsdLinesArriveAsMetricMessages) {
+  auto router = RouterProcess::Start(
+      "statsd_lines",
+      absl::StrCat(R"(
+    inputs { statsd { address: "127.0.0.1:0" } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0
+    sinks { name: "file" queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
+                   TempPath("statsd_lines.jsonl"), R"(" } } })"));
+  ASSERT_TRUE(router.ok()) << router.status();
+  SendDatagram(router->endpoint(), "gorets:1|c|@0.1");
+  SendDatagram(router->endpoint(),
+               "glork:320|ms\nnot a metric|x\ngaugor:-10|g\nuniques:765|s\n"
+               "page.views:3|c|#env:prod,region:eu");
+  const std::vector<v1::Message> messages = WaitForMessages("statsd_lines", 5);
+  ASSERT_EQ(messages.size(), 5u);
+
+  EXPECT_EQ(messages[0].type(), "counter");
+  EXPECT_EQ(messages[0].payload(), "1");
+  EXPECT_EQ(messages[0].logger(), "statsd");
+  EXPECT_EQ(messages[0].uuid().size(), 16u);
+  EXPECT_GT(messages[0].timestamp(), 0);
+  EXPECT_EQ(FieldNamed(messages[0], "name")->value_string(0), "gorets");
+  EXPECT_EQ(FieldNamed(messages[0], "rate")->value_double(0), 0.1);
+
+  EXPECT_EQ(messages[1].type(), "timer");
+  EXPECT_EQ(messages[1].payload(), "320");
+  EXPECT_EQ(FieldNamed(messages[1], "name")->value_string(0), "glork");
+  EXPECT_EQ(FieldNamed(messages[1], "rate")->value_double(0), 1.0);
+
+  EXPECT_EQ(messages[2].type(), "gauge");
+  EXPECT_EQ(messages[2].payload(), "-10");
+  EXPECT_TRUE(FieldNamed(messages[2], "delta")->value_bool(0));
+
+  EXPECT_EQ(messages[3].type(), "set");
+  EXPECT_EQ(messages[3].payload(), "765");
+
+  EXPECT_EQ(messages[4].type(), "counter");
+  EXPECT_EQ(FieldNamed(messages[4], "name")->value_string(0), "page.views");
+  EXPECT_EQ(FieldNamed(messages[4], "env")->value_string(0), "prod");
+  EXPECT_EQ(FieldNamed(messages[4], "region")->value_string(0), "eu");
+
+  auto stub = v1::Admin::NewStub(grpc::CreateChannel(
+      router->admin_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  v1::StatsResponse stats;
+  ASSERT_TRUE(stub->Stats(&context, {}, &stats).ok());
+  const v1::InputStats* input = nullptr;
+  for (const v1::InputStats& each : stats.inputs()) {
+    if (each.name() == "statsd") input = &each;
+  }
+  ASSERT_NE(input, nullptr);
+  EXPECT_EQ(input->packets_received(), 2u);
+  EXPECT_EQ(input->messages_accepted(), 5u);
+  EXPECT_EQ(input->rejected().at("malformed_line"), 1u);
+  ASSERT_TRUE(router->Stop().ok());
+}
+
+}  // namespace
+}  // namespace metlog
