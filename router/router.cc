@@ -10,6 +10,7 @@
 #include "client/uuid.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "router/inputs/metlog_json/metlog_json_decoder.h"
 #include "router/inputs/statsd/statsd_decoder.h"
 #include "router/packet_verifier.h"
 #include "router/udp_input.h"
@@ -72,6 +73,12 @@ absl::StatusOr<std::unique_ptr<Input>> CreateInput(
           config.name().empty() ? "statsd" : config.name(),
           config.statsd().address(), config.statsd().receive_buffer_bytes(),
           std::make_unique<StatsdDecoder>(limits), dispatcher);
+    case v1::InputConfig::kMetlogJson:
+      return UdpInput::Create(
+          config.name().empty() ? "metlog_json" : config.name(),
+          config.metlog_json().address(),
+          config.metlog_json().receive_buffer_bytes(),
+          std::make_unique<MetlogJsonDecoder>(limits), dispatcher);
     case v1::InputConfig::KIND_NOT_SET:
       break;
   }

@@ -10,6 +10,7 @@ build_packages=(
   libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libcpp-httplib-dev
+  rapidjson-dev
   libgoogle-glog-dev libgoogle-perftools-dev libssl-dev libsodium-dev
   iproute2 netcat-openbsd
   clang-14 libclang-rt-14-dev libfuzzer-14-dev

@@ -1,6 +1,7 @@
-// Real statsd lines, as Etsy statsd clients send them, through the router
-// binary's statsd input into a file sink, asserted field by field; a bad
-// line is counted and the rest of its datagram kept.
+// Compatibility inputs of the router binary (issue 13), each into a file
+// sink asserted field by field: real statsd lines, as Etsy statsd clients
+// send them (a bad line is counted and the rest of its datagram kept), and
+// metlog-py's JSON envelope.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -126,6 +127,66 @@ TEST(StatsdInputTest, StatsdLinesArriveAsMetricMessages) {
   EXPECT_EQ(input->packets_received(), 2u);
   EXPECT_EQ(input->messages_accepted(), 5u);
   EXPECT_EQ(input->rejected().at("malformed_line"), 1u);
+  ASSERT_TRUE(router->Stop().ok());
+}
+
+const v1::InputStats* InputNamed(const RouterProcess& router,
+                                 const std::string& name,
+                                 v1::StatsResponse* stats) {
+  auto stub = v1::Admin::NewStub(grpc::CreateChannel(
+      router.admin_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  EXPECT_TRUE(stub->Stats(&context, {}, stats).ok());
+  for (const v1::InputStats& each : stats->inputs()) {
+    if (each.name() == name) return &each;
+  }
+  return nullptr;
+}
+
+TEST(MetlogJsonInputTest, MetlogPyJsonArrivesWithEveryKeyMapped) {
+  auto router = RouterProcess::Start(
+      "metlog_json", absl::StrCat(R"(
+    inputs { metlog_json { address: "127.0.0.1:0" } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0
+    sinks { name: "file" queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
+                                  TempPath("metlog_json.jsonl"), R"(" } } })"));
+  ASSERT_TRUE(router.ok()) << router.status();
+  // What metlog-py's client.incr() hands json.dumps().
+  SendDatagram(router->endpoint(),
+               R"({"severity": 6, "timestamp": "2012-03-14T20:20:11.123456",)"
+               R"( "metlog_hostname": "web1", "fields": {"name": "hits",)"
+               R"( "rate": 1, "path": ["/a", "/b"]}, "logger": "shop",)"
+               R"( "type": "counter", "payload": "1", "env_version": "0.8",)"
+               R"( "metlog_pid": 4242})");
+  SendDatagram(router->endpoint(), "{not json");
+  SendDatagram(router->endpoint(),
+               R"({"type": "oldstyle", "payload": "after the bad one"})");
+  const std::vector<v1::Message> messages = WaitForMessages("metlog_json", 2);
+  ASSERT_EQ(messages.size(), 2u);
+  const v1::Message& m = messages[0];
+  EXPECT_EQ(m.type(), "counter");
+  EXPECT_EQ(m.logger(), "shop");
+  EXPECT_EQ(m.severity(), 6);
+  EXPECT_EQ(m.payload(), "1");
+  EXPECT_EQ(m.env_version(), "0.8");
+  EXPECT_EQ(m.pid(), 4242);
+  EXPECT_EQ(m.hostname(), "web1");
+  EXPECT_EQ(m.timestamp(), 1331756411123456000);
+  EXPECT_EQ(m.uuid().size(), 16u);
+  EXPECT_EQ(FieldNamed(m, "name")->value_string(0), "hits");
+  EXPECT_EQ(FieldNamed(m, "rate")->value_double(0), 1.0);
+  EXPECT_EQ(FieldNamed(m, "path")->value_string_size(), 2);
+  EXPECT_EQ(FieldNamed(m, "path")->value_string(1), "/b");
+  EXPECT_EQ(messages[1].payload(), "after the bad one");
+
+  v1::StatsResponse stats;
+  const v1::InputStats* input = InputNamed(*router, "metlog_json", &stats);
+  ASSERT_NE(input, nullptr);
+  EXPECT_EQ(input->packets_received(), 3u);
+  EXPECT_EQ(input->messages_accepted(), 2u);
+  EXPECT_EQ(input->rejected().at("malformed_packet"), 1u);
   ASSERT_TRUE(router->Stop().ok());
 }
 
