@@ -98,6 +98,7 @@ void AddValues(const Value* values, size_t count, v1::Field* field) {
 absl::StatusOr<v1::Message> MetlogJsonToMessage(absl::string_view json) {
   rapidjson::Document document;
   document.Parse<rapidjson::kParseIterativeFlag |
+                 rapidjson::kParseValidateEncodingFlag |
                  rapidjson::kParseFullPrecisionFlag>(json.data(), json.size());
   if (document.HasParseError()) {
     return absl::InvalidArgumentError(

@@ -85,8 +85,9 @@ TEST(MetlogJsonDecoderTest, TimestampsInEveryFormTheClientsWrite) {
 
 TEST(MetlogJsonDecoderTest, WhatIsNoEnvelopeIsCountedAndRefused) {
   MetlogJsonDecoder decoder{v1::LimitsConfig()};
-  for (const char* bad : {"", "not json", "[1, 2]", R"({"type": )",
-                          R"({"type": "x"} trailing)"}) {
+  for (const char* bad :
+       {"", "not json", "[1, 2]", R"({"type": )", R"({"type": "x"} trailing)",
+        "{\"type\": \"\xff\"}"}) {  // not UTF-8
     DecodeResult result = decoder.Decode(bad);
     EXPECT_EQ(result.accepted(), 0u) << bad;
     EXPECT_EQ(Rejected(result, RejectReason::kMalformedPacket), 1u) << bad;
