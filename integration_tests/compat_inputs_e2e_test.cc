@@ -4,6 +4,8 @@
 // metlog-py's JSON envelope.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -187,6 +189,116 @@ TEST(MetlogJsonInputTest, MetlogPyJsonArrivesWithEveryKeyMapped) {
   EXPECT_EQ(input->packets_received(), 3u);
   EXPECT_EQ(input->messages_accepted(), 2u);
   EXPECT_EQ(input->rejected().at("malformed_packet"), 1u);
+  ASSERT_TRUE(router->Stop().ok());
+}
+
+// Heka's stream framing as its documentation gives it: 0x1E, the header's
+// length (one byte), a protobuf Header {1: message_length, 3:
+// hmac_hash_function (0 MD5, 1 SHA1), 4: hmac_signer, 5: hmac_key_version,
+// 6: hmac}, 0x1F, the message. Written byte by byte here, from that text.
+std::string Varint(uint64_t value) {
+  std::string out;
+  while (value > 0x7f) {
+    out += static_cast<char>((value & 0x7f) | 0x80);
+    value >>= 7;
+  }
+  out += static_cast<char>(value);
+  return out;
+}
+
+std::string HekaFrame(const std::string& message, const std::string& signer,
+                      const std::string& key) {
+  std::string header = "\x08" + Varint(message.size());
+  if (!signer.empty()) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+         digest, &length);
+    header += "\x18\x01";  // SHA1
+    header += "\x22" + Varint(signer.size()) + signer;
+    header += "\x28\x01";  // key version 1
+    header += "\x32" + Varint(length) +
+              std::string(reinterpret_cast<const char*>(digest), length);
+  }
+  return "\x1e" + std::string(1, static_cast<char>(header.size())) + header +
+         "\x1f" + message;
+}
+
+void SendTcp(const std::string& endpoint, const std::string& bytes) {
+  std::vector<std::string> parts = absl::StrSplit(endpoint, ':');
+  ASSERT_EQ(parts.size(), 3u) << endpoint;
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(parts[2], &port));
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)), 0);
+  // In small pieces, as a TCP stream may arrive.
+  for (size_t at = 0; at < bytes.size(); at += 7) {
+    const std::string piece = bytes.substr(at, 7);
+    ASSERT_EQ(write(fd, piece.data(), piece.size()),
+              static_cast<ssize_t>(piece.size()));
+  }
+  close(fd);
+}
+
+TEST(HekaInputTest, HekaFramesArriveAndWrongHmacsAreRefused) {
+  auto router = RouterProcess::Start(
+      "heka", absl::StrCat(R"(
+    inputs { heka { address: "127.0.0.1:0" } require_signature: true }
+    signers { name: "hindsight" keys { version: 1 key: "heka key" } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0
+    sinks { name: "file" queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
+                           TempPath("heka.jsonl"), R"(" } } })"));
+  ASSERT_TRUE(router.ok()) << router.status();
+  v1::Message message;
+  message.set_uuid(std::string(16, '\x07'));
+  message.set_timestamp(1331756411000000000);
+  message.set_type("heka.stat");
+  message.set_logger("hindsight");
+  message.set_severity(5);
+  message.set_payload("42");
+  message.set_hostname("edge1");
+  message.set_pid(99);
+  message.set_env_version("0.10");
+  v1::Field* field = message.add_fields();
+  field->set_name("bytes");
+  field->set_value_type(v1::Field::INTEGER);
+  field->add_value_integer(1024);
+  const std::string bytes = message.SerializeAsString();
+  v1::Message second = message;
+  second.set_payload("43");
+  SendTcp(router->endpoint(),
+          HekaFrame(bytes, "hindsight", "heka key") +
+              HekaFrame(bytes, "hindsight", "wrong key") +
+              HekaFrame(bytes, "", "") +
+              HekaFrame(second.SerializeAsString(), "hindsight", "heka key"));
+  const std::vector<v1::Message> messages = WaitForMessages("heka", 2);
+  ASSERT_EQ(messages.size(), 2u);
+  const v1::Message& m = messages[0];
+  EXPECT_EQ(m.uuid(), std::string(16, '\x07'));
+  EXPECT_EQ(m.timestamp(), 1331756411000000000);
+  EXPECT_EQ(m.type(), "heka.stat");
+  EXPECT_EQ(m.logger(), "hindsight");
+  EXPECT_EQ(m.severity(), 5);
+  EXPECT_EQ(m.payload(), "42");
+  EXPECT_EQ(m.hostname(), "edge1");
+  EXPECT_EQ(m.pid(), 99);
+  EXPECT_EQ(m.env_version(), "0.10");
+  EXPECT_EQ(FieldNamed(m, "bytes")->value_integer(0), 1024);
+  EXPECT_EQ(messages[1].payload(), "43");
+
+  v1::StatsResponse stats;
+  const v1::InputStats* input = InputNamed(*router, "heka", &stats);
+  ASSERT_NE(input, nullptr);
+  EXPECT_EQ(input->messages_accepted(), 2u);
+  EXPECT_EQ(input->rejected().at("bad_signature"), 1u);
+  EXPECT_EQ(input->rejected().at("unsigned_packet"), 1u);
   ASSERT_TRUE(router->Stop().ok());
 }
 

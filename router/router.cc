@@ -10,6 +10,7 @@
 #include "client/uuid.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "router/inputs/heka/heka_input.h"
 #include "router/inputs/metlog_json/metlog_json_decoder.h"
 #include "router/inputs/statsd/statsd_decoder.h"
 #include "router/packet_verifier.h"
@@ -79,6 +80,13 @@ absl::StatusOr<std::unique_ptr<Input>> CreateInput(
           config.metlog_json().address(),
           config.metlog_json().receive_buffer_bytes(),
           std::make_unique<MetlogJsonDecoder>(limits), dispatcher);
+    case v1::InputConfig::kHeka: {
+      auto input = HekaInput::Create(
+          config.name().empty() ? "heka" : config.name(), config.heka(), limits,
+          keys, config.require_signature(), dispatcher);
+      if (!input.ok()) return input.status();
+      return std::unique_ptr<Input>(*std::move(input));
+    }
     case v1::InputConfig::KIND_NOT_SET:
       break;
   }
