@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -223,7 +224,7 @@ double Ladder(const Side& side, int lines) {
       std::fflush(stdout);
     }
     if (loss >= absl::GetFlag(FLAGS_max_loss)) break;
-    best = sent * lines / seconds;
+    best = std::max(best, sent * lines / seconds);
     if (sent / seconds < 0.95 * rate) {
       std::printf("%-6s the load generator is the limit here\n",
                   side.name.c_str());

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -93,6 +95,29 @@ void AddValues(const Value* values, size_t count, v1::Field* field) {
   }
 }
 
+// Deeper documents are refused: writing a nested value back as text
+// (JsonText) recurses once per level.
+constexpr size_t kMaxDepth = 64;
+
+bool NestedDeeperThan(const Value& root, size_t limit) {
+  std::vector<std::pair<const Value*, size_t>> pending = {{&root, 1}};
+  while (!pending.empty()) {
+    const auto [value, depth] = pending.back();
+    pending.pop_back();
+    if (depth > limit) return true;
+    if (value->IsArray()) {
+      for (const Value& item : value->GetArray()) {
+        pending.emplace_back(&item, depth + 1);
+      }
+    } else if (value->IsObject()) {
+      for (const auto& member : value->GetObject()) {
+        pending.emplace_back(&member.value, depth + 1);
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Message> MetlogJsonToMessage(absl::string_view json) {
@@ -110,6 +135,10 @@ absl::StatusOr<v1::Message> MetlogJsonToMessage(absl::string_view json) {
   }
   if (!document.IsObject()) {
     return absl::InvalidArgumentError("not a JSON object");
+  }
+  if (NestedDeeperThan(document, kMaxDepth)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("nested deeper than ", kMaxDepth, " levels"));
   }
   v1::Message message;
   for (const auto& member : document.GetObject()) {

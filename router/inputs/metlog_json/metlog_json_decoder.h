@@ -12,7 +12,8 @@
 // int64 integers INTEGER, all numbers DOUBLE, `rate` always DOUBLE, anything
 // else STRING, non-strings as JSON; a list gives several values; null is
 // left out). Other keys are ignored. Parsed with RapidJSON, iteratively, so
-// nesting depth cannot exhaust the stack.
+// nesting depth cannot exhaust the stack; documents nested deeper than 64
+// levels are refused.
 #ifndef METLOG_ROUTER_INPUTS_METLOG_JSON_METLOG_JSON_DECODER_H_
 #define METLOG_ROUTER_INPUTS_METLOG_JSON_METLOG_JSON_DECODER_H_
 

@@ -95,10 +95,14 @@ TEST(MetlogJsonDecoderTest, WhatIsNoEnvelopeIsCountedAndRefused) {
   }
   DecodeResult invalid = decoder.Decode(R"({"severity": 99})");
   EXPECT_EQ(Rejected(invalid, RejectReason::kInvalidMessage), 1u);
-  // Deep nesting is parsed without recursion.
+  // Deep nesting is parsed without recursion, then refused: writing it
+  // back as a field's text would recurse.
   const std::string deep = R"({"fields": {"x": )" + std::string(30000, '[') +
                            std::string(30000, ']') + "}}";
-  EXPECT_EQ(decoder.Decode(deep).accepted(), 1u);
+  EXPECT_EQ(Rejected(decoder.Decode(deep), RejectReason::kMalformedPacket), 1u);
+  const std::string nested = R"({"fields": {"x": )" + std::string(60, '[') +
+                             std::string(60, ']') + "}}";
+  EXPECT_EQ(decoder.Decode(nested).accepted(), 1u);
 }
 
 TEST(MetlogJsonDecoderTest, LengthsAreBounded) {
