@@ -63,8 +63,8 @@ grpc::Status GrpcInput::Publish(absl::string_view batch,
   ack->set_accepted(result.accepted());
   ack->set_rejected(result.rejected_total());
   ack->set_first_error(result.first_error);
-  std::vector<PacketRef> group;
-  Accept(std::move(result), peer_name, &group);
+  PacketGroup group;
+  Accept(std::move(result), peer_name, &group, dispatcher_);
   ack->set_dropped(DispatchGroup(&group, dispatcher_));
   return grpc::Status::OK;
 }

@@ -5,8 +5,8 @@
 namespace metlog {
 
 void Input::Accept(DecodeResult result,
-                   const std::function<std::string()>& peer,
-                   std::vector<PacketRef>* group) {
+                   const std::function<std::string()>& peer, PacketGroup* group,
+                   Dispatcher* dispatcher) {
   counters_.packets.fetch_add(1, std::memory_order_relaxed);
   counters_.accepted.fetch_add(result.accepted(), std::memory_order_relaxed);
   if (!result.first_error.empty()) {
@@ -18,7 +18,12 @@ void Input::Accept(DecodeResult result,
         << "input " << name_ << ": rejected " << result.rejected_total()
         << " from " << peer() << ": " << result.first_error;
   }
-  if (result.accepted() > 0) group->push_back(std::move(result.packet));
+  if (result.accepted() == 0) return;
+  if (group->signer != result.signer) {
+    DispatchGroup(group, dispatcher);
+    group->signer = std::move(result.signer);
+  }
+  group->packets.push_back(std::move(result.packet));
 }
 
 void Input::Refuse(RejectReason reason, std::string error,
@@ -26,14 +31,13 @@ void Input::Refuse(RejectReason reason, std::string error,
   DecodeResult result;
   result.rejected[static_cast<int>(reason)] = 1;
   result.first_error = std::move(error);
-  Accept(std::move(result), peer, nullptr);
+  Accept(std::move(result), peer, nullptr, nullptr);
 }
 
-uint64_t Input::DispatchGroup(std::vector<PacketRef>* group,
-                              Dispatcher* dispatcher) {
-  if (group->empty()) return 0;
-  const uint64_t refused = dispatcher->Dispatch(*group);
-  group->clear();
+uint64_t Input::DispatchGroup(PacketGroup* group, Dispatcher* dispatcher) {
+  if (group->packets.empty()) return 0;
+  const uint64_t refused = dispatcher->Dispatch(group->packets, group->signer);
+  group->packets.clear();
   return refused;
 }
 

@@ -23,9 +23,23 @@ class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
   // Queues the packets' messages for every sink that matches them (each
-  // queue takes its own references). Returns how many (message, sink)
-  // deliveries a full queue refused.
-  virtual uint64_t Dispatch(absl::Span<const PacketRef> packets) = 0;
+  // queue takes its own references) and accepts `signer` (who signed every
+  // one of the packets, verified; empty when unsigned). Returns how many
+  // (message, sink) deliveries a full queue refused.
+  virtual uint64_t Dispatch(absl::Span<const PacketRef> packets,
+                            absl::string_view signer) = 0;
+  uint64_t Dispatch(absl::Span<const PacketRef> packets) {
+    return Dispatch(packets, {});
+  }
+};
+
+// Packets an input dispatches together, all with the same signer, so that
+// sinks' signer lists are checked once per group.
+struct PacketGroup {
+  std::string signer;
+  std::vector<PacketRef> packets;
+
+  size_t size() const { return packets.size(); }
 };
 
 struct InputCounters {
@@ -60,10 +74,11 @@ class Input {
 
   // Counts the outcome of one packet and logs rejections (rate-limited,
   // naming the peer and the reason), then adds the accepted messages to
-  // `*group` (which may be null when none were). `peer` is asked for only when
-  // there is something to log.
+  // `*group` (which may be null when none were), dispatching the group
+  // first if its signer differs. `peer` is asked for only when there is
+  // something to log.
   void Accept(DecodeResult result, const std::function<std::string()>& peer,
-              std::vector<PacketRef>* group);
+              PacketGroup* group, Dispatcher* dispatcher);
 
   // Counts one packet refused before decoding, and logs it like Accept.
   void Refuse(RejectReason reason, std::string error,
@@ -71,8 +86,7 @@ class Input {
 
   // Dispatches the group and empties it; returns the deliveries a full
   // queue refused.
-  static uint64_t DispatchGroup(std::vector<PacketRef>* group,
-                                Dispatcher* dispatcher);
+  static uint64_t DispatchGroup(PacketGroup* group, Dispatcher* dispatcher);
 
  private:
   const std::string name_;

@@ -15,6 +15,7 @@
 #include "glog/logging.h"
 #include "router/admin_service.h"
 #include "router/config_loader.h"
+#include "router/input_exposure.h"
 #include "router/protobuf_log.h"
 #include "router/router.h"
 
@@ -62,6 +63,13 @@ int Run() {
   if (!config.ok()) {
     std::cerr << "router: " << config.status().message() << "\n";
     return 1;
+  }
+  for (const std::string& warning : ExposedInputWarnings(*config)) {
+    if (absl::GetFlag(FLAGS_check)) {
+      std::cerr << "router: warning: " << warning << "\n";
+    } else {
+      LOG(WARNING) << warning;
+    }
   }
   if (absl::GetFlag(FLAGS_check)) {
     std::cout << "config OK: " << config->inputs_size() << " inputs, "

@@ -25,6 +25,14 @@ absl::string_view RejectReasonName(RejectReason reason) {
       return "multipart_packet";
     case RejectReason::kShutdown:
       return "shutdown";
+    case RejectReason::kUnsignedPacket:
+      return "unsigned_packet";
+    case RejectReason::kUnknownSigner:
+      return "unknown_signer";
+    case RejectReason::kBadSignature:
+      return "bad_signature";
+    case RejectReason::kMalformedLine:
+      return "malformed_line";
     case RejectReason::kCount:
       break;
   }
@@ -36,9 +44,10 @@ namespace {
 // The batch of a Packet as protobuf reads it: the last field 1, when a
 // packet carries several; the signature (field 2) must be a well-formed
 // message and anything else skips cleanly to the end, or the packet is
-// refused, as protobuf would refuse it.
+// refused, as protobuf would refuse it. The signature's occurrences are
+// appended to *signature (protobuf merges them so).
 bool ReadBatch(absl::string_view packet, absl::string_view* batch,
-               std::string* error) {
+               std::string* signature, std::string* error) {
   WireReader in(packet);
   bool found = false;
   int number = 0, wire_type = 0;
@@ -63,6 +72,8 @@ bool ReadBatch(absl::string_view packet, absl::string_view* batch,
     } else if (!SkipsCleanly(view)) {
       *error = "malformed signature";
       return false;
+    } else {
+      signature->append(view.data(), view.size());
     }
   }
   if (!in.at_end()) {
@@ -81,8 +92,9 @@ uint64_t DecodeResult::rejected_total() const {
   return total;
 }
 
-PacketDecoder::PacketDecoder(const v1::LimitsConfig& limits)
-    : limits_(limits) {}
+PacketDecoder::PacketDecoder(const v1::LimitsConfig& limits,
+                             std::shared_ptr<const PacketVerifier> verifier)
+    : limits_(limits), verifier_(std::move(verifier)) {}
 
 DecodeResult PacketDecoder::Decode(absl::string_view packet) {
   return Decode(packet, nullptr);
@@ -108,11 +120,33 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
     return result;
   }
   absl::string_view batch;
-  std::string error;
-  if (!ReadBatch(packet, &batch, &error)) {
+  std::string signature, error;
+  if (!ReadBatch(packet, &batch, &signature, &error)) {
     reject(RejectReason::kMalformedPacket, std::move(error));
     result.unkept_bytes = std::move(owner);
     return result;
+  }
+  if (verifier_ != nullptr) {
+    RejectReason refusal = RejectReason::kCount;
+    switch (verifier_->Verify(batch, signature, &result.signer, &error)) {
+      case PacketVerifier::Outcome::kVerified:
+      case PacketVerifier::Outcome::kUnsigned:
+        break;
+      case PacketVerifier::Outcome::kNoSignature:
+        refusal = RejectReason::kUnsignedPacket;
+        break;
+      case PacketVerifier::Outcome::kUnknownSigner:
+        refusal = RejectReason::kUnknownSigner;
+        break;
+      case PacketVerifier::Outcome::kBadSignature:
+        refusal = RejectReason::kBadSignature;
+        break;
+    }
+    if (refusal != RejectReason::kCount) {
+      reject(refusal, std::move(error));
+      result.unkept_bytes = std::move(owner);
+      return result;
+    }
   }
 
   result.packet = owner != nullptr

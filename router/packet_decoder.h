@@ -13,6 +13,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
 #include "proto/config.pb.h"
+#include "router/packet_verifier.h"
 #include "sinks/packet_messages.h"
 
 namespace metlog {
@@ -26,6 +27,10 @@ enum class RejectReason : int {
   kDensePacket,       // messages past the memory its packet's bytes allow
   kMultipartPacket,   // a ZeroMQ message of several frames
   kShutdown,          // taken in, but left undecoded at the shutdown deadline
+  kUnsignedPacket,    // no signature where the input requires one
+  kUnknownSigner,     // signer or key version not configured, where required
+  kBadSignature,      // the HMAC does not match the signer's key
+  kMalformedLine,     // a line of a text input (statsd) that does not parse
   kCount,
 };
 
@@ -43,6 +48,8 @@ struct DecodeResult {
   // The received bytes when no message was kept (otherwise `packet` keeps
   // them), so a log line can still ask them where they came from.
   std::unique_ptr<const PacketBytes> unkept_bytes;
+  // Who signed the packet, verified; empty when it passed unsigned.
+  std::string signer;
 
   size_t accepted() const { return packet == nullptr ? 0 : packet->size(); }
   uint64_t rejected_total() const;
@@ -50,7 +57,10 @@ struct DecodeResult {
 
 class PacketDecoder {
  public:
-  explicit PacketDecoder(const v1::LimitsConfig& limits);
+  // With a `verifier`, each packet's signature is checked before its
+  // messages are read (see PacketVerifier); without, signatures are ignored.
+  explicit PacketDecoder(const v1::LimitsConfig& limits,
+                         std::shared_ptr<const PacketVerifier> verifier = {});
 
   // Decodes a Packet{batch: Batch{messages}} into wire views over a copy
   // of the batch (no message is parsed; see PacketMessages), validating
@@ -66,6 +76,7 @@ class PacketDecoder {
                       std::unique_ptr<const PacketBytes> owner);
 
   const v1::LimitsConfig limits_;
+  const std::shared_ptr<const PacketVerifier> verifier_;
   absl::InsecureBitGen random_;
 };
 

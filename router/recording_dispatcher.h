@@ -22,7 +22,9 @@ class RecordingDispatcher : public Dispatcher {
                                absl::Duration delay = absl::ZeroDuration())
       : delay_(delay), open_(open) {}
 
-  uint64_t Dispatch(absl::Span<const PacketRef> packets) override {
+  using Dispatcher::Dispatch;
+  uint64_t Dispatch(absl::Span<const PacketRef> packets,
+                    absl::string_view /*signer*/) override {
     absl::SleepFor(delay_);
     absl::MutexLock lock(&mu_);
     ++calls_;

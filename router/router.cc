@@ -11,6 +11,10 @@
 #include "client/uuid.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "router/inputs/heka/heka_input.h"
+#include "router/inputs/metlog_json/metlog_json_decoder.h"
+#include "router/inputs/statsd/statsd_decoder.h"
+#include "router/packet_verifier.h"
 #include "router/udp_input.h"
 #include "router/zmq_input.h"
 #include "sinks/sink.h"
@@ -45,19 +49,42 @@ absl::StatusOr<CompiledSink> CompileSink(const v1::SinkConfig& config) {
 
 absl::StatusOr<std::unique_ptr<Input>> CreateInput(
     const v1::InputConfig& config, const v1::LimitsConfig& limits,
-    Dispatcher* dispatcher) {
+    const std::shared_ptr<const SignerKeys>& keys, Dispatcher* dispatcher) {
+  std::shared_ptr<const PacketVerifier> verifier;
+  if (config.require_signature() || keys != nullptr) {
+    verifier =
+        std::make_shared<PacketVerifier>(keys, config.require_signature());
+  }
   switch (config.kind_case()) {
     case v1::InputConfig::kZmq: {
       auto input =
           ZmqInput::Create(config.name().empty() ? "zmq" : config.name(),
-                           config.zmq(), limits, dispatcher);
+                           config.zmq(), limits, verifier, dispatcher);
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
     case v1::InputConfig::kUdp: {
       auto input =
           UdpInput::Create(config.name().empty() ? "udp" : config.name(),
-                           config.udp(), limits, dispatcher);
+                           config.udp(), limits, verifier, dispatcher);
+      if (!input.ok()) return input.status();
+      return std::unique_ptr<Input>(*std::move(input));
+    }
+    case v1::InputConfig::kStatsd:
+      return UdpInput::Create(
+          config.name().empty() ? "statsd" : config.name(),
+          config.statsd().address(), config.statsd().receive_buffer_bytes(),
+          std::make_unique<StatsdDecoder>(limits), dispatcher);
+    case v1::InputConfig::kMetlogJson:
+      return UdpInput::Create(
+          config.name().empty() ? "metlog_json" : config.name(),
+          config.metlog_json().address(),
+          config.metlog_json().receive_buffer_bytes(),
+          std::make_unique<MetlogJsonDecoder>(limits), dispatcher);
+    case v1::InputConfig::kHeka: {
+      auto input = HekaInput::Create(
+          config.name().empty() ? "heka" : config.name(), config.heka(), limits,
+          keys, config.require_signature(), dispatcher);
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
@@ -85,6 +112,9 @@ void AddCounter(absl::string_view name, uint64_t value, v1::Message* m) {
 }  // namespace
 
 absl::Status Router::Check(const v1::RouterConfig& config) {
+  if (auto keys = SignerKeys::Create(config.signers()); !keys.ok()) {
+    return keys.status();
+  }
   for (const v1::SinkConfig& sink_config : config.sinks()) {
     if (absl::StatusOr<CompiledSink> compiled = CompileSink(sink_config);
         !compiled.ok()) {
@@ -133,8 +163,14 @@ absl::StatusOr<std::unique_ptr<Router>> Router::Create(
     absl::MutexLock lock(&router->table_mu_);
     router->table_ = *std::move(table);
   }
+  std::shared_ptr<const SignerKeys> keys;
+  if (config.signers_size() > 0) {
+    auto created = SignerKeys::Create(config.signers());
+    if (!created.ok()) return created.status();
+    keys = *std::move(created);
+  }
   for (const v1::InputConfig& input_config : config.inputs()) {
-    auto input = CreateInput(input_config, config.limits(), router.get());
+    auto input = CreateInput(input_config, config.limits(), keys, router.get());
     if (!input.ok()) return input.status();
     router->inputs_.push_back(*std::move(input));
   }
@@ -310,11 +346,13 @@ void Router::ReopenSinks() {
   for (const Route& route : table()->routes) route.runner->RequestReopen();
 }
 
-uint64_t Router::Dispatch(absl::Span<const PacketRef> packets) {
-  return RouteMessages(packets, /*count_unmatched=*/true);
+uint64_t Router::Dispatch(absl::Span<const PacketRef> packets,
+                          absl::string_view signer) {
+  return RouteMessages(packets, signer, /*count_unmatched=*/true);
 }
 
 uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
+                               absl::string_view signer,
                                bool count_unmatched) {
   const std::shared_ptr<const RoutingTable> routing = table();
   uint64_t refused = 0;
@@ -329,6 +367,11 @@ uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
     taken.assign(messages, 0);
   }
   for (const Route& route : routing->routes) {
+    if (!route.config.signers().empty() &&
+        std::find(route.config.signers().begin(), route.config.signers().end(),
+                  signer) == route.config.signers().end()) {
+      continue;
+    }
     matched.clear();
     size_t index = 0;
     for (const PacketRef& packet : packets) {
@@ -514,7 +557,7 @@ void Router::ReportStats() {
     return;
   }
   // Not an input's message: a report no sink takes is not "unmatched".
-  RouteMessages({*std::move(packet)}, /*count_unmatched=*/false);
+  RouteMessages({*std::move(packet)}, /*signer=*/"", /*count_unmatched=*/false);
 }
 
 std::vector<std::string> Router::InputAddresses() const {

@@ -63,8 +63,11 @@ class Router : public Dispatcher {
 
   // Routes messages; returns how many (message, sink) deliveries a full
   // queue refused, and counts messages no sink matched. Thread-safe; with
-  // BLOCK overflow it may wait (never past the shutdown deadline).
-  uint64_t Dispatch(absl::Span<const PacketRef> packets) override;
+  // BLOCK overflow it may wait (never past the shutdown deadline). Sinks with
+  // a `signers` list take only packets `signer` is in.
+  using Dispatcher::Dispatch;
+  uint64_t Dispatch(absl::Span<const PacketRef> packets,
+                    absl::string_view signer) override;
 
   // Opens a live view of traffic matching `matcher` (compiled from
   // `match`); close it with Tail::Close and RemoveTail.
@@ -118,7 +121,7 @@ class Router : public Dispatcher {
               std::vector<Retiring> retired, absl::Time deadline);
   // Dispatch, counting messages no sink matched when `count_unmatched`.
   uint64_t RouteMessages(absl::Span<const PacketRef> packets,
-                         bool count_unmatched);
+                         absl::string_view signer, bool count_unmatched);
   // Routes a message about the router itself every stats interval.
   void ReportStats();
 

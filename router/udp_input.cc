@@ -30,19 +30,43 @@ std::string PeerName(const sockaddr_storage& peer) {
   return absl::StrCat(host, ":", port);
 }
 
+// A Packet per datagram.
+class PacketDatagramDecoder : public DatagramDecoder {
+ public:
+  PacketDatagramDecoder(const v1::LimitsConfig& limits,
+                        std::shared_ptr<const PacketVerifier> verifier)
+      : decoder_(limits, std::move(verifier)) {}
+  DecodeResult Decode(absl::string_view datagram) override {
+    return decoder_.Decode(datagram);
+  }
+
+ private:
+  PacketDecoder decoder_;
+};
+
 }  // namespace
 
-UdpInput::UdpInput(std::string name, int fd, const v1::LimitsConfig& limits,
+UdpInput::UdpInput(std::string name, int fd,
+                   std::unique_ptr<DatagramDecoder> decoder,
                    Dispatcher* dispatcher)
     : Input(std::move(name)),
       fd_(fd),
-      decoder_(limits),
+      decoder_(std::move(decoder)),
       dispatcher_(dispatcher) {}
 
 absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
     std::string name, const v1::UdpInputConfig& config,
-    const v1::LimitsConfig& limits, Dispatcher* dispatcher) {
-  const std::string& address = config.address();
+    const v1::LimitsConfig& limits,
+    std::shared_ptr<const PacketVerifier> verifier, Dispatcher* dispatcher) {
+  return Create(
+      std::move(name), config.address(), config.receive_buffer_bytes(),
+      std::make_unique<PacketDatagramDecoder>(limits, std::move(verifier)),
+      dispatcher);
+}
+
+absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
+    std::string name, const std::string& address, uint32_t receive_buffer_bytes,
+    std::unique_ptr<DatagramDecoder> decoder, Dispatcher* dispatcher) {
   absl::StatusOr<SocketAddress> resolved =
       ResolveHostPort(address, SOCK_DGRAM, /*passive=*/true);
   if (!resolved.ok()) {
@@ -50,7 +74,7 @@ absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
         absl::StrCat("input ", name, ": udp ", resolved.status().message()));
   }
   const int fd = socket(resolved->family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const int buffer = static_cast<int>(config.receive_buffer_bytes());
+  const int buffer = static_cast<int>(receive_buffer_bytes);
   if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
   if (fd < 0 || bind(fd, resolved->get(), resolved->length) != 0) {
     const std::string reason = std::strerror(errno);
@@ -59,7 +83,7 @@ absl::StatusOr<std::unique_ptr<UdpInput>> UdpInput::Create(
         "input ", name, ": cannot bind udp ", address, ": ", reason));
   }
   std::unique_ptr<UdpInput> input(
-      new UdpInput(std::move(name), fd, limits, dispatcher));
+      new UdpInput(std::move(name), fd, std::move(decoder), dispatcher));
   sockaddr_storage bound{};
   socklen_t length = sizeof(bound);
   getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
@@ -84,7 +108,7 @@ void UdpInput::Stop(absl::Time /*deadline*/) {
 void UdpInput::Run() {
   std::vector<char> buffer(kDatagramBuffer);
   pollfd readable{fd_, POLLIN, 0};
-  std::vector<PacketRef> group;
+  PacketGroup group;
   while (!stop_.load(std::memory_order_relaxed)) {
     // Wake regularly to notice Stop().
     if (poll(&readable, 1, 100) <= 0) continue;
@@ -96,8 +120,8 @@ void UdpInput::Run() {
                    reinterpret_cast<sockaddr*>(&peer), &peer_length);
       if (n < 0) break;
       Accept(
-          decoder_.Decode(absl::string_view(buffer.data(), n)),
-          [&peer] { return PeerName(peer); }, &group);
+          decoder_->Decode(absl::string_view(buffer.data(), n)),
+          [&peer] { return PeerName(peer); }, &group, dispatcher_);
       if (group.size() == kMaxGroup) DispatchGroup(&group, dispatcher_);
     }
     DispatchGroup(&group, dispatcher_);

@@ -1,4 +1,4 @@
-// Receives one Packet per UDP datagram.
+// Receives UDP datagrams: one Packet each, or another format's.
 #ifndef METLOG_ROUTER_UDP_INPUT_H_
 #define METLOG_ROUTER_UDP_INPUT_H_
 
@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "proto/config.pb.h"
+#include "router/datagram_decoder.h"
 #include "router/input.h"
 #include "router/packet_decoder.h"
 
@@ -16,10 +17,18 @@ namespace metlog {
 
 class UdpInput : public Input {
  public:
+  // An input of any datagram format, bound to `address` (host:port).
+  static absl::StatusOr<std::unique_ptr<UdpInput>> Create(
+      std::string name, const std::string& address,
+      uint32_t receive_buffer_bytes, std::unique_ptr<DatagramDecoder> decoder,
+      Dispatcher* dispatcher);
+
   // Binds now, so a bad address or a port in use fails the router's start.
+  // `verifier` (may be null) checks packets' signatures.
   static absl::StatusOr<std::unique_ptr<UdpInput>> Create(
       std::string name, const v1::UdpInputConfig& config,
-      const v1::LimitsConfig& limits, Dispatcher* dispatcher);
+      const v1::LimitsConfig& limits,
+      std::shared_ptr<const PacketVerifier> verifier, Dispatcher* dispatcher);
   ~UdpInput() override;
 
   void Start() override;
@@ -28,13 +37,13 @@ class UdpInput : public Input {
   std::string address() const override { return address_; }
 
  private:
-  UdpInput(std::string name, int fd, const v1::LimitsConfig& limits,
+  UdpInput(std::string name, int fd, std::unique_ptr<DatagramDecoder> decoder,
            Dispatcher* dispatcher);
   void Run();
 
   const int fd_;
   std::string address_;
-  PacketDecoder decoder_;
+  const std::unique_ptr<DatagramDecoder> decoder_;
   Dispatcher* const dispatcher_;
   std::atomic<bool> stop_{false};
   std::thread thread_;

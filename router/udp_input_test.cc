@@ -19,7 +19,8 @@ namespace {
 std::unique_ptr<UdpInput> StartInput(Dispatcher* dispatcher) {
   v1::UdpInputConfig config;
   config.set_address("127.0.0.1:0");
-  auto input = UdpInput::Create("udp", config, v1::LimitsConfig(), dispatcher);
+  auto input = UdpInput::Create("udp", config, v1::LimitsConfig(),
+                                /*verifier=*/nullptr, dispatcher);
   EXPECT_TRUE(input.ok()) << input.status();
   (*input)->Start();
   return *std::move(input);

@@ -65,9 +65,11 @@ bool ReadMessage(zmq::socket_t& socket, zmq::message_t* first, size_t* frames,
 }  // namespace
 
 ZmqInput::ZmqInput(std::string name, const v1::LimitsConfig& limits,
+                   std::shared_ptr<const PacketVerifier> verifier,
                    uint32_t decode_threads, Dispatcher* dispatcher)
     : Input(std::move(name)),
       limits_(limits),
+      verifier_(std::move(verifier)),
       decode_threads_(std::max<uint32_t>(1, decode_threads)),
       dispatcher_(dispatcher) {}
 
@@ -78,9 +80,11 @@ std::string ZmqInput::InprocEndpoint() const {
 
 absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     std::string name, const v1::ZmqInputConfig& config,
-    const v1::LimitsConfig& limits, Dispatcher* dispatcher) {
-  std::unique_ptr<ZmqInput> input(new ZmqInput(
-      std::move(name), limits, config.decode_threads(), dispatcher));
+    const v1::LimitsConfig& limits,
+    std::shared_ptr<const PacketVerifier> verifier, Dispatcher* dispatcher) {
+  std::unique_ptr<ZmqInput> input(
+      new ZmqInput(std::move(name), limits, std::move(verifier),
+                   config.decode_threads(), dispatcher));
   const bool sub = config.socket_type() == v1::ZmqInputConfig::SUB;
   try {
     input->socket_ = zmq::socket_t(
@@ -223,8 +227,8 @@ void ZmqInput::Pump(zmq::socket_t& socket, bool network,
 
 void ZmqInput::Decode(zmq::socket_t& socket, bool network,
                       const std::atomic<bool>& finished) {
-  PacketDecoder decoder(limits_);
-  std::vector<PacketRef> group;
+  PacketDecoder decoder(limits_, verifier_);
+  PacketGroup group;
   Pump(
       socket, network, finished,
       [&](zmq::message_t packet) {
@@ -233,7 +237,7 @@ void ZmqInput::Decode(zmq::socket_t& socket, bool network,
         const ZmqPacketBytes* bytes = received.get();
         Accept(
             decoder.Decode(std::move(received)),
-            [bytes] { return bytes->peer(); }, &group);
+            [bytes] { return bytes->peer(); }, &group, dispatcher_);
         if (group.size() == kMaxGroup) DispatchGroup(&group, dispatcher_);
       },
       [&] { DispatchGroup(&group, dispatcher_); });

@@ -32,9 +32,11 @@ namespace metlog {
 class ZmqInput : public Input {
  public:
   // Binds (or connects) now, so a bad endpoint fails the router's start.
+  // `verifier` (may be null) checks packets' signatures.
   static absl::StatusOr<std::unique_ptr<ZmqInput>> Create(
       std::string name, const v1::ZmqInputConfig& config,
-      const v1::LimitsConfig& limits, Dispatcher* dispatcher);
+      const v1::LimitsConfig& limits,
+      std::shared_ptr<const PacketVerifier> verifier, Dispatcher* dispatcher);
   // Stops with no time to drain, if Stop was not called.
   ~ZmqInput() override;
 
@@ -45,6 +47,7 @@ class ZmqInput : public Input {
 
  private:
   ZmqInput(std::string name, const v1::LimitsConfig& limits,
+           std::shared_ptr<const PacketVerifier> verifier,
            uint32_t decode_threads, Dispatcher* dispatcher);
 
   // Reads `socket` until `finished`, giving each single-frame packet to
@@ -71,6 +74,7 @@ class ZmqInput : public Input {
   std::string endpoint_;
   bool bound_ = true;
   const v1::LimitsConfig limits_;
+  const std::shared_ptr<const PacketVerifier> verifier_;
   const uint32_t decode_threads_;
   Dispatcher* const dispatcher_;
   std::vector<std::thread> threads_;

@@ -17,7 +17,8 @@ std::unique_ptr<ZmqInput> StartInput(Dispatcher* dispatcher,
   v1::ZmqInputConfig config;
   config.set_endpoint("tcp://127.0.0.1:*");
   config.set_decode_threads(decode_threads);
-  auto input = ZmqInput::Create("zmq", config, v1::LimitsConfig(), dispatcher);
+  auto input = ZmqInput::Create("zmq", config, v1::LimitsConfig(),
+                                /*verifier=*/nullptr, dispatcher);
   EXPECT_TRUE(input.ok()) << input.status();
   (*input)->Start();
   return *std::move(input);

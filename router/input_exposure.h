@@ -1,0 +1,19 @@
+// Inputs that take packets from beyond this host with nothing deciding who
+// may send: the config is valid, but `--check` and start-up say so.
+#ifndef METLOG_ROUTER_INPUT_EXPOSURE_H_
+#define METLOG_ROUTER_INPUT_EXPOSURE_H_
+
+#include <string>
+#include <vector>
+
+#include "proto/config.pb.h"
+
+namespace metlog {
+
+// One line per input that binds beyond loopback without require_signature
+// (CURVE and TLS do not exist yet, so nothing else counts).
+std::vector<std::string> ExposedInputWarnings(const v1::RouterConfig& config);
+
+}  // namespace metlog
+
+#endif  // METLOG_ROUTER_INPUT_EXPOSURE_H_

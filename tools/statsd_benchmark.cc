@@ -1,0 +1,316 @@
+// The router's statsd input beside Etsy statsd, fed by the same load
+// generator in one run (issue 13):
+//   bazel run -c opt //tools:statsd_benchmark -- \
+//       --etsy_statsd=/opt/metlog-peers/node_modules/statsd
+// For 1 and 20 lines per datagram, each side gets rising rates (lines per
+// second, 1.25x a step, paced with sendmmsg) until it loses 0.1 % or more; loss
+// is counted from each side's own stats: the router's input counters (and its
+// null sink's, which must agree), Etsy's statsd.packets_received and
+// statsd.metrics_received from its management port.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "proto/text_proto.h"
+#include "router/router.h"
+
+ABSL_FLAG(std::string, etsy_statsd, "/opt/metlog-peers/node_modules/statsd",
+          "Etsy statsd's directory (holding stats.js).");
+ABSL_FLAG(double, seconds, 2, "How long each rate is sent.");
+ABSL_FLAG(double, start_rate, 20000, "First rate, lines per second.");
+ABSL_FLAG(double, max_rate, 4000000, "Highest rate tried, lines per second.");
+ABSL_FLAG(double, max_loss, 0.001, "Loss at which a side's ladder stops.");
+ABSL_FLAG(bool, router, true, "Measure the router.");
+ABSL_FLAG(bool, etsy, true, "Measure Etsy statsd.");
+
+namespace metlog {
+namespace {
+
+constexpr double kStep = 1.25;
+
+// Datagrams of `lines` statsd lines: counters, timers and gauges over a
+// hundred names, cycled by the sender.
+std::vector<std::string> Datagrams(int lines) {
+  std::vector<std::string> datagrams;
+  int n = 0;
+  for (int d = 0; d < 64; ++d) {
+    std::string datagram;
+    for (int l = 0; l < lines; ++l, ++n) {
+      if (l > 0) datagram += '\n';
+      switch (n % 3) {
+        case 0:
+          absl::StrAppend(&datagram, "bench.hits.", n % 100, ":1|c");
+          break;
+        case 1:
+          absl::StrAppend(&datagram, "bench.latency.", n % 100, ":", n % 500,
+                          ".5|ms");
+          break;
+        default:
+          absl::StrAppend(&datagram, "bench.depth.", n % 100, ":", n % 70,
+                          "|g");
+      }
+    }
+    datagrams.push_back(std::move(datagram));
+  }
+  return datagrams;
+}
+
+// The load generator: sends `datagrams` (cycled) to 127.0.0.1:`port` at
+// `rate` per second for `duration`, in sendmmsg bursts each millisecond.
+// Returns datagrams sent.
+uint64_t SendAt(int port, const std::vector<std::string>& datagrams,
+                double rate, absl::Duration duration) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  constexpr int kBurst = 64;
+  std::vector<iovec> iov(kBurst);
+  std::vector<mmsghdr> headers(kBurst);
+  uint64_t sent = 0;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + duration;
+  for (absl::Time now = start; now < end; now = absl::Now()) {
+    const uint64_t due =
+        static_cast<uint64_t>(absl::ToDoubleSeconds(now - start) * rate);
+    if (sent >= due) {
+      absl::SleepFor(absl::Microseconds(200));
+      continue;
+    }
+    const int burst = static_cast<int>(std::min<uint64_t>(due - sent, kBurst));
+    for (int i = 0; i < burst; ++i) {
+      const std::string& d = datagrams[(sent + i) % datagrams.size()];
+      iov[i] = {const_cast<char*>(d.data()), d.size()};
+      headers[i] = {};
+      headers[i].msg_hdr.msg_name = &to;
+      headers[i].msg_hdr.msg_namelen = sizeof(to);
+      headers[i].msg_hdr.msg_iov = &iov[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = sendmmsg(fd, headers.data(), burst, 0);
+    if (n > 0) sent += n;
+  }
+  close(fd);
+  return sent;
+}
+
+struct Received {
+  uint64_t datagrams = 0;
+  uint64_t lines = 0;
+};
+
+// One side under test: where it listens and what it says it received.
+struct Side {
+  std::string name;
+  int port;
+  std::function<Received()> received;
+};
+
+int FreePort(int type) {
+  const int fd = socket(AF_INET, type, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+// Asks Etsy statsd's management port for its counters.
+std::string EtsyCommand(int mgmt_port, const std::string& command) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(mgmt_port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) == 0) {
+    const std::string line = command + "\n";
+    write(fd, line.data(), line.size());
+    char buffer[4096];
+    while (reply.find("END") == std::string::npos) {
+      const ssize_t n = read(fd, buffer, sizeof(buffer));
+      if (n <= 0) break;
+      reply.append(buffer, n);
+    }
+  }
+  close(fd);
+  return reply;
+}
+
+uint64_t EtsyCounter(const std::string& counters, const std::string& name) {
+  const std::string key = absl::StrCat("'", name, "': ");
+  const size_t at = counters.find(key);
+  if (at == std::string::npos) return 0;
+  uint64_t value = 0;
+  const std::string digits = counters.substr(
+      at + key.size(),
+      counters.find_first_not_of("0123456789", at + key.size()) - at -
+          key.size());
+  absl::SimpleAtoi(digits, &value);
+  return value;
+}
+
+// Etsy statsd watches its config file: it must stay until the end.
+pid_t StartEtsy(int port, int mgmt_port, const std::string& config) {
+  std::ofstream(config) << "{ port: " << port << ", mgmt_port: " << mgmt_port
+                        << ", address: '127.0.0.1', mgmt_address: "
+                           "'127.0.0.1', backends: [], flushInterval: "
+                           "3600000 }\n";
+  const std::string stats_js = absl::GetFlag(FLAGS_etsy_statsd) + "/stats.js";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    execlp("node", "node", stats_js.c_str(), config.c_str(), nullptr);
+    _exit(127);
+  }
+  for (int i = 0; i < 200; ++i) {
+    if (EtsyCommand(mgmt_port, "counters").find("END") != std::string::npos) {
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return pid;
+}
+
+// Rising rates until the side loses max_loss or more; prints each step and
+// returns the highest rate (lines per second) received with less.
+double Ladder(const Side& side, int lines) {
+  const std::vector<std::string> datagrams = Datagrams(lines);
+  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  double best = 0;
+  for (double line_rate = absl::GetFlag(FLAGS_start_rate);
+       line_rate <= absl::GetFlag(FLAGS_max_rate); line_rate *= kStep) {
+    const double rate = line_rate / lines;
+    // The VM is shared: a rate fails only if a second try fails too.
+    double loss = 1, seconds = 1;
+    uint64_t sent = 0;
+    for (int attempt = 0; attempt < 2 && loss >= absl::GetFlag(FLAGS_max_loss);
+         ++attempt) {
+      const Received before = side.received();
+      const absl::Time start = absl::Now();
+      sent = SendAt(side.port, datagrams, rate, duration);
+      seconds = absl::ToDoubleSeconds(absl::Now() - start);
+      absl::SleepFor(absl::Milliseconds(300));  // let the receiver catch up
+      const Received after = side.received();
+      const uint64_t got = after.datagrams - before.datagrams;
+      const uint64_t got_lines = after.lines - before.lines;
+      loss = 1.0 - static_cast<double>(got_lines) / (sent * lines);
+      std::printf(
+          "%-6s %2d lines/datagram  asked %9.0f dgr/s  sent %9.0f dgr/s  "
+          "received %9llu dgr %10llu lines  loss %7.3f %%\n",
+          side.name.c_str(), lines, rate, sent / seconds,
+          static_cast<unsigned long long>(got),
+          static_cast<unsigned long long>(got_lines), 100 * loss);
+      std::fflush(stdout);
+    }
+    if (loss >= absl::GetFlag(FLAGS_max_loss)) break;
+    best = std::max(best, sent * lines / seconds);
+    if (sent / seconds < 0.95 * rate) {
+      std::printf("%-6s the load generator is the limit here\n",
+                  side.name.c_str());
+      break;
+    }
+  }
+  return best;
+}
+
+int Run() {
+  const std::string config_text = R"pb(
+    inputs { statsd { address: "127.0.0.1:0" } }
+    stats_interval_ms: 0
+    sinks {
+      name: "null"
+      queue { overflow: BLOCK }
+      options {
+        [type.googleapis.com/metlog.sinks.NullOptions] {}
+      }
+    }
+  )pb";
+  v1::RouterConfig config;
+  if (!ParseTextProto(config_text, "benchmark", &config).ok()) return 1;
+  auto router = Router::Create(config);
+  if (!router.ok()) {
+    std::fprintf(stderr, "%s\n", router.status().ToString().c_str());
+    return 1;
+  }
+  (*router)->Start();
+  const std::string address = (*router)->InputAddresses()[0];
+  int router_port = 0;
+  absl::SimpleAtoi(address.substr(address.rfind(':') + 1), &router_port);
+  Router* const r = router->get();
+  Side metlog{"router", router_port, [r] {
+                const v1::StatsResponse stats = r->Stats();
+                return Received{stats.inputs(0).packets_received(),
+                                stats.inputs(0).messages_accepted()};
+              }};
+
+  const int etsy_port = FreePort(SOCK_DGRAM);
+  const int mgmt_port = FreePort(SOCK_STREAM);
+  const std::string etsy_config =
+      absl::StrCat("/tmp/statsd_benchmark_", getpid(), ".js");
+  const pid_t etsy = StartEtsy(etsy_port, mgmt_port, etsy_config);
+  Side etsy_side{
+      "etsy", etsy_port, [mgmt_port] {
+        const std::string counters = EtsyCommand(mgmt_port, "counters");
+        return Received{EtsyCounter(counters, "statsd.packets_received"),
+                        EtsyCounter(counters, "statsd.metrics_received")};
+      }};
+  std::string rmem_max;
+  std::ifstream("/proc/sys/net/core/rmem_max") >> rmem_max;
+  std::printf(
+      "net.core.rmem_max %s (caps the router's 4 MiB SO_RCVBUF; "
+      "Etsy keeps Node's default)\n",
+      rmem_max.c_str());
+  std::vector<std::string> summary;
+  for (int lines : {1, 20}) {
+    const double etsy_rate =
+        absl::GetFlag(FLAGS_etsy) ? Ladder(etsy_side, lines) : 0;
+    const double router_rate =
+        absl::GetFlag(FLAGS_router) ? Ladder(metlog, lines) : 0;
+    summary.push_back(absl::StrFormat(
+        "%2d lines/datagram: etsy %9.0f lines/s, router %9.0f lines/s "
+        "(%.1fx), each below %.1f %% loss",
+        lines, etsy_rate, router_rate,
+        etsy_rate > 0 ? router_rate / etsy_rate : 0,
+        100 * absl::GetFlag(FLAGS_max_loss)));
+  }
+  kill(etsy, SIGTERM);
+  waitpid(etsy, nullptr, 0);
+  unlink(etsy_config.c_str());
+  (*router)->Stop();
+  const v1::StatsResponse stats = (*router)->Stats();
+  std::printf(
+      "router: input accepted %llu, null sink received %llu\n",
+      static_cast<unsigned long long>(stats.inputs(0).messages_accepted()),
+      static_cast<unsigned long long>(stats.sinks(0).received()));
+  for (const std::string& line : summary) std::printf("%s\n", line.c_str());
+  return 0;
+}
+
+}  // namespace
+}  // namespace metlog
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return metlog::Run();
+}
