@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -17,9 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "integration_tests/protobuf_records.h"
 #include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 
@@ -34,14 +33,7 @@ std::vector<v1::Message> WaitForMessages(const std::string& name,
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   std::vector<v1::Message> messages;
   do {
-    messages.clear();
-    std::ifstream file(TempPath(name + ".jsonl"));
-    std::string line;
-    while (std::getline(file, line)) {
-      v1::Message m;
-      EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok());
-      messages.push_back(std::move(m));
-    }
+    messages = testing::ReadProtobufRecords(TempPath(name + ".jsonl"));
     if (messages.size() >= count) break;
     absl::SleepFor(absl::Milliseconds(20));
   } while (absl::Now() < deadline);
@@ -75,14 +67,14 @@ void SendDatagram(const std::string& endpoint, const std::string& datagram) {
 
 TEST(StatsdInputTest, StatsdLinesArriveAsMetricMessages) {
   auto router = RouterProcess::Start(
-      "statsd_lines",
-      absl::StrCat(R"(
+      "statsd_lines", absl::StrCat(R"(
     inputs { statsd { address: "127.0.0.1:0" } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "file" queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
-                   TempPath("statsd_lines.jsonl"), R"(" } } })"));
+                                   TempPath("statsd_lines.jsonl"),
+                                   R"(" encoding { codec: PROTOBUF } } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
   SendDatagram(router->endpoint(), "gorets:1|c|@0.1");
   SendDatagram(router->endpoint(),
@@ -153,7 +145,8 @@ TEST(MetlogJsonInputTest, MetlogPyJsonArrivesWithEveryKeyMapped) {
     stats_interval_ms: 0
     sinks { name: "file" queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
-                                  TempPath("metlog_json.jsonl"), R"(" } } })"));
+                                  TempPath("metlog_json.jsonl"),
+                                  R"(" encoding { codec: PROTOBUF } } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
   // What metlog-py's client.incr() hands json.dumps().
   SendDatagram(router->endpoint(),
@@ -254,7 +247,8 @@ TEST(HekaInputTest, HekaFramesArriveAndWrongHmacsAreRefused) {
     stats_interval_ms: 0
     sinks { name: "file" queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
-                           TempPath("heka.jsonl"), R"(" } } })"));
+                           TempPath("heka.jsonl"),
+                           R"(" encoding { codec: PROTOBUF } } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
   v1::Message message;
   message.set_uuid(std::string(16, '\x07'));

@@ -17,11 +17,10 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/io/zero_copy_stream_impl.h"
-#include "google/protobuf/util/delimited_message_util.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "integration_tests/protobuf_records.h"
 #include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 #include "zmq.hpp"
@@ -49,18 +48,7 @@ std::string FileSink(const std::string& name,
 }
 
 std::vector<v1::Message> ReadMessages(const std::string& name) {
-  std::vector<v1::Message> messages;
-  std::ifstream file(TempPath(name + ".jsonl"), std::ios::binary);
-  google::protobuf::io::IstreamInputStream in(&file);
-  bool clean_eof = false;
-  // Stops at the end, or at a record the router is still writing. Parsing
-  // merges, so each record gets a fresh message.
-  for (v1::Message m; google::protobuf::util::ParseDelimitedFromZeroCopyStream(
-           &m, &in, &clean_eof);
-       m.Clear()) {
-    messages.push_back(m);
-  }
-  return messages;
+  return testing::ReadProtobufRecords(TempPath(name + ".jsonl"));
 }
 
 std::vector<v1::Message> WaitForMessages(const std::string& name,

@@ -14,10 +14,9 @@
 #include "client/metlog.h"
 #include "client/senders.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/io/zero_copy_stream_impl.h"
-#include "google/protobuf/util/delimited_message_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "integration_tests/protobuf_records.h"
 #include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 #include "zmq.hpp"
@@ -52,17 +51,7 @@ constexpr char kZmqInput[] = R"(
 )";
 
 std::vector<v1::Message> ReadMessages(const std::string& name) {
-  std::vector<v1::Message> messages;
-  std::ifstream file(TempPath(name + ".jsonl"), std::ios::binary);
-  google::protobuf::io::IstreamInputStream in(&file);
-  v1::Message m;
-  bool clean_eof = false;
-  // Stops at the end, or at a record the router is still writing.
-  while (google::protobuf::util::ParseDelimitedFromZeroCopyStream(&m, &in,
-                                                                  &clean_eof)) {
-    messages.push_back(m);
-  }
-  return messages;
+  return testing::ReadProtobufRecords(TempPath(name + ".jsonl"));
 }
 
 // Waits until the file sink `name` holds at least `count` messages.

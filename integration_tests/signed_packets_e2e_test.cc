@@ -3,7 +3,6 @@
 // unsigned packets, unknown signers and wrong HMACs, counting each by
 // reason, while allowed clients on the same input keep flowing; a sink
 // with a `signers` list takes only its signers' messages.
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,9 +12,9 @@
 #include "absl/time/clock.h"
 #include "client/client_config.h"
 #include "client/metlog.h"
-#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "integration_tests/protobuf_records.h"
 #include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 
@@ -29,7 +28,8 @@ std::string FileSink(const std::string& name, const std::string& signers) {
   return absl::StrCat(R"( sinks { name: ")", name, R"(" )", signers,
                       R"( queue { flush_interval_ms: 10 }
       options { [type.googleapis.com/metlog.sinks.FileOptions] { path: ")",
-                      TempPath(name + ".jsonl"), R"(" } } })");
+                      TempPath(name + ".jsonl"),
+                      R"(" encoding { codec: PROTOBUF } } } })");
 }
 
 std::string Config(const std::string& prefix, bool require_signature) {
@@ -49,11 +49,8 @@ std::string Config(const std::string& prefix, bool require_signature) {
 // The names of the counters a sink wrote, and how often each.
 std::map<std::string, int> CounterNames(const std::string& sink) {
   std::map<std::string, int> names;
-  std::ifstream file(TempPath(sink + ".jsonl"));
-  std::string line;
-  while (std::getline(file, line)) {
-    v1::Message m;
-    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &m).ok());
+  for (const v1::Message& m :
+       testing::ReadProtobufRecords(TempPath(sink + ".jsonl"))) {
     for (const v1::Field& field : m.fields()) {
       if (field.name() == "name") ++names[field.value_string(0)];
     }
@@ -62,11 +59,7 @@ std::map<std::string, int> CounterNames(const std::string& sink) {
 }
 
 size_t Lines(const std::string& sink) {
-  std::ifstream file(TempPath(sink + ".jsonl"));
-  std::string line;
-  size_t lines = 0;
-  while (std::getline(file, line)) ++lines;
-  return lines;
+  return testing::ReadProtobufRecords(TempPath(sink + ".jsonl")).size();
 }
 
 void WaitForLines(const std::string& sink, size_t lines) {
