@@ -48,7 +48,8 @@ absl::Status Validate(const v1::RouterConfig& config,
   for (const v1::InputConfig& input : config.inputs()) {
     if (input.kind_case() == v1::InputConfig::KIND_NOT_SET) {
       return absl::InvalidArgumentError(absl::StrCat(
-          source, ": input \"", input.name(), "\" names no kind (zmq, udp, statsd, metlog_json, heka)"));
+          source, ": input \"", input.name(),
+          "\" names no kind (zmq, udp, statsd, metlog_json, heka)"));
     }
   }
   if (config.sinks_size() == 0) {

@@ -39,6 +39,20 @@ absl::string_view RejectReasonName(RejectReason reason) {
   return "unknown";
 }
 
+std::optional<RejectReason> RejectReasonFor(WireProblem problem) {
+  switch (problem) {
+    case WireProblem::kNone:
+      return std::nullopt;
+    case WireProblem::kMalformed:
+      return RejectReason::kMalformedMessage;
+    case WireProblem::kInvalid:
+      return RejectReason::kInvalidMessage;
+    case WireProblem::kTooDense:
+      return RejectReason::kDensePacket;
+  }
+  return RejectReason::kMalformedMessage;
+}
+
 namespace {
 
 // The batch of a Packet as protobuf reads it: the last field 1, when a
@@ -178,19 +192,12 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
       continue;
     }
     std::string problem_text;
-    switch (result.packet->Add(bytes, now_ns, random_, &problem_text)) {
-      case WireProblem::kNone:
-        break;
-      case WireProblem::kMalformed:
-        reject(RejectReason::kMalformedMessage,
-               absl::StrCat("message does not parse: ", problem_text));
-        break;
-      case WireProblem::kInvalid:
-        reject(RejectReason::kInvalidMessage, std::move(problem_text));
-        break;
-      case WireProblem::kTooDense:
-        reject(RejectReason::kDensePacket, std::move(problem_text));
-        break;
+    const std::optional<RejectReason> reason = RejectReasonFor(
+        result.packet->Add(bytes, now_ns, random_, &problem_text));
+    if (reason == RejectReason::kMalformedMessage) {
+      reject(*reason, absl::StrCat("message does not parse: ", problem_text));
+    } else if (reason.has_value()) {
+      reject(*reason, std::move(problem_text));
     }
   }
   if (!error.empty()) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ enum class RejectReason : int {
 
 // "oversized_packet", "malformed_message", ... as shown in stats.
 absl::string_view RejectReasonName(RejectReason reason);
+
+// What a message PacketMessages::Add refused counts as; nullopt for kNone.
+std::optional<RejectReason> RejectReasonFor(WireProblem problem);
 
 struct DecodeResult {
   // The accepted messages, in packet order, with one reference held; null

@@ -352,8 +352,7 @@ uint64_t Router::Dispatch(absl::Span<const PacketRef> packets,
 }
 
 uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
-                               absl::string_view signer,
-                               bool count_unmatched) {
+                               absl::string_view signer, bool count_unmatched) {
   const std::shared_ptr<const RoutingTable> routing = table();
   uint64_t refused = 0;
   // Reused by each input thread: an allocation per group costs more than

@@ -129,19 +129,11 @@ DecodeResult HekaStream::Feed(absl::string_view bytes) {
   const int64_t now_ns = absl::GetCurrentTimeNanos();
   for (const auto& [start, size] : spans) {
     std::string problem;
-    switch (result.packet->Add(kept.substr(start, size), now_ns, random_,
-                               &problem)) {
-      case WireProblem::kNone:
-        break;
-      case WireProblem::kMalformed:
-        reject(RejectReason::kMalformedMessage, std::move(problem));
-        break;
-      case WireProblem::kInvalid:
-        reject(RejectReason::kInvalidMessage, std::move(problem));
-        break;
-      case WireProblem::kTooDense:
-        reject(RejectReason::kDensePacket, std::move(problem));
-        break;
+    if (const std::optional<RejectReason> reason =
+            RejectReasonFor(result.packet->Add(kept.substr(start, size), now_ns,
+                                               random_, &problem));
+        reason.has_value()) {
+      reject(*reason, std::move(problem));
     }
   }
   return result;

@@ -212,19 +212,11 @@ DecodeResult MetlogJsonDecoder::Decode(absl::string_view datagram) {
   }
   result.packet = PacketMessages::Create(encoded_);
   std::string problem;
-  switch (result.packet->Add(result.packet->bytes(),
-                             absl::GetCurrentTimeNanos(), random_, &problem)) {
-    case WireProblem::kNone:
-      break;
-    case WireProblem::kMalformed:
-      reject(RejectReason::kMalformedMessage, std::move(problem));
-      break;
-    case WireProblem::kInvalid:
-      reject(RejectReason::kInvalidMessage, std::move(problem));
-      break;
-    case WireProblem::kTooDense:
-      reject(RejectReason::kDensePacket, std::move(problem));
-      break;
+  if (const std::optional<RejectReason> reason = RejectReasonFor(
+          result.packet->Add(result.packet->bytes(),
+                             absl::GetCurrentTimeNanos(), random_, &problem));
+      reason.has_value()) {
+    reject(*reason, std::move(problem));
   }
   return result;
 }

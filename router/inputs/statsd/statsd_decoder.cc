@@ -52,20 +52,11 @@ DecodeResult StatsdDecoder::Decode(absl::string_view datagram) {
   const int64_t now_ns = absl::GetCurrentTimeNanos();
   for (const auto& [start, size] : spans_) {
     std::string problem;
-    switch (result.packet->Add(kept.substr(start, size), now_ns, random_,
-                               &problem)) {
-      case WireProblem::kNone:
-        break;
-      case WireProblem::kMalformed:
-        reject(RejectReason::kMalformedMessage, std::move(problem));
-        break;
-      case WireProblem::kInvalid:
-        // A name or tag that is no valid UTF-8, say.
-        reject(RejectReason::kInvalidMessage, std::move(problem));
-        break;
-      case WireProblem::kTooDense:
-        reject(RejectReason::kDensePacket, std::move(problem));
-        break;
+    if (const std::optional<RejectReason> reason =
+            RejectReasonFor(result.packet->Add(kept.substr(start, size), now_ns,
+                                               random_, &problem));
+        reason.has_value()) {
+      reject(*reason, std::move(problem));
     }
   }
   return result;
