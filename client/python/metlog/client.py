@@ -168,6 +168,9 @@ class MetlogClient:
         self._noop_timer = _NoOpTimer()
         self.hostname = socket.gethostname()
         self.pid = os.getpid()
+        # Log calls whose arguments did not fit their format string: sent
+        # unformatted (see _oldstyle), and counted here.
+        self.format_errors = 0
         _LIVE_CLIENTS.add(self)
 
     def setup(self, sender=None, logger='', severity=6, disabled_timers=None,
@@ -297,8 +300,15 @@ class MetlogClient:
         if (len(args) == 1 and hasattr(args[0], 'keys')
                 and hasattr(args[0], '__getitem__')):
             args = args[0]
+        fields = None
         if args:
-            msg = msg % args
+            try:
+                msg = msg % args
+            except (TypeError, ValueError, KeyError) as error:
+                # metlog-py raised here; a log call must never break the
+                # application, so the text goes out unformatted, with why.
+                self.format_errors += 1
+                fields = {'format_error': str(error), 'args': repr(args)}
         exc_info = kwargs.get('exc_info', False)
         if exc_info:
             if not isinstance(exc_info, tuple):
@@ -309,7 +319,8 @@ class MetlogClient:
                 if not msg.endswith('\n'):
                     msg += '\n'
                 msg += text[:-1] if text.endswith('\n') else text
-        self.metlog(type='oldstyle', severity=severity, payload=msg)
+        self.metlog(type='oldstyle', severity=severity, payload=msg,
+                    fields=fields)
 
     def debug(self, msg, *args, **kwargs):
         self._oldstyle(SEVERITY.DEBUG, msg, *args, **kwargs)

@@ -263,6 +263,17 @@ class OldstyleLoggingTest(ClientTestCase):
         self.client.warn('%(who)s left', {'who': 'bob'})
         self.assertEqual(self.last()['payload'], 'bob left')
 
+    def test_a_bad_format_is_sent_unformatted_and_counted(self):
+        for args in [(1,), ('a', 'b', 'c'), ({'x': 1},)]:
+            self.client.info('%s %s' if len(args) == 1 else '%(y)s', *args)
+            msg = self.last()
+            self.assertEqual(msg['payload'],
+                             '%s %s' if len(args) == 1 else '%(y)s')
+            self.assertEqual(msg['fields']['args'], repr(
+                args[0] if isinstance(args[0], dict) else args))
+            self.assertTrue(msg['fields']['format_error'])
+        self.assertEqual(self.client.format_errors, 3)
+
     def test_exception_appends_the_traceback(self):
         try:
             raise KeyError('missing')
