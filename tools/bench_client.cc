@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -121,7 +122,7 @@ SenderCost MeasureClientIncr(absl::Duration duration) {
   const ClientStats after = client.Stats();
   cost.sustained_per_second =
       (after.sent - before.sent) / absl::ToDoubleSeconds(elapsed);
-  cost.dropped_share =
+  cost.lost_share =
       static_cast<double>(after.dropped() - before.dropped()) / calls;
   return cost;
 }
@@ -150,8 +151,8 @@ SenderCost MeasureBlockingSendto(absl::Duration duration) {
   SenderCost cost;
   cost.nanoseconds_per_call = seconds * 1e9 / calls;
   const uint64_t received = statsd.received() - received_before;
-  cost.sustained_per_second = received / seconds;
-  cost.dropped_share = 1.0 - static_cast<double>(received) / calls;
+  cost.sustained_per_second = calls / seconds;
+  cost.lost_share = 1.0 - std::min(1.0, static_cast<double>(received) / calls);
   return cost;
 }
 

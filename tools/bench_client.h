@@ -11,11 +11,12 @@ namespace metlog {
 struct SenderCost {
   // Mean time one call takes on the calling thread.
   double nanoseconds_per_call = 0;
-  // Messages per second that left the process (handed to ZeroMQ, or
-  // received by the UDP peer) while one thread called without pause.
+  // Messages per second that left the process (handed to ZeroMQ, or to
+  // the kernel by sendto) while one thread called without pause.
   double sustained_per_second = 0;
-  // Share of the calls dropped (and counted) rather than sent.
-  double dropped_share = 0;
+  // Client: share of the calls dropped (and counted) rather than sent.
+  // sendto: share of the datagrams sent that the peer never received.
+  double lost_share = 0;
 };
 
 // metlog::Client::Incr() with the ZeroMQ sender and its default options.

@@ -34,9 +34,8 @@ absl::Duration Percentile(const std::vector<int64_t>& sorted_ns,
   if (sorted_ns.empty()) return absl::InfiniteDuration();
   const size_t rank = static_cast<size_t>(
       std::ceil(fraction * static_cast<double>(sorted_ns.size())));
-  return absl::Nanoseconds(sorted_ns[std::clamp<size_t>(rank, 1,
-                                                        sorted_ns.size()) -
-                                     1]);
+  return absl::Nanoseconds(
+      sorted_ns[std::clamp<size_t>(rank, 1, sorted_ns.size()) - 1]);
 }
 
 }  // namespace
@@ -52,9 +51,9 @@ absl::StatusOr<LatencyResult> MeasureEndToEndLatency(
   file.queue =
       absl::StrCat("flush_interval_ms: ", batching.sink_flush_interval_ms);
   file.options = ProtobufFileSinkOptions(path);
-  absl::StatusOr<std::unique_ptr<BenchRouter>> router = BenchRouter::Start(
-      environment.router_binary, BenchRouterConfig({file}),
-      environment.scratch_dir);
+  absl::StatusOr<std::unique_ptr<BenchRouter>> router =
+      BenchRouter::Start(environment.router_binary, BenchRouterConfig({file}),
+                         environment.scratch_dir);
   if (!router.ok()) return router.status();
   // The file sink creates its file when the router starts.
   absl::StatusOr<ProtobufFileTail> tail = ProtobufFileTail::Open(path);
@@ -66,14 +65,14 @@ absl::StatusOr<LatencyResult> MeasureEndToEndLatency(
   absl::Status read_status;
   std::thread reader([&] {
     while (!stop_reading.load()) {
-      absl::StatusOr<int> records = tail->ReadNew(
-          absl::Milliseconds(50),
-          [&](const v1::Message& message, absl::Time read_at) {
-            if (!IsTimed(message)) return;
-            latencies_ns.push_back(absl::ToUnixNanos(read_at) -
-                                   message.timestamp());
-            ++received;
-          });
+      absl::StatusOr<int> records =
+          tail->ReadNew(absl::Milliseconds(50),
+                        [&](const v1::Message& message, absl::Time read_at) {
+                          if (!IsTimed(message)) return;
+                          latencies_ns.push_back(absl::ToUnixNanos(read_at) -
+                                                 message.timestamp());
+                          ++received;
+                        });
       if (!records.ok()) {
         read_status = records.status();
         return;

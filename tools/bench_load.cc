@@ -9,18 +9,18 @@
 namespace metlog {
 
 FramePusher::FramePusher(std::string endpoint, std::string frame) {
-  thread_ = std::thread([this, endpoint = std::move(endpoint),
-                         frame = std::move(frame)] {
-    zmq::context_t context(1);
-    zmq::socket_t push(context, zmq::socket_type::push);
-    push.set(zmq::sockopt::linger, 0);
-    // Wakes up to check stop_ while the receiver holds back.
-    push.set(zmq::sockopt::sndtimeo, 100);
-    push.connect(endpoint);
-    while (!stop_.load(std::memory_order_relaxed)) {
-      (void)push.send(zmq::buffer(frame));
-    }
-  });
+  thread_ = std::thread(
+      [this, endpoint = std::move(endpoint), frame = std::move(frame)] {
+        zmq::context_t context(1);
+        zmq::socket_t push(context, zmq::socket_type::push);
+        push.set(zmq::sockopt::linger, 0);
+        // Wakes up to check stop_ while the receiver holds back.
+        push.set(zmq::sockopt::sndtimeo, 100);
+        push.connect(endpoint);
+        while (!stop_.load(std::memory_order_relaxed)) {
+          (void)push.send(zmq::buffer(frame));
+        }
+      });
 }
 
 FramePusher::~FramePusher() {
@@ -36,7 +36,8 @@ double RawZmqFramesPerSecond(size_t frame_bytes, absl::Duration duration) {
   FramePusher pusher(pull.get(zmq::sockopt::last_endpoint),
                      std::string(frame_bytes, 'x'));
   zmq::message_t frame;
-  const absl::Time warm = absl::Now() + std::min(duration / 5, absl::Seconds(1));
+  const absl::Time warm =
+      absl::Now() + std::min(duration / 5, absl::Seconds(1));
   while (absl::Now() < warm) (void)pull.recv(frame);
   uint64_t received = 0;
   const absl::Time start = absl::Now();

@@ -32,8 +32,8 @@ class SlowTcpPeer {
     if (listener < 0 ||
         bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
         listen(listener, 16) != 0 ||
-        getsockname(listener, reinterpret_cast<sockaddr*>(&address),
-                    &length) != 0) {
+        getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) !=
+            0) {
       if (listener >= 0) close(listener);
       return absl::InternalError("cannot listen on loopback");
     }
@@ -63,8 +63,8 @@ class SlowTcpPeer {
       absl::SleepFor(absl::Milliseconds(10));
       if (poll(fds_.data(), fds_.size(), 0) <= 0) continue;
       if (fds_[0].revents & POLLIN) {
-        const int connection = accept4(fds_[0].fd, nullptr, nullptr,
-                                       SOCK_CLOEXEC | SOCK_NONBLOCK);
+        const int connection =
+            accept4(fds_[0].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (connection >= 0) fds_.push_back({connection, POLLIN, 0});
       }
       size_t budget = kReadPerTick;

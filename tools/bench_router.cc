@@ -49,8 +49,8 @@ absl::StatusOr<std::unique_ptr<BenchRouter>> BenchRouter::Start(
   const std::string config_flag = "--config=" + config_path;
   std::vector<char*> argv = {const_cast<char*>(binary.c_str()),
                              const_cast<char*>(config_flag.c_str()), nullptr};
-  const int out = open(stderr_path.c_str(),
-                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int out =
+      open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (out < 0) return absl::InternalError("cannot create " + stderr_path);
   const pid_t parent = getpid();
   const pid_t pid = fork();
@@ -134,9 +134,11 @@ absl::StatusOr<uint64_t> BenchRouter::Delivered(
 
 absl::StatusOr<uint64_t> BenchRouter::StatusField(
     absl::string_view field) const {
-  const std::string status = ReadWholeFile(absl::StrCat("/proc/", pid_, "/status"));
+  const std::string status =
+      ReadWholeFile(absl::StrCat("/proc/", pid_, "/status"));
   for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (!absl::ConsumePrefix(&line, field) || !absl::ConsumePrefix(&line, ":")) {
+    if (!absl::ConsumePrefix(&line, field) ||
+        !absl::ConsumePrefix(&line, ":")) {
       continue;
     }
     uint64_t kib = 0;
@@ -145,8 +147,8 @@ absl::StatusOr<uint64_t> BenchRouter::StatusField(
       return kib * 1024;
     }
   }
-  return absl::NotFoundError(absl::StrCat("no ", field, " in /proc/", pid_,
-                                          "/status"));
+  return absl::NotFoundError(
+      absl::StrCat("no ", field, " in /proc/", pid_, "/status"));
 }
 
 absl::StatusOr<uint64_t> BenchRouter::ResidentBytes() const {
