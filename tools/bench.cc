@@ -164,16 +164,21 @@ void EndToEndLatency(const BenchEnvironment& environment, Table& table) {
   struct Setting {
     std::string name;
     BatchingSettings batching;
+    // Whether the README's target (p99 ≤ 2 ms) is meant for this setting:
+    // default batching holds messages longer on purpose.
+    bool has_target;
   };
   const QueuedSender::Options client_defaults;
   const Setting settings[] = {
       {"client linger_ms 0, sink flush_interval_ms 0",
-       {absl::ZeroDuration(), 0}},
+       {absl::ZeroDuration(), 0},
+       true},
       {absl::StrFormat("defaults: client linger_ms %d, sink "
                        "flush_interval_ms %d",
                        absl::ToInt64Milliseconds(client_defaults.linger),
                        v1::QueueConfig().flush_interval_ms()),
-       {client_defaults.linger, v1::QueueConfig().flush_interval_ms()}},
+       {client_defaults.linger, v1::QueueConfig().flush_interval_ms()},
+       false},
   };
   for (const Setting& setting : settings) {
     const std::string what = absl::StrFormat(
@@ -184,7 +189,12 @@ void EndToEndLatency(const BenchEnvironment& environment, Table& table) {
       table.Failed(what, latency.status());
       continue;
     }
-    std::string compared = "target p99 ≤ 2 ms";
+    std::string compared =
+        setting.has_target
+            ? absl::StrCat(
+                  "target p99 ≤ 2 ms: ",
+                  latency->p99 <= absl::Milliseconds(2) ? "met" : "missed")
+            : "a message waits up to linger + flush_interval";
     if (latency->received < latency->sent) {
       absl::StrAppend(
           &compared,
@@ -212,11 +222,12 @@ void RouterMemoryRows(const BenchEnvironment& environment, Table& table) {
       "router RSS, overload (a sink slower than the input, default queue)",
       absl::StrCat("peak ", Mib(memory->overload_peak_bytes), ", at the end ",
                    Mib(memory->overload_end_bytes)),
-      absl::StrFormat("%.1f %% of %d messages dropped at the full queue",
+      absl::StrFormat("the sink wrote %d of %d messages; %.1f %% dropped at "
+                      "its full queue",
+                      memory->delivered, memory->received,
                       memory->received == 0
                           ? 0.0
-                          : 100.0 * memory->dropped / memory->received,
-                      memory->received));
+                          : 100.0 * memory->dropped / memory->received));
 }
 
 void SinkFanOut(const BenchEnvironment& environment, absl::Duration duration,

@@ -33,10 +33,4 @@ std::string ProtobufFileSinkOptions(const std::string& path) {
       path);
 }
 
-std::string CarbonSinkOptions(const std::string& address) {
-  return absl::Substitute(
-      "[type.googleapis.com/metlog.sinks.CarbonOptions] { address: \"$0\" }",
-      address);
-}
-
 }  // namespace metlog

@@ -27,8 +27,6 @@ std::string BenchRouterConfig(const std::vector<BenchSink>& sinks);
 std::string NullSinkOptions();
 // Options of a file sink writing length-delimited protobuf records to `path`.
 std::string ProtobufFileSinkOptions(const std::string& path);
-// Options of a carbon sink sending plaintext lines to `address` (host:port).
-std::string CarbonSinkOptions(const std::string& address);
 
 }  // namespace metlog
 

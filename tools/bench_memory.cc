@@ -1,16 +1,13 @@
 #include "tools/bench_memory.h"
 
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
-#include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tools/bench_config.h"
 #include "tools/bench_load.h"
@@ -19,71 +16,48 @@
 namespace metlog {
 namespace {
 
-// A TCP back end on loopback that accepts every connection and reads from
-// them at most 1 MiB/s in all: a slow carbon server.
-class SlowTcpPeer {
+// A named pipe read at most 1 MiB/s: a file sink writing into it is a sink
+// on a slow disk, slower than any input. Unthrottle() drains it at full
+// speed, so that the router's shutdown is not held by a blocked write.
+class SlowPipe {
  public:
-  static absl::StatusOr<std::unique_ptr<SlowTcpPeer>> Start() {
-    const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    if (listener < 0 ||
-        bind(listener, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
-        listen(listener, 16) != 0 ||
-        getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) !=
-            0) {
-      if (listener >= 0) close(listener);
-      return absl::InternalError("cannot listen on loopback");
-    }
-    return std::unique_ptr<SlowTcpPeer>(
-        new SlowTcpPeer(listener, ntohs(address.sin_port)));
+  static absl::StatusOr<std::unique_ptr<SlowPipe>> Create(
+      const std::string& path) {
+    // Opened for reading (without waiting for a writer) before the router
+    // starts, so the sink's open for writing does not wait either.
+    const int fd = mkfifo(path.c_str(), 0600) == 0
+                       ? open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+                       : -1;
+    if (fd < 0) return absl::InternalError("cannot make a pipe at " + path);
+    return std::unique_ptr<SlowPipe>(new SlowPipe(fd));
   }
 
-  ~SlowTcpPeer() {
+  ~SlowPipe() {
     stop_.store(true);
     thread_.join();
-    for (const pollfd& entry : fds_) close(entry.fd);
+    close(fd_);
   }
 
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+  void Unthrottle() { unthrottled_.store(true); }
 
  private:
   static constexpr size_t kReadPerTick = 10 << 10;  // every 10 ms
 
-  SlowTcpPeer(int listener, int port) : port_(port) {
-    fds_.push_back({listener, POLLIN, 0});
-    thread_ = std::thread([this] { Serve(); });
-  }
-
-  void Serve() {
-    char buffer[kReadPerTick];
-    while (!stop_.load()) {
-      absl::SleepFor(absl::Milliseconds(10));
-      if (poll(fds_.data(), fds_.size(), 0) <= 0) continue;
-      if (fds_[0].revents & POLLIN) {
-        const int connection =
-            accept4(fds_[0].fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (connection >= 0) fds_.push_back({connection, POLLIN, 0});
-      }
-      size_t budget = kReadPerTick;
-      for (size_t i = 1; i < fds_.size() && budget > 0; ++i) {
-        if (!(fds_[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-        const ssize_t got = read(fds_[i].fd, buffer, budget);
-        if (got > 0) {
-          budget -= got;
-        } else if (got == 0) {
-          close(fds_[i].fd);
-          fds_.erase(fds_.begin() + i--);
+  explicit SlowPipe(int fd) : fd_(fd) {
+    thread_ = std::thread([this] {
+      char buffer[kReadPerTick];
+      while (!stop_.load()) {
+        absl::SleepFor(unthrottled_.load() ? absl::Microseconds(100)
+                                           : absl::Milliseconds(10));
+        while (read(fd_, buffer, sizeof(buffer)) > 0 && unthrottled_.load()) {
         }
       }
-    }
+    });
   }
 
-  const int port_;
-  std::vector<pollfd> fds_;  // the listener, then the connections
+  const int fd_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> unthrottled_{false};
   std::thread thread_;
 };
 
@@ -92,11 +66,12 @@ class SlowTcpPeer {
 absl::StatusOr<RouterMemory> MeasureRouterMemory(
     const BenchEnvironment& environment, const std::string& packet,
     absl::Duration duration) {
-  absl::StatusOr<std::unique_ptr<SlowTcpPeer>> peer = SlowTcpPeer::Start();
-  if (!peer.ok()) return peer.status();
+  const std::string path = environment.scratch_dir + "/slow_sink.pipe";
+  absl::StatusOr<std::unique_ptr<SlowPipe>> pipe = SlowPipe::Create(path);
+  if (!pipe.ok()) return pipe.status();
   BenchSink slow;
   slow.name = "slow";
-  slow.options = CarbonSinkOptions((*peer)->address());
+  slow.options = ProtobufFileSinkOptions(path);
   absl::StatusOr<std::unique_ptr<BenchRouter>> router =
       BenchRouter::Start(environment.router_binary, BenchRouterConfig({slow}),
                          environment.scratch_dir);
@@ -121,9 +96,11 @@ absl::StatusOr<RouterMemory> MeasureRouterMemory(
     memory.overload_peak_bytes = *peak;
   }
   absl::StatusOr<v1::StatsResponse> stats = (*router)->Stats();
+  (*pipe)->Unthrottle();
   if (!stats.ok()) return stats.status();
   for (const v1::SinkStats& sink : stats->sinks()) {
     memory.received += sink.received();
+    memory.delivered += sink.delivered();
     for (const auto& [reason, count] : sink.dropped()) memory.dropped += count;
   }
   return memory;

@@ -17,11 +17,12 @@ struct RouterMemory {
   uint64_t overload_peak_bytes = 0;  // VmHWM at the end of the overload
   uint64_t overload_end_bytes = 0;   // VmRSS at the end of the overload
   uint64_t received = 0;             // messages the slow sink was offered
+  uint64_t delivered = 0;            // of those, written
   uint64_t dropped = 0;              // of those, dropped at its full queue
 };
 
-// The slow sink is a carbon sink whose peer, in this process, reads at most
-// 1 MiB/s (tens of thousands of lines per second, a small fraction of what
+// The slow sink is a file sink writing into a named pipe that this process
+// reads at 1 MiB/s (about 8 k messages per second, a small fraction of what
 // the router takes in); `packet` is pushed without pause for `duration`.
 absl::StatusOr<RouterMemory> MeasureRouterMemory(
     const BenchEnvironment& environment, const std::string& packet,
