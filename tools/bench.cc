@@ -4,8 +4,8 @@
 // raw libzmq, the client against a blocking sendto(), end-to-end latency
 // client -> router -> file, the router's memory idle and under overload,
 // and throughput with 1, 10 and 100 sinks. The router is the real binary,
-// run as a child process (see bench_router.h); the README explains each
-// row's method.
+// run as a child process (see bench_router.h); each bench_*.h says how its
+// rows are measured.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -33,7 +33,7 @@
 ABSL_FLAG(double, seconds, 3,
           "How long each throughput and client row measures (after a "
           "warm-up of a fifth of it, at most 1 s).");
-ABSL_FLAG(double, latency_seconds, 5,
+ABSL_FLAG(double, latency_seconds, 8,
           "How long each latency row sends at --latency_rate.");
 ABSL_FLAG(double, latency_rate, 10000, "Messages per second, latency rows.");
 ABSL_FLAG(double, overload_seconds, 5,
@@ -46,10 +46,12 @@ namespace metlog {
 namespace {
 
 std::string Rate(double per_second) {
-  if (per_second >= 1e6)
+  if (per_second >= 1e6) {
     return absl::StrFormat("%.2f M msg/s", per_second / 1e6);
-  if (per_second >= 1e3)
+  }
+  if (per_second >= 1e3) {
     return absl::StrFormat("%.1f k msg/s", per_second / 1e3);
+  }
   return absl::StrFormat("%.0f msg/s", per_second);
 }
 

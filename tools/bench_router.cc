@@ -72,7 +72,7 @@ absl::StatusOr<std::unique_ptr<BenchRouter>> BenchRouter::Start(
   constexpr absl::string_view kAdmin = "admin listening on port ";
   int admin_port = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (router->endpoint_.empty()) {
+  for (;;) {
     const std::string log = ReadWholeFile(stderr_path);
     for (absl::string_view line : absl::StrSplit(log, '\n')) {
       if (const size_t at = line.find(kAdmin); at != absl::string_view::npos) {
