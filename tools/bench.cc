@@ -24,7 +24,6 @@
 #include "tools/bench_client.h"
 #include "tools/bench_config.h"
 #include "tools/bench_latency.h"
-#include "tools/bench_load.h"
 #include "tools/bench_memory.h"
 #include "tools/bench_throughput.h"
 #include "tools/benchmark_workload.h"
@@ -115,23 +114,24 @@ void RouterAgainstRawZmq(const BenchEnvironment& environment,
                          absl::Duration duration, Table& table) {
   for (const int per_packet : {1, 100}) {
     const std::string packet = BenchmarkPacket(per_packet);
-    const double raw =
-        RawZmqFramesPerSecond(packet.size(), duration) * per_packet;
-    table.Row(absl::StrFormat("raw libzmq PUSH→PULL, %d B frames (%d-message "
-                              "packet size)",
-                              packet.size(), per_packet),
-              Rate(raw));
-    const std::string what =
+    const std::string raw_what = absl::StrFormat(
+        "raw libzmq PUSH→PULL, %d B frames (%d-message packet size)",
+        packet.size(), per_packet);
+    const std::string router_what =
         absl::StrFormat("router, %d message%s per packet", per_packet,
                         per_packet > 1 ? "s" : "");
-    absl::StatusOr<double> routed = RouterDeliveriesPerSecond(
-        environment, MatcherWorkloadConfig(), packet, "all", duration);
-    if (!routed.ok()) {
-      table.Failed(what, routed.status());
+    absl::StatusOr<RouterBesideRaw> measured =
+        MeasureRouterBesideRawZmq(environment, MatcherWorkloadConfig(), packet,
+                                  per_packet, "all", duration);
+    if (!measured.ok()) {
+      table.Failed(router_what, measured.status());
       continue;
     }
-    table.Row(what, Rate(*routed),
-              absl::StrFormat("%.0f %% of raw", 100 * *routed / raw));
+    table.Row(raw_what, Rate(measured->raw_messages_per_second));
+    table.Row(router_what, Rate(measured->router_messages_per_second),
+              absl::StrFormat("%.0f %% of raw",
+                              100 * measured->router_messages_per_second /
+                                  measured->raw_messages_per_second));
   }
 }
 

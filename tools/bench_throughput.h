@@ -24,6 +24,21 @@ absl::StatusOr<double> RouterDeliveriesPerSecond(
     const std::string& packet, absl::string_view sink_prefix,
     absl::Duration duration);
 
+struct RouterBesideRaw {
+  double raw_messages_per_second = 0;
+  double router_messages_per_second = 0;
+};
+
+// The router on `config` (deliveries by the sinks named `sink_prefix`...)
+// and raw libzmq carrying frames of the packet's size, counted as
+// `messages_per_packet` messages each. Both are measured in turns, in
+// `slices` slices of `duration` / `slices` each, and the median slice of
+// each is returned: a change in the machine's load then affects both alike.
+absl::StatusOr<RouterBesideRaw> MeasureRouterBesideRawZmq(
+    const BenchEnvironment& environment, const std::string& config,
+    const std::string& packet, int messages_per_packet,
+    absl::string_view sink_prefix, absl::Duration duration, int slices = 3);
+
 }  // namespace metlog
 
 #endif  // METLOG_TOOLS_BENCH_THROUGHPUT_H_
