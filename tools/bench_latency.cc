@@ -43,7 +43,7 @@ absl::Duration Percentile(const std::vector<int64_t>& sorted_ns,
 absl::StatusOr<LatencyResult> MeasureEndToEndLatency(
     const BenchEnvironment& environment, const BatchingSettings& batching,
     double rate, absl::Duration duration) {
-  static int runs = 0;
+  static std::atomic<int> runs{0};
   const std::string path =
       absl::StrCat(environment.scratch_dir, "/latency", ++runs, ".records");
   BenchSink file;

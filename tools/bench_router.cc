@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -39,7 +40,7 @@ bool Exited(pid_t pid) {
 absl::StatusOr<std::unique_ptr<BenchRouter>> BenchRouter::Start(
     const std::string& binary, const std::string& config_text,
     const std::string& scratch_dir) {
-  static int started = 0;
+  static std::atomic<int> started{0};
   const std::string base = absl::StrCat(scratch_dir, "/router", ++started);
   const std::string config_path = base + ".textproto";
   const std::string stderr_path = base + ".stderr";
