@@ -224,12 +224,13 @@ void RouterMemoryRows(const BenchEnvironment& environment, Table& table) {
       "router RSS, overload (a sink slower than the input, default queue)",
       absl::StrCat("peak ", Mib(memory->overload_peak_bytes), ", at the end ",
                    Mib(memory->overload_end_bytes)),
-      absl::StrFormat("the sink wrote %d of %d messages; %.1f %% dropped at "
-                      "its full queue",
+      absl::StrFormat("the sink wrote %d of %d messages, %.1f %% were dropped "
+                      "at its full queue, which held %d messages charged %s",
                       memory->delivered, memory->received,
                       memory->received == 0
                           ? 0.0
-                          : 100.0 * memory->dropped / memory->received));
+                          : 100.0 * memory->dropped / memory->received,
+                      memory->queued, Mib(memory->queued_bytes)));
 }
 
 void SinkFanOut(const BenchEnvironment& environment, absl::Duration duration,

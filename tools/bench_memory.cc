@@ -101,6 +101,8 @@ absl::StatusOr<RouterMemory> MeasureRouterMemory(
   for (const v1::SinkStats& sink : stats->sinks()) {
     memory.received += sink.received();
     memory.delivered += sink.delivered();
+    memory.queued += sink.queued();
+    memory.queued_bytes += sink.queued_bytes();
     for (const auto& [reason, count] : sink.dropped()) memory.dropped += count;
   }
   return memory;

@@ -19,6 +19,8 @@ struct RouterMemory {
   uint64_t received = 0;             // messages the slow sink was offered
   uint64_t delivered = 0;            // of those, written
   uint64_t dropped = 0;              // of those, dropped at its full queue
+  uint64_t queued = 0;               // in its queue at the end
+  uint64_t queued_bytes = 0;         // what those are charged (Stats)
 };
 
 // The slow sink is a file sink writing into a named pipe that this process
