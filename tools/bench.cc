@@ -44,6 +44,10 @@ ABSL_FLAG(std::vector<std::string>, only, {},
 namespace metlog {
 namespace {
 
+// The groups of rows --only can pick, in the order they are measured.
+constexpr absl::string_view kGroups[] = {"router", "client", "latency",
+                                         "memory", "sinks"};
+
 std::string Rate(double per_second) {
   if (per_second >= 1e6) {
     return absl::StrFormat("%.2f M msg/s", per_second / 1e6);
@@ -253,6 +257,17 @@ void SinkFanOut(const BenchEnvironment& environment, absl::Duration duration,
 }
 
 int Run(const std::string& router_binary) {
+  const std::vector<std::string> only = absl::GetFlag(FLAGS_only);
+  for (const std::string& group : only) {
+    if (!absl::c_linear_search(kGroups, group)) {
+      std::fprintf(stderr, "bench: --only: no group named \"%s\"\n",
+                   group.c_str());
+      return 1;
+    }
+  }
+  const auto wanted = [&only](absl::string_view group) {
+    return only.empty() || absl::c_linear_search(only, group);
+  };
   std::string scratch_template = absl::StrCat(
       std::getenv("TEST_TMPDIR") != nullptr ? std::getenv("TEST_TMPDIR")
                                             : "/tmp",
@@ -263,10 +278,6 @@ int Run(const std::string& router_binary) {
   }
   const BenchEnvironment environment{router_binary, scratch_template};
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  const std::vector<std::string> only = absl::GetFlag(FLAGS_only);
-  const auto wanted = [&only](absl::string_view group) {
-    return only.empty() || absl::c_linear_search(only, group);
-  };
   Table table;
   if (wanted("router")) RouterAgainstRawZmq(environment, duration, table);
   if (wanted("client")) ClientAgainstSendto(duration, table);
