@@ -2,9 +2,11 @@
 
 #include <string>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/security/server_credentials.h"
 #include "openssl/bio.h"
+#include "openssl/err.h"
 #include "openssl/pem.h"
 #include "openssl/x509.h"
 #include "router/key_file.h"
@@ -32,6 +34,8 @@ std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& pem) {
 absl::Status CheckCertificateAndKey(const v1::TlsServerConfig& tls,
                                     const std::string& cert_pem,
                                     const std::string& key_pem) {
+  // OpenSSL queues errors per thread; gRPC's handshakes must not find ours.
+  absl::Cleanup clear_errors = [] { ERR_clear_error(); };
   std::unique_ptr<X509, X509Free> cert(
       PEM_read_bio_X509(MemoryBio(cert_pem).get(), nullptr, nullptr, nullptr));
   if (cert == nullptr) {
