@@ -190,5 +190,33 @@ TEST(CurveTest, CheckNamesAMissingKeyFile) {
                                        "\"/nonexistent/router.key\""));
 }
 
+TEST(CurveTest, CheckWarnsAboutAnInputBeyondLoopbackOnlyWithoutCurve) {
+  const KeyFiles router_keys = KeyGen("check_router");
+  const KeyFiles client = KeyGen("check_client");
+  const std::string sink = R"(
+      sinks { name: "null"
+              options { [type.googleapis.com/metlog.sinks.NullOptions] {} } })";
+  const std::string config = TempPath("exposed.textproto");
+  const std::string out = TempPath("exposed.out");
+  const std::string check = absl::StrCat(
+      Runfile("router/router"), " --check --config=", config, " 2> ", out);
+
+  std::ofstream(config) << R"(inputs { name: "open" zmq {
+      endpoint: "tcp://0.0.0.0:5565" } })"
+                        << sink;
+  ASSERT_EQ(std::system(check.c_str()), 0);
+  EXPECT_THAT(ReadFile(out), HasSubstr("warning: input \"open\" listens on "
+                                       "tcp://0.0.0.0:5565, beyond loopback"));
+
+  std::ofstream(config) << R"(inputs { name: "curve" zmq {
+      endpoint: "tcp://0.0.0.0:5565"
+      curve { secret_key_file: ")"
+                        << router_keys.secret_key_file
+                        << R"(" allowed_client_keys: ")" << client.public_key
+                        << R"(" } } })" << sink;
+  ASSERT_EQ(std::system(check.c_str()), 0);
+  EXPECT_EQ(ReadFile(out), "");
+}
+
 }  // namespace
 }  // namespace metlog
