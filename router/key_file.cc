@@ -1,10 +1,13 @@
 #include "router/key_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 
 namespace metlog {
@@ -14,25 +17,33 @@ absl::StatusOr<std::string> ReadKeyFile(absl::string_view what,
   if (path.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(what, " is not set"));
   }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": cannot read \"", path, "\": ", std::strerror(errno)));
-  }
-  std::string contents;
-  char buffer[4096];
-  while (file.read(buffer, sizeof(buffer)) || file.gcount() > 0) {
-    contents.append(buffer, file.gcount());
-    if (contents.size() > kMaxKeyFileBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(what, ": \"", path, "\" is larger than ",
-                       kMaxKeyFileBytes, " bytes; not a key file"));
-    }
-  }
-  if (contents.empty()) {
+  auto error = [&](absl::string_view problem) {
     return absl::InvalidArgumentError(
-        absl::StrCat(what, ": \"", path, "\" is empty"));
+        absl::StrCat(what, ": cannot read \"", path, "\": ", problem));
+  };
+  // Non-blocking, so that a FIFO or a terminal named by mistake (or by a
+  // fuzzed config) cannot hold --check; it is refused below.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return error(std::strerror(errno));
+  absl::Cleanup close_fd = [fd] { close(fd); };
+  struct stat info;
+  if (fstat(fd, &info) != 0) return error(std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) return error("not a regular file");
+  if (info.st_size > static_cast<off_t>(kMaxKeyFileBytes)) {
+    return error(absl::StrCat("larger than ", kMaxKeyFileBytes,
+                              " bytes; not a key file"));
   }
+  std::string contents(static_cast<size_t>(info.st_size), '\0');
+  size_t filled = 0;
+  while (filled < contents.size()) {
+    const ssize_t n = read(fd, &contents[filled], contents.size() - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return error(std::strerror(errno));
+    if (n == 0) break;  // shrank while being read
+    filled += static_cast<size_t>(n);
+  }
+  contents.resize(filled);
+  if (contents.empty()) return error("empty");
   return contents;
 }
 

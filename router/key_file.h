@@ -13,8 +13,8 @@ namespace metlog {
 inline constexpr size_t kMaxKeyFileBytes = 1 << 20;
 
 // The whole file, or InvalidArgument naming `what` (e.g. "curve
-// secret_key_file") and the path: missing, unreadable, empty or larger than
-// kMaxKeyFileBytes.
+// secret_key_file") and the path: missing, unreadable, not a regular file,
+// empty or larger than kMaxKeyFileBytes.
 absl::StatusOr<std::string> ReadKeyFile(absl::string_view what,
                                         const std::string& path);
 
