@@ -38,7 +38,9 @@ class CurveAuthenticator {
   // handshakes still in progress then fail. The context must outlive it.
   ~CurveAuthenticator();
 
-  // Handshakes refused so far (unlisted key, or not CURVE).
+  // CURVE handshakes refused so far because the client's key is not
+  // allowed. A client without CURVE fails ZeroMQ's own handshake before a
+  // ZAP request is made, so it is refused but not counted here.
   uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
