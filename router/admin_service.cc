@@ -111,10 +111,11 @@ grpc::Status AdminService::Reload(grpc::ServerContext*,
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
-    const std::string& address, AdminService* service, int* bound_port) {
+    const std::string& address,
+    std::shared_ptr<grpc::ServerCredentials> credentials, AdminService* service,
+    int* bound_port) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
-                           bound_port);
+  builder.AddListeningPort(address, std::move(credentials), bound_port);
   builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *bound_port == 0) {

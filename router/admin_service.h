@@ -57,10 +57,13 @@ class AdminService final : public v1::Admin::Service {
   std::set<grpc::ServerContext*> tails_ ABSL_GUARDED_BY(tails_mu_);
 };
 
-// Serves `service` on `address` (host:port; port 0 picks one). Returns the
-// server and, through `bound_port`, the port chosen.
+// Serves `service` on `address` (host:port; port 0 picks one) with
+// `credentials` (see grpc_tls.h). Returns the server and, through
+// `bound_port`, the port chosen.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
-    const std::string& address, AdminService* service, int* bound_port);
+    const std::string& address,
+    std::shared_ptr<grpc::ServerCredentials> credentials, AdminService* service,
+    int* bound_port);
 
 }  // namespace metlog
 

@@ -29,7 +29,9 @@ class AdminServiceTest : public ::testing::Test {
     service_ = std::make_unique<AdminService>(router_.get(), publish_.get(),
                                               [] { return absl::OkStatus(); });
     int port = 0;
-    auto server = StartAdminServer("127.0.0.1:0", service_.get(), &port);
+    auto server =
+        StartAdminServer("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                         service_.get(), &port);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = v1::Admin::NewStub(grpc::CreateChannel(

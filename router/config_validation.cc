@@ -4,6 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "router/curve_keys.h"
+#include "router/grpc_tls.h"
 #include "sinks/host_port.h"
 
 namespace metlog {
@@ -33,6 +35,13 @@ absl::Status CheckZmq(const v1::ZmqInputConfig& zmq, const std::string& name) {
   if (zmq.decode_threads() < 1 || zmq.decode_threads() > kMaxDecodeThreads) {
     return OutOfRange(absl::StrCat(name, ": decode_threads"),
                       zmq.decode_threads(), 1, kMaxDecodeThreads);
+  }
+  if (zmq.has_curve()) {
+    if (absl::Status status = LoadCurveServerKeys(zmq.curve()).status();
+        !status.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, ": ", status.message()));
+    }
   }
   return absl::OkStatus();
 }
@@ -70,6 +79,10 @@ absl::Status CheckInputsAndLimits(const v1::RouterConfig& config) {
     if (absl::Status status =
             CheckHostPort("admin: listen_address",
                           config.admin().listen_address(), PortZero::kAllowed);
+        !status.ok()) {
+      return status;
+    }
+    if (absl::Status status = AdminServerCredentials(config.admin()).status();
         !status.ok()) {
       return status;
     }

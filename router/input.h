@@ -62,6 +62,9 @@ class Input {
   virtual void Stop(absl::Time deadline) = 0;
   // Where it listens, for logs.
   virtual std::string address() const = 0;
+  // Connections refused before any packet was read (CURVE clients not on
+  // the allow-list); 0 for inputs that decide nothing per connection.
+  virtual uint64_t clients_refused() const { return 0; }
 
   const std::string& name() const { return name_; }
   const InputCounters& counters() const { return counters_; }

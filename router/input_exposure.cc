@@ -54,14 +54,29 @@ std::vector<std::string> ExposedInputWarnings(const v1::RouterConfig& config) {
     // protect them.
     const bool signable = input.kind_case() != v1::InputConfig::kStatsd &&
                           input.kind_case() != v1::InputConfig::kMetlogJson;
+    const bool zmq = input.kind_case() == v1::InputConfig::kZmq;
     if (!binds || IsLoopback(HostOf(address)) ||
-        (signable && input.require_signature())) {
+        (signable && input.require_signature()) ||
+        (zmq && input.zmq().has_curve())) {
       continue;
     }
     warnings.push_back(absl::StrCat(
         "input \"", input.name(), "\" listens on ", address,
         ", beyond loopback, and anyone who reaches it may send",
-        signable ? " (set require_signature to refuse unsigned packets)" : ""));
+        zmq        ? " (set curve to allow listed clients only, or "
+                     "require_signature to refuse unsigned packets)"
+        : signable ? " (set require_signature to refuse unsigned packets)"
+                   : ""));
+  }
+  const v1::AdminConfig& admin = config.admin();
+  const std::string& listen = admin.listen_address();
+  if (!listen.empty() && !IsLoopback(HostOf(listen)) &&
+      !admin.tls().require_client_cert()) {
+    warnings.push_back(absl::StrCat(
+        "admin listens on ", listen,
+        ", beyond loopback, and anyone who reaches it may Publish, Reload "
+        "and Tail (set admin.tls with require_client_cert to allow only "
+        "clients with a certificate from client_ca_file)"));
   }
   return warnings;
 }

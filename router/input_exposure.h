@@ -10,8 +10,10 @@
 
 namespace metlog {
 
-// One line per input that binds beyond loopback without require_signature
-// (CURVE and TLS do not exist yet, so nothing else counts).
+// One line per input that binds beyond loopback with nothing deciding who
+// may send: neither require_signature nor, on ZeroMQ inputs, CURVE; and one
+// for the gRPC server (Publish, and the Admin calls) beyond loopback without
+// TLS that requires client certificates.
 std::vector<std::string> ExposedInputWarnings(const v1::RouterConfig& config);
 
 }  // namespace metlog

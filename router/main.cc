@@ -15,6 +15,7 @@
 #include "glog/logging.h"
 #include "router/admin_service.h"
 #include "router/config_loader.h"
+#include "router/grpc_tls.h"
 #include "router/input_exposure.h"
 #include "router/protobuf_log.h"
 #include "router/router.h"
@@ -100,9 +101,14 @@ int Run() {
   router.AddInput(std::move(publish));
   std::unique_ptr<grpc::Server> admin_server;
   if (!config->admin().listen_address().empty()) {
+    auto credentials = AdminServerCredentials(config->admin());
+    if (!credentials.ok()) {
+      std::cerr << "router: " << credentials.status().message() << "\n";
+      return 1;
+    }
     int port = 0;
-    auto server =
-        StartAdminServer(config->admin().listen_address(), &admin, &port);
+    auto server = StartAdminServer(config->admin().listen_address(),
+                                   *std::move(credentials), &admin, &port);
     if (!server.ok()) {
       std::cerr << "router: " << server.status().message() << "\n";
       return 1;

@@ -470,6 +470,7 @@ v1::StatsResponse Router::Stats() const {
     const InputCounters& counters = input->counters();
     stats->set_packets_received(counters.packets.load());
     stats->set_messages_accepted(counters.accepted.load());
+    stats->set_clients_refused(input->clients_refused());
     for (int i = 0; i < static_cast<int>(RejectReason::kCount); ++i) {
       if (const uint64_t n = counters.rejected[i].load(); n > 0) {
         (*stats->mutable_rejected())[std::string(
@@ -530,6 +531,9 @@ void Router::ReportStats() {
     const std::string prefix = absl::StrCat("input.", input.name(), ".");
     AddCounter(prefix + "packets", input.packets_received(), &message);
     AddCounter(prefix + "accepted", input.messages_accepted(), &message);
+    if (input.clients_refused() > 0) {
+      AddCounter(prefix + "clients_refused", input.clients_refused(), &message);
+    }
     for (const auto& [reason, n] : input.rejected()) {
       AddCounter(absl::StrCat(prefix, "rejected.", reason), n, &message);
     }

@@ -97,6 +97,15 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
                        static_cast<int64_t>(limits.max_packet_bytes()));
     input->socket_.set(zmq::sockopt::linger, 0);
     if (sub) input->socket_.set(zmq::sockopt::subscribe, "");
+    if (config.has_curve()) {
+      auto curve = CurveAuthenticator::Secure(config.curve(), input->name(),
+                                              input->context_, input->socket_);
+      if (!curve.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "input ", input->name(), ": ", curve.status().message()));
+      }
+      input->curve_ = *std::move(curve);
+    }
     if (config.bind()) {
       input->socket_.bind(config.endpoint());
       input->endpoint_ = input->socket_.get(zmq::sockopt::last_endpoint);

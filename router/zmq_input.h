@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/config.pb.h"
+#include "router/curve_authenticator.h"
 #include "router/input.h"
 #include "router/packet_decoder.h"
 #include "zmq.hpp"
@@ -44,6 +45,9 @@ class ZmqInput : public Input {
   void Stop(absl::Time deadline) override;
   // The endpoint actually bound, with a "*" port resolved.
   std::string address() const override { return endpoint_; }
+  uint64_t clients_refused() const override {
+    return curve_ == nullptr ? 0 : curve_->refused();
+  }
 
  private:
   ZmqInput(std::string name, const v1::LimitsConfig& limits,
@@ -70,6 +74,9 @@ class ZmqInput : public Input {
   std::string InprocEndpoint() const;
 
   zmq::context_t context_{1};
+  // With CURVE, the context's ZAP handler: declared before the sockets so
+  // that it outlives them (a CURVE socket without it would accept anyone).
+  std::unique_ptr<CurveAuthenticator> curve_;
   zmq::socket_t socket_;
   std::string endpoint_;
   bool bound_ = true;

@@ -1,8 +1,12 @@
 // The command-line face of the router's Admin service:
 //   metlogctl [--admin=127.0.0.1:5566] health | stats | reload
 //   metlogctl tail ['Type == "timer"'] [--limit=N] [--json]
+//   metlogctl curve-keygen PUBLIC_KEY_FILE SECRET_KEY_FILE
+// With --tls (or any --tls_* file) it speaks TLS to the router.
 #include <iostream>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -10,6 +14,8 @@
 #include "absl/flags/usage.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/admin.grpc.pb.h"
+#include "router/curve_keys.h"
+#include "router/key_file.h"
 #include "sinks/codecs/encoder.h"
 #include "sinks/packet_messages.h"
 
@@ -18,6 +24,18 @@ ABSL_FLAG(uint64_t, limit, 0,
           "tail: stop after this many messages (0: never).");
 ABSL_FLAG(bool, json, false, "tail: print JSON instead of text lines.");
 ABSL_FLAG(int, timeout_s, 5, "Deadline for health, stats and reload.");
+ABSL_FLAG(bool, tls, false,
+          "Speak TLS to the router (implied by any --tls_* file flag).");
+ABSL_FLAG(std::string, tls_ca_file, "",
+          "TLS: PEM CA certificates the router's certificate must chain to "
+          "(empty: the system's).");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "TLS: PEM client certificate, for routers that require one.");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "TLS: PEM private key of --tls_cert_file.");
+ABSL_FLAG(std::string, tls_server_name, "",
+          "TLS: the name to check the router's certificate against, when it "
+          "is not the host of --admin.");
 
 namespace metlog {
 namespace {
@@ -33,11 +51,43 @@ void SetDeadline(grpc::ClientContext* context) {
                         std::chrono::seconds(absl::GetFlag(FLAGS_timeout_s)));
 }
 
+// Plaintext, or TLS when a --tls* flag asks for it.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> AdminChannel() {
+  const std::string admin = absl::GetFlag(FLAGS_admin);
+  const std::string ca_file = absl::GetFlag(FLAGS_tls_ca_file);
+  const std::string cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key_file = absl::GetFlag(FLAGS_tls_key_file);
+  if (!absl::GetFlag(FLAGS_tls) && ca_file.empty() && cert_file.empty() &&
+      key_file.empty()) {
+    return grpc::CreateChannel(admin, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions options;
+  for (const auto& [flag, path, pem] :
+       {std::tuple("--tls_ca_file", ca_file, &options.pem_root_certs),
+        std::tuple("--tls_cert_file", cert_file, &options.pem_cert_chain),
+        std::tuple("--tls_key_file", key_file, &options.pem_private_key)}) {
+    if (path.empty()) continue;
+    absl::StatusOr<std::string> contents = ReadKeyFile(flag, path);
+    if (!contents.ok()) return contents.status();
+    *pem = *std::move(contents);
+  }
+  grpc::ChannelArguments arguments;
+  if (const std::string name = absl::GetFlag(FLAGS_tls_server_name);
+      !name.empty()) {
+    arguments.SetSslTargetNameOverride(name);
+  }
+  return grpc::CreateCustomChannel(admin, grpc::SslCredentials(options),
+                                   arguments);
+}
+
 void PrintStats(const v1::StatsResponse& stats) {
   for (const v1::InputStats& input : stats.inputs()) {
     std::cout << "input " << input.name() << ": packets "
               << input.packets_received() << ", messages accepted "
               << input.messages_accepted();
+    if (input.clients_refused() > 0) {
+      std::cout << ", clients refused " << input.clients_refused();
+    }
     for (const auto& [reason, n] : input.rejected()) {
       std::cout << ", rejected " << reason << " " << n;
     }
@@ -82,12 +132,31 @@ void PrintStats(const v1::StatsResponse& stats) {
 
 int Run(const std::vector<char*>& args) {
   if (args.size() < 2) {
-    std::cerr << "usage: metlogctl health|stats|reload|tail [MATCH]\n";
+    std::cerr << "usage: metlogctl health|stats|reload|tail [MATCH]|"
+                 "curve-keygen PUBLIC SECRET\n";
     return 2;
   }
   const std::string command = args[1];
-  auto stub = v1::Admin::NewStub(grpc::CreateChannel(
-      absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
+  if (command == "curve-keygen") {
+    if (args.size() != 4) {
+      std::cerr << "usage: metlogctl curve-keygen PUBLIC_KEY_FILE "
+                   "SECRET_KEY_FILE\n";
+      return 2;
+    }
+    if (absl::Status status = WriteCurveKeyPair(args[2], args[3]);
+        !status.ok()) {
+      std::cerr << "metlogctl: " << status.message() << "\n";
+      return 1;
+    }
+    std::cout << "wrote " << args[2] << " and " << args[3] << "\n";
+    return 0;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = AdminChannel();
+  if (!channel.ok()) {
+    std::cerr << "metlogctl: " << channel.status().message() << "\n";
+    return 2;
+  }
+  auto stub = v1::Admin::NewStub(*channel);
   grpc::ClientContext context;
   if (command == "health") {
     SetDeadline(&context);
@@ -146,7 +215,7 @@ int Run(const std::vector<char*>& args) {
     return status.ok() ? 0 : Fail(status);
   }
   std::cerr << "metlogctl: unknown command \"" << command
-            << "\"; expected health, stats, reload or tail\n";
+            << "\"; expected health, stats, reload, tail or curve-keygen\n";
   return 2;
 }
 
@@ -157,6 +226,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Talks to a Metlog router's Admin service.\n"
       "  metlogctl [--admin=HOST:PORT] health|stats|reload\n"
-      "  metlogctl tail ['Type == \"timer\"'] [--limit=N] [--json]");
+      "  metlogctl tail ['Type == \"timer\"'] [--limit=N] [--json]\n"
+      "  metlogctl curve-keygen PUBLIC_KEY_FILE SECRET_KEY_FILE\n"
+      "TLS: --tls_ca_file=CA.pem [--tls_cert_file=C.pem --tls_key_file=K.pem]");
   return metlog::Run(absl::ParseCommandLine(argc, argv));
 }

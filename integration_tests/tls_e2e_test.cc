@@ -1,0 +1,232 @@
+// TLS on the router's gRPC server (issue 13), through the real router
+// binary, with a CA, certificates and keys the test makes with Debian's
+// openssl command: a client with a certificate from that CA publishes and
+// its message is delivered; a client without a certificate, with one from
+// another CA, or in plaintext is refused; metlogctl speaks TLS with flags.
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "integration_tests/protobuf_records.h"
+#include "integration_tests/router_process.h"
+#include "proto/admin.grpc.pb.h"
+
+namespace metlog {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ReadFile;
+using testing::RouterProcess;
+using testing::Runfile;
+using testing::TempPath;
+
+void Run(const std::string& command) {
+  ASSERT_EQ(
+      std::system(
+          absl::StrCat(command, " 2>> ", TempPath("openssl.log")).c_str()),
+      0)
+      << command << "\n"
+      << ReadFile(TempPath("openssl.log"));
+}
+
+// Makes `name`.pem and `name`.key: a P-256 key and a certificate for it,
+// signed by CA `ca` (or self-signed as a CA when `ca` is empty), with the
+// extensions in `extensions` (openssl x509 -extfile syntax).
+void MakeCertificate(const std::string& name, const std::string& ca,
+                     const std::string& extensions) {
+  const std::string openssl = "/usr/bin/openssl";
+  const std::string key = TempPath(name + ".key");
+  const std::string pem = TempPath(name + ".pem");
+  Run(absl::StrCat(openssl,
+                   " genpkey -algorithm EC -pkeyopt "
+                   "ec_paramgen_curve:P-256 -out ",
+                   key));
+  const std::string ext_file = TempPath(name + ".ext");
+  std::ofstream(ext_file) << extensions << "\n";
+  if (ca.empty()) {
+    Run(absl::StrCat(openssl, " req -x509 -new -key ", key, " -out ", pem,
+                     " -days 2 -subj /CN=", name, " -extensions ext",
+                     " -config ", ext_file));
+    return;
+  }
+  const std::string csr = TempPath(name + ".csr");
+  Run(absl::StrCat(openssl, " req -new -key ", key, " -out ", csr,
+                   " -subj /CN=", name));
+  Run(absl::StrCat(openssl, " x509 -req -in ", csr, " -CA ", TempPath(ca),
+                   ".pem -CAkey ", TempPath(ca), ".key -CAcreateserial -out ",
+                   pem, " -days 2 -extfile ", ext_file));
+}
+
+// A test CA, the router's certificate, a client certificate from that CA,
+// and one from a CA the router does not trust.
+class TlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string ca_extensions =
+        "[req]\ndistinguished_name = dn\n[dn]\n[ext]\n"
+        "basicConstraints = critical, CA:TRUE\n"
+        "keyUsage = critical, keyCertSign, cRLSign";
+    MakeCertificate("ca", "", ca_extensions);
+    MakeCertificate("other_ca", "", ca_extensions);
+    MakeCertificate("router", "ca",
+                    "subjectAltName = DNS:localhost, IP:127.0.0.1\n"
+                    "extendedKeyUsage = serverAuth");
+    MakeCertificate("client", "ca", "extendedKeyUsage = clientAuth");
+    MakeCertificate("stranger", "other_ca", "extendedKeyUsage = clientAuth");
+  }
+
+  static std::string Config(const std::string& name, bool require_client) {
+    return absl::StrCat(
+        R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+        admin { listen_address: "127.0.0.1:0" tls {
+          cert_file: ")",
+        TempPath("router.pem"), R"(" key_file: ")", TempPath("router.key"),
+        R"(" client_ca_file: ")", TempPath("ca.pem"),
+        R"(" require_client_cert: )", require_client ? "true" : "false",
+        R"( } }
+        stats_interval_ms: 0
+        sinks { name: "all" queue { flush_interval_ms: 10 }
+          options { [type.googleapis.com/metlog.sinks.FileOptions] {
+            path: ")",
+        TempPath(name + ".pb"), R"(" encoding { codec: PROTOBUF } } } })");
+  }
+
+  // A TLS channel trusting the test CA, presenting `client`'s certificate
+  // unless `client` is empty.
+  static std::unique_ptr<v1::Admin::Stub> TlsStub(const RouterProcess& router,
+                                                  const std::string& client) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = ReadFile(TempPath("ca.pem"));
+    if (!client.empty()) {
+      options.pem_cert_chain = ReadFile(TempPath(client + ".pem"));
+      options.pem_private_key = ReadFile(TempPath(client + ".key"));
+    }
+    grpc::ChannelArguments arguments;
+    arguments.SetSslTargetNameOverride("localhost");
+    return v1::Admin::NewStub(grpc::CreateCustomChannel(
+        router.admin_address(), grpc::SslCredentials(options), arguments));
+  }
+
+  static std::unique_ptr<v1::Admin::Stub> PlaintextStub(
+      const RouterProcess& router) {
+    return v1::Admin::NewStub(grpc::CreateChannel(
+        router.admin_address(), grpc::InsecureChannelCredentials()));
+  }
+
+  // Publishes one message whose payload is `payload`.
+  static grpc::Status Publish(v1::Admin::Stub* stub, const std::string& payload,
+                              v1::Ack* ack) {
+    v1::Batch batch;
+    v1::Message* message = batch.add_messages();
+    message->set_type("log");
+    message->set_payload(payload);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+    return stub->Publish(&context, batch, ack);
+  }
+
+  static std::vector<std::string> Payloads(const std::string& sink) {
+    std::vector<std::string> payloads;
+    for (const v1::Message& m :
+         testing::ReadProtobufRecords(TempPath(sink + ".pb"))) {
+      payloads.push_back(m.payload());
+    }
+    return payloads;
+  }
+
+  static void WaitForPayloads(const std::string& sink, size_t count) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (Payloads(sink).size() < count && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+};
+
+TEST_F(TlsTest, OnlyClientsWithACertificateFromTheCaArePublishing) {
+  auto router = RouterProcess::Start("tls_required",
+                                     Config("tls_required", /*require=*/true));
+  ASSERT_TRUE(router.ok()) << router.status();
+
+  v1::Ack ack;
+  grpc::Status status =
+      Publish(TlsStub(*router, "client").get(), "trusted", &ack);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ack.accepted(), 1u);
+
+  for (const auto& [who, stub] :
+       {std::pair("no certificate", TlsStub(*router, "")),
+        std::pair("another CA", TlsStub(*router, "stranger")),
+        std::pair("plaintext", PlaintextStub(*router))}) {
+    v1::Ack refused;
+    status = Publish(stub.get(), who, &refused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << who;
+    EXPECT_EQ(refused.accepted(), 0u) << who;
+  }
+
+  const std::string ctl = absl::StrCat(
+      Runfile("tools/metlogctl"), " --admin=", router->admin_address(),
+      " --tls_server_name=localhost --tls_ca_file=", TempPath("ca.pem"));
+  const std::string out = TempPath("tls_ctl.out");
+  ASSERT_EQ(
+      std::system(absl::StrCat(ctl, " --tls_cert_file=", TempPath("client.pem"),
+                               " --tls_key_file=", TempPath("client.key"),
+                               " stats > ", out)
+                      .c_str()),
+      0)
+      << ReadFile(out);
+  EXPECT_THAT(ReadFile(out), HasSubstr("sink all: received 1"));
+  EXPECT_NE(
+      std::system(
+          absl::StrCat(ctl, " --timeout_s=20 stats > ", out, " 2>&1").c_str()),
+      0);
+
+  WaitForPayloads("tls_required", 1);
+  ASSERT_TRUE(router->Stop().ok());
+  EXPECT_EQ(Payloads("tls_required"), std::vector<std::string>{"trusted"});
+}
+
+TEST_F(TlsTest, WithoutRequirementTlsClientsNeedNoCertificate) {
+  auto router = RouterProcess::Start("tls_optional",
+                                     Config("tls_optional", /*require=*/false));
+  ASSERT_TRUE(router.ok()) << router.status();
+  v1::Ack ack;
+  grpc::Status status = Publish(TlsStub(*router, "").get(), "anonymous", &ack);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  status = Publish(TlsStub(*router, "client").get(), "with cert", &ack);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  // A certificate is still verified when one is presented.
+  status = Publish(TlsStub(*router, "stranger").get(), "stranger", &ack);
+  EXPECT_FALSE(status.ok());
+  status = Publish(PlaintextStub(*router).get(), "plaintext", &ack);
+  EXPECT_FALSE(status.ok());
+  WaitForPayloads("tls_optional", 2);
+  ASSERT_TRUE(router->Stop().ok());
+  EXPECT_EQ(Payloads("tls_optional"),
+            (std::vector<std::string>{"anonymous", "with cert"}));
+}
+
+TEST_F(TlsTest, CheckRefusesAKeyThatIsNotTheCertificates) {
+  const std::string config = TempPath("wrong_key.textproto");
+  std::ofstream(config) << absl::StrCat(
+      R"(inputs { zmq {} } admin { tls { cert_file: ")", TempPath("router.pem"),
+      R"(" key_file: ")", TempPath("client.key"), R"(" } }
+      sinks { name: "null"
+              options { [type.googleapis.com/metlog.sinks.NullOptions] {} } })");
+  const std::string out = TempPath("wrong_key.out");
+  const int status =
+      std::system(absl::StrCat(Runfile("router/router"),
+                               " --check --config=", config, " 2> ", out)
+                      .c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_THAT(ReadFile(out), HasSubstr("is not the key of cert_file"));
+}
+
+}  // namespace
+}  // namespace metlog

@@ -1,0 +1,98 @@
+#include "router/grpc_tls.h"
+
+#include <string>
+
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "openssl/bio.h"
+#include "openssl/err.h"
+#include "openssl/pem.h"
+#include "openssl/x509.h"
+#include "router/key_file.h"
+
+namespace metlog {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* x509) const { X509_free(x509); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+
+std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& pem) {
+  return std::unique_ptr<BIO, BioFree>(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// gRPC reads the PEM only at the first handshake, and then fails every
+// handshake; checking here makes a wrong file a start-up (and --check) error.
+absl::Status CheckCertificateAndKey(const v1::TlsServerConfig& tls,
+                                    const std::string& cert_pem,
+                                    const std::string& key_pem) {
+  // OpenSSL queues errors per thread; gRPC's handshakes must not find ours.
+  absl::Cleanup clear_errors = [] { ERR_clear_error(); };
+  std::unique_ptr<X509, X509Free> cert(
+      PEM_read_bio_X509(MemoryBio(cert_pem).get(), nullptr, nullptr, nullptr));
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin tls: cert_file \"", tls.cert_file(),
+                     "\" holds no PEM certificate"));
+  }
+  std::unique_ptr<EVP_PKEY, KeyFree> key(PEM_read_bio_PrivateKey(
+      MemoryBio(key_pem).get(), nullptr, nullptr, nullptr));
+  if (key == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin tls: key_file \"", tls.key_file(),
+                     "\" holds no unencrypted PEM private key"));
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "admin tls: key_file \"", tls.key_file(),
+        "\" is not the key of cert_file \"", tls.cert_file(), "\""));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> AdminServerCredentials(
+    const v1::AdminConfig& admin) {
+  if (!admin.has_tls()) return grpc::InsecureServerCredentials();
+  const v1::TlsServerConfig& tls = admin.tls();
+  absl::StatusOr<std::string> cert =
+      ReadKeyFile("admin tls: cert_file", tls.cert_file());
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key =
+      ReadKeyFile("admin tls: key_file", tls.key_file());
+  if (!key.ok()) return key.status();
+  if (absl::Status status = CheckCertificateAndKey(tls, *cert, *key);
+      !status.ok()) {
+    return status;
+  }
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  options.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
+  if (tls.require_client_cert() && !tls.has_client_ca_file()) {
+    return absl::InvalidArgumentError(
+        "admin tls: require_client_cert needs client_ca_file, the CA that "
+        "client certificates must chain to");
+  }
+  if (tls.has_client_ca_file()) {
+    absl::StatusOr<std::string> ca =
+        ReadKeyFile("admin tls: client_ca_file", tls.client_ca_file());
+    if (!ca.ok()) return ca.status();
+    options.pem_root_certs = *std::move(ca);
+    options.client_certificate_request =
+        tls.require_client_cert()
+            ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
+  return grpc::SslServerCredentials(options);
+}
+
+}  // namespace metlog
