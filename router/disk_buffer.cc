@@ -666,6 +666,7 @@ DiskReadBatch DiskBuffer::Read(size_t max_records, uint64_t max_bytes) {
 
 absl::Status DiskBuffer::Commit(const DiskPosition& end) {
   absl::MutexLock lock(&mu_);
+  if (closed_) return absl::FailedPreconditionError("disk buffer is closed");
   if (Before(end, cursor_)) return absl::OkStatus();  // its segment was dropped
   stats_.committed += RecordsFrom(cursor_) - RecordsFrom(end);
   cursor_ = end;
@@ -739,6 +740,10 @@ absl::Status DiskBuffer::Close() {
       options_.fsync != DiskBufferOptions::FsyncPolicy::kNever) {
     written = SyncLocked();
   }
+  // Nothing is written after this: the next buffer on the directory (a
+  // reload's new instance) may take it over.
+  close(lock_fd_);
+  lock_fd_ = -1;
   return written;
 }
 

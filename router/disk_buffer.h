@@ -151,7 +151,8 @@ class DiskBuffer {
   // whatever deadline it was given: a shutdown's. Thread-safe.
   void EndWaitsBy(absl::Time deadline);
 
-  // Persists the cursor and wakes a blocked Append, which then fails.
+  // Persists the cursor, wakes a blocked Append (which then fails) and
+  // releases the directory's lock: appends fail from then on.
   absl::Status Close();
 
   DiskBufferStats Stats() const;
