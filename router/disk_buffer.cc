@@ -390,6 +390,12 @@ absl::Status DiskBuffer::WriteEncoded(const std::string& encoded,
       PwriteFully(active_fd_, encoded.data(), encoded.size(), active.bytes);
   if (!written.ok()) {
     ++stats_.write_errors;
+    // A partial write (ENOSPC midway) gives its bytes back, and leaves no
+    // tail a restart would have to cut as corrupt.
+    if (ftruncate(active_fd_, static_cast<off_t>(active.bytes)) != 0) {
+      LOG_EVERY_T(WARNING, 5)
+          << "disk buffer: cutting a failed write: " << std::strerror(errno);
+    }
     return written;
   }
   active.bytes += encoded.size();
