@@ -917,5 +917,57 @@ TEST(DurabilityEndToEndTest, AnUnusableDataDirectoryIsRetriedWhileOthersFlow) {
   EXPECT_EQ(router->Stop().value_or(-1), 0);
 }
 
+// A reload that changes a DISK sink: the new instance takes the directory
+// over once the old one has closed it, and replays what it left.
+TEST(DurabilityEndToEndTest, AReloadHandsADiskBufferOverToTheNewInstance) {
+  LineServer carbon;
+  carbon.GoAway();  // what is published stays on disk
+  auto config = [&](int max_batch_messages) {
+    return absl::StrCat(kInputs, CarbonSink("reloaded",
+                                            DiskQueue(TempPath("reload_buffer"),
+                                                      "write_through: true",
+                                                      max_batch_messages),
+                                            carbon.port()));
+  };
+  auto router = RouterProcess::Start("reload", config(100));
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto stub = AdminStub(*router);
+  int next = 0;
+  std::vector<int> kept;
+  EXPECT_EQ(PublishCounters(*stub, 10, &next, &kept), 0u);
+
+  std::ofstream(TempPath("reload.textproto"), std::ios::trunc) << config(50);
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(30));
+    v1::ReloadResponse response;
+    ASSERT_TRUE(stub->Reload(&context, {}, &response).ok());
+    EXPECT_EQ(response.error(), "");
+  }
+  const v1::SinkStats taken_over =
+      AwaitSink(*router, "reloaded", [](const v1::SinkStats& sink) {
+        return sink.has_disk() && sink.disk().unavailable().empty() &&
+               sink.disk().pending_at_start() > 0;
+      });
+  EXPECT_EQ(taken_over.disk().pending_at_start(), kept.size());
+  carbon.ComeBack();
+  EXPECT_EQ(PublishCounters(*stub, 10, &next, &kept), 0u);
+  const v1::SinkStats drained =
+      AwaitSink(*router, "reloaded", [](const v1::SinkStats& sink) {
+        return sink.queued() + sink.in_flight() == 0;
+      });
+  const Arrivals arrivals = CountArrivals(
+      AwaitLines(carbon, "reloaded.", drained.delivered()), "reloaded", next);
+  std::cout << "reload of a DISK sink: sent " << next << ", acknowledged "
+            << kept.size() << ", left on disk by the old instance "
+            << taken_over.disk().pending_at_start() << ", delivered "
+            << arrivals.delivered << ", duplicated " << arrivals.duplicated
+            << ", lost " << (kept.size() - arrivals.delivered) << "\n";
+  EXPECT_EQ(static_cast<size_t>(arrivals.delivered), kept.size());
+  EXPECT_EQ(arrivals.duplicated, 0);
+  EXPECT_EQ(router->Stop().value_or(-1), 0);
+}
+
 }  // namespace
 }  // namespace metlog
