@@ -730,66 +730,84 @@ v1::SinkStats AwaitSink(const RouterProcess& router, const std::string& name,
   return sink;
 }
 
-// A real ENOSPC: the router runs in its own user and mount namespace
-// (unshare -Urm, no real privileges needed) with a 1 MiB tmpfs over the
-// buffer's parent directory, which the test fills through
-// /proc/<router>/root.
+// Whether this machine lets the test make a user and mount namespace and
+// mount a tmpfs in it, without real privileges.
+bool CanMountTmpfs(const std::string& mount_point, std::string* why_not) {
+  auto probe = testing::PeerProcess::Start(
+      "enospc_probe", {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
+                       absl::StrCat("mount -t tmpfs -o size=4k tmpfs '",
+                                    mount_point, "' && echo mounted")});
+  if (!probe.ok()) {
+    *why_not = probe.status().ToString();
+    return false;
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (probe->Running() && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  *why_not = probe->Stderr();
+  return probe->Stdout().find("mounted") != std::string::npos;
+}
+
+// The router in its own user and mount namespace (unshare -Urm) with a
+// 1 MiB tmpfs on `mount_point`.
+absl::StatusOr<RouterProcess> StartWithTmpfs(const std::string& name,
+                                             const std::string& config,
+                                             const std::string& mount_point) {
+  return RouterProcess::Start(
+      name, config,
+      {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
+       absl::StrCat("mount -t tmpfs -o size=1m tmpfs '", mount_point,
+                    "' && exec \"$0\" \"$@\"")});
+}
+
+// Fills the file system of `filler` (a new file) until ENOSPC, then gives
+// back `leave` bytes.
+void FillUp(const std::string& filler, off_t leave) {
+  const int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0) << filler;
+  const std::string chunk(4096, 'f');
+  while (write(fd, chunk.data(), chunk.size()) > 0) {
+  }
+  EXPECT_EQ(errno, ENOSPC);
+  const off_t size = lseek(fd, 0, SEEK_END);
+  ASSERT_EQ(ftruncate(fd, size - leave), 0);
+  close(fd);
+}
+
+// A real ENOSPC: the router runs with a 1 MiB tmpfs over the buffer's
+// parent directory, which the test fills through /proc/<router>/root.
+// full_action REFUSE_NEW: what the file system refuses is dropped, counted.
 TEST(DurabilityEndToEndTest, ARealDiskFullIsCountedAndDataFlowsOnceFreed) {
   const std::string mount_point = TempPath("enospc_mnt");
   std::filesystem::create_directories(mount_point);
-  // Whether this machine lets us make the namespace and mount at all.
-  {
-    auto probe = testing::PeerProcess::Start(
-        "enospc_probe", {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
-                         absl::StrCat("mount -t tmpfs -o size=4k tmpfs '",
-                                      mount_point, "' && echo mounted")});
-    ASSERT_TRUE(probe.ok()) << probe.status();
-    const absl::Time give_up = absl::Now() + absl::Seconds(20);
-    while (probe->Running() && absl::Now() < give_up) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    if (probe->Stdout().find("mounted") == std::string::npos) {
-      GTEST_SKIP() << "no user+mount namespace with tmpfs here: "
-                   << probe->Stderr();
-    }
+  std::string why_not;
+  if (!CanMountTmpfs(mount_point, &why_not)) {
+    GTEST_SKIP() << "no user+mount namespace with tmpfs here: " << why_not;
   }
   LineServer carbon;
   carbon.GoAway();  // nothing leaves the buffer until the space is freed
-  const std::string buffer = mount_point + "/buffer";
   const std::string config = absl::StrCat(
       kInputs,
       CarbonSink("enospc",
                  absl::StrCat("capacity_messages: 1000 max_batch_messages: 100 "
                               "flush_interval_ms: 10 overflow: DISK disk { "
                               "dir: \"",
-                              buffer,
-                              "\" write_through: true fsync: NEVER "
-                              "max_segment_bytes: 65536 }"),
+                              mount_point,
+                              "/buffer\" write_through: true fsync: NEVER "
+                              "max_segment_bytes: 65536 full_action: "
+                              "REFUSE_NEW }"),
                  carbon.port()),
       FileSink("enospc_other", "flush_interval_ms: 10"));
-  auto router = RouterProcess::Start(
-      "enospc", config,
-      {"/usr/bin/unshare", "-Urm", "/bin/sh", "-c",
-       absl::StrCat("mount -t tmpfs -o size=1m tmpfs '", mount_point,
-                    "' && exec \"$0\" \"$@\"")});
+  auto router = StartWithTmpfs("enospc", config, mount_point);
   ASSERT_TRUE(router.ok()) << router.status();
   // The tmpfs as the router sees it.
   const std::string seen =
       absl::StrCat("/proc/", router->pid(), "/root", mount_point);
   ASSERT_TRUE(std::filesystem::exists(seen + "/buffer/lock"));
   const std::string filler = seen + "/filler";
-  {
-    const int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    ASSERT_GE(fd, 0) << filler;
-    const std::string chunk(4096, 'f');
-    while (write(fd, chunk.data(), chunk.size()) > 0) {
-    }
-    EXPECT_EQ(errno, ENOSPC);
-    // One page left, so that a write is cut short midway.
-    const off_t size = lseek(fd, 0, SEEK_END);
-    ASSERT_EQ(ftruncate(fd, size - 4096), 0);
-    close(fd);
-  }
+  // One page left, so that a write is cut short midway.
+  FillUp(filler, 4096);
   auto stub = AdminStub(*router);
   int next = 0;
   std::vector<int> kept;
@@ -847,6 +865,84 @@ TEST(DurabilityEndToEndTest, ARealDiskFullIsCountedAndDataFlowsOnceFreed) {
   EXPECT_EQ(static_cast<size_t>(arrivals.delivered), kept.size());
   EXPECT_EQ(arrivals.duplicated, 0);
   EXPECT_EQ(full.received(), full.delivered() + refused);
+  EXPECT_EQ(router->Stop().value_or(-1), 0);
+}
+
+// The same ENOSPC with full_action BLOCK: the input waits for space (the
+// gRPC caller feels it), nothing is dropped, and once space is freed every
+// message arrives, the one whose call gave up waiting included.
+TEST(DurabilityEndToEndTest, ARealDiskFullBlocksWithBlockAndLosesNothing) {
+  const std::string mount_point = TempPath("enospc_block_mnt");
+  std::filesystem::create_directories(mount_point);
+  std::string why_not;
+  if (!CanMountTmpfs(mount_point, &why_not)) {
+    GTEST_SKIP() << "no user+mount namespace with tmpfs here: " << why_not;
+  }
+  LineServer carbon;
+  carbon.GoAway();
+  const std::string config = absl::StrCat(
+      kInputs,
+      // First, so it is given each batch before the blocked sink waits.
+      FileSink("enospc_block_other", "flush_interval_ms: 10"),
+      CarbonSink("enospc_block",
+                 absl::StrCat("capacity_messages: 1000 max_batch_messages: 100 "
+                              "flush_interval_ms: 10 overflow: DISK disk { "
+                              "dir: \"",
+                              mount_point,
+                              "/buffer\" write_through: true fsync: NEVER "
+                              "max_segment_bytes: 65536 full_action: BLOCK }"),
+                 carbon.port()));
+  auto router = StartWithTmpfs("enospc_block", config, mount_point);
+  ASSERT_TRUE(router.ok()) << router.status();
+  const std::string seen =
+      absl::StrCat("/proc/", router->pid(), "/root", mount_point);
+  ASSERT_TRUE(std::filesystem::exists(seen + "/buffer/lock"));
+  FillUp(seen + "/filler", 0);
+  auto stub = AdminStub(*router);
+  v1::Batch batch;
+  for (int i = 0; i < 10; ++i) AddCounter(&batch, absl::StrCat("m", i));
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(2));
+    v1::Ack ack;
+    EXPECT_EQ(stub->Publish(&context, batch, &ack).error_code(),
+              grpc::StatusCode::DEADLINE_EXCEEDED);
+  }
+  const v1::SinkStats waiting = AwaitSink(
+      *router, "enospc_block",
+      [](const v1::SinkStats& sink) { return sink.disk().errors() > 0; });
+  EXPECT_GT(waiting.disk().errors(), 0u);
+  EXPECT_EQ(waiting.dropped_size(), 0);
+  EXPECT_THAT(router->Stderr(), HasSubstr("No space left on device"));
+  EXPECT_THAT(router->Stderr(), HasSubstr("waiting for space"));
+  const v1::SinkStats other = AwaitSink(
+      *router, "enospc_block_other",
+      [](const v1::SinkStats& sink) { return sink.delivered() >= 10; });
+  EXPECT_EQ(other.delivered(), 10u);
+
+  ASSERT_EQ(unlink((seen + "/filler").c_str()), 0);
+  carbon.ComeBack();
+  int next = 10;
+  std::vector<int> kept;
+  const uint64_t refused = PublishCounters(*stub, 20, &next, &kept);
+  const v1::SinkStats drained =
+      AwaitSink(*router, "enospc_block", [&](const v1::SinkStats& sink) {
+        return sink.received() >= static_cast<uint64_t>(next) &&
+               sink.queued() + sink.in_flight() == 0;
+      });
+  const Arrivals arrivals =
+      CountArrivals(AwaitLines(carbon, "enospc_block.", drained.delivered()),
+                    "enospc_block", next);
+  std::cout << "disk full (ENOSPC), BLOCK: sent " << next << ", acknowledged "
+            << kept.size() << " (+10 whose call timed out waiting), refused "
+            << refused << ", delivered " << arrivals.delivered
+            << ", duplicated " << arrivals.duplicated << ", lost "
+            << (next - arrivals.delivered) << "\n";
+  EXPECT_EQ(refused, 0u);
+  EXPECT_EQ(arrivals.delivered, next);
+  EXPECT_EQ(arrivals.duplicated, 0);
+  EXPECT_EQ(drained.dropped_size(), 0);
   EXPECT_EQ(router->Stop().value_or(-1), 0);
 }
 
