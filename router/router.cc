@@ -457,7 +457,9 @@ void FillSinkStats(const std::string& name, const SinkRunnerStats& runner,
     disk->set_corrupted_cuts(runner.disk.corrupted_cuts);
     disk->set_corrupted_bytes(runner.disk.corrupted_bytes);
     disk->set_errors(runner.disk.write_errors);
-    disk->set_unavailable(runner.disk_unavailable);
+    if (!runner.disk_unavailable.empty()) {
+      disk->set_unavailable(runner.disk_unavailable);
+    }
   }
 }
 
