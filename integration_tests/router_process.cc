@@ -11,11 +11,14 @@
 namespace metlog::testing {
 
 absl::StatusOr<RouterProcess> RouterProcess::Start(
-    const std::string& name, const std::string& config_text) {
+    const std::string& name, const std::string& config_text,
+    const std::vector<std::string>& command_prefix) {
   const std::string config_path = TempPath(name + ".textproto");
   std::ofstream(config_path) << config_text;
-  absl::StatusOr<PeerProcess> process = PeerProcess::Start(
-      name, {Runfile("router/router"), absl::StrCat("--config=", config_path)});
+  std::vector<std::string> argv = command_prefix;
+  argv.push_back(Runfile("router/router"));
+  argv.push_back(absl::StrCat("--config=", config_path));
+  absl::StatusOr<PeerProcess> process = PeerProcess::Start(name, argv);
   if (!process.ok()) return process.status();
   RouterProcess router(*std::move(process));
   // The router logs "admin listening on port N", then "input NAME

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -19,9 +20,12 @@ class RouterProcess {
   // Starts the router with `config_text` (a RouterConfig text proto) and
   // waits until its inputs listen. Configs should bind port "*"/0 for
   // inputs and "127.0.0.1:0" for admin, so parallel tests never collide.
-  // Output goes to files in $TEST_TMPDIR named after `name`.
-  static absl::StatusOr<RouterProcess> Start(const std::string& name,
-                                             const std::string& config_text);
+  // Output goes to files in $TEST_TMPDIR named after `name`. A non-empty
+  // `command_prefix` runs the router through it (e.g. `unshare ... sh -c`,
+  // which must exec the router so pid() stays the router's).
+  static absl::StatusOr<RouterProcess> Start(
+      const std::string& name, const std::string& config_text,
+      const std::vector<std::string>& command_prefix = {});
 
   // The first input's endpoint, e.g. tcp://127.0.0.1:40123 or
   // udp://127.0.0.1:40124.

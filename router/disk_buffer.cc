@@ -24,6 +24,9 @@ namespace {
 constexpr size_t kHeaderBytes = 16;  // length, checksum, append time
 constexpr size_t kCursorBytes = 28;  // segment, offset, index, checksum
 constexpr uint64_t kMinSegmentBytes = 4096;
+// How often a kBlock Append the file system refused for want of space
+// tries again (deliveries also wake it at once).
+constexpr absl::Duration kSpacePoll = absl::Milliseconds(100);
 constexpr uint64_t kReadChunkBytes = 64 << 10;
 constexpr absl::string_view kSegmentPrefix = "segment-";
 constexpr absl::string_view kSegmentSuffix = ".log";
@@ -383,6 +386,10 @@ absl::Status DiskBuffer::OpenNewSegment() {
 absl::Status DiskBuffer::WriteEncoded(const std::string& encoded,
                                       uint64_t records) {
   if (encoded.empty()) return absl::OkStatus();
+  if (active_fd_ < 0) {  // creating the last segment failed
+    absl::Status opened = OpenNewSegment();
+    if (!opened.ok()) return opened;
+  }
   Segment& active = segments_.back();
   // Written at the segment's known end, so bytes a failed write left
   // behind are overwritten by the next one (or cut when reopened).
@@ -390,6 +397,12 @@ absl::Status DiskBuffer::WriteEncoded(const std::string& encoded,
       PwriteFully(active_fd_, encoded.data(), encoded.size(), active.bytes);
   if (!written.ok()) {
     ++stats_.write_errors;
+    // A partial write (ENOSPC midway) gives its bytes back, and leaves no
+    // tail a restart would have to cut as corrupt.
+    if (ftruncate(active_fd_, static_cast<off_t>(active.bytes)) != 0) {
+      LOG_EVERY_T(WARNING, 5)
+          << "disk buffer: cutting a failed write: " << std::strerror(errno);
+    }
     return written;
   }
   active.bytes += encoded.size();
@@ -501,6 +514,20 @@ absl::Status DiskBuffer::MakeRoom(uint64_t bytes, absl::Time deadline) {
   return absl::OkStatus();
 }
 
+bool DiskBuffer::AwaitDiskSpace(const absl::Status& failed,
+                                absl::Time deadline) {
+  if (options_.full_action != DiskBufferOptions::FullAction::kBlock ||
+      failed.code() != absl::StatusCode::kResourceExhausted || closed_) {
+    return false;
+  }
+  const absl::Time end = std::min(deadline, waits_end_by_);
+  if (absl::Now() >= end) return false;
+  LOG_EVERY_T(WARNING, 5) << failed << "; waiting for space (full_action "
+                          << "BLOCK)";
+  room_ready_.WaitWithDeadline(&mu_, std::min(end, absl::Now() + kSpacePoll));
+  return !closed_;
+}
+
 DiskAppendResult DiskBuffer::Append(absl::Span<const absl::string_view> records,
                                     absl::Time deadline) {
   DiskAppendResult result;
@@ -517,6 +544,14 @@ DiskAppendResult DiskBuffer::Append(absl::Span<const absl::string_view> records,
   size_t encoded_records = 0;
   auto flush = [&]() {
     absl::Status written = WriteEncoded(encoded, encoded_records);
+    while (!written.ok() && AwaitDiskSpace(written, deadline)) {
+      // Another Append may have filled the active segment meanwhile.
+      written =
+          segments_.back().bytes + encoded.size() > options_.max_segment_bytes
+              ? OpenNewSegment()
+              : absl::OkStatus();
+      if (written.ok()) written = WriteEncoded(encoded, encoded_records);
+    }
     if (written.ok()) result.accepted += encoded_records;
     encoded.clear();
     encoded_records = 0;
@@ -666,6 +701,7 @@ DiskReadBatch DiskBuffer::Read(size_t max_records, uint64_t max_bytes) {
 
 absl::Status DiskBuffer::Commit(const DiskPosition& end) {
   absl::MutexLock lock(&mu_);
+  if (closed_) return absl::FailedPreconditionError("disk buffer is closed");
   if (Before(end, cursor_)) return absl::OkStatus();  // its segment was dropped
   stats_.committed += RecordsFrom(cursor_) - RecordsFrom(end);
   cursor_ = end;
@@ -739,6 +775,10 @@ absl::Status DiskBuffer::Close() {
       options_.fsync != DiskBufferOptions::FsyncPolicy::kNever) {
     written = SyncLocked();
   }
+  // Nothing is written after this: the next buffer on the directory (a
+  // reload's new instance) may take it over.
+  close(lock_fd_);
+  lock_fd_ = -1;
   return written;
 }
 

@@ -35,7 +35,9 @@ namespace metlog {
 
 struct DiskBufferOptions {
   enum class FullAction {
-    kBlock,              // Append waits (up to its deadline) for deliveries
+    // Append waits (up to its deadline) for deliveries; also when the file
+    // system itself is full (ENOSPC), trying again every 100 ms.
+    kBlock,
     kDropOldestSegment,  // the oldest segment is deleted, its records counted
     kRefuseNew,          // Append accepts what fits and refuses the rest
   };
@@ -151,7 +153,8 @@ class DiskBuffer {
   // whatever deadline it was given: a shutdown's. Thread-safe.
   void EndWaitsBy(absl::Time deadline);
 
-  // Persists the cursor and wakes a blocked Append, which then fails.
+  // Persists the cursor, wakes a blocked Append (which then fails) and
+  // releases the directory's lock: appends fail from then on.
   absl::Status Close();
 
   DiskBufferStats Stats() const;
@@ -179,6 +182,11 @@ class DiskBuffer {
   absl::Status MakeRoom(uint64_t bytes, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropOldestSegment() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // kBlock: after a write `failed` for want of space on the file system,
+  // waits a little (or for a delivery) unless `deadline`, EndWaitsBy or
+  // Close ended waits. Returns whether to write again.
+  bool AwaitDiskSpace(const absl::Status& failed, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DeleteSegmentFile(uint64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MaybeSyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -457,6 +457,9 @@ void FillSinkStats(const std::string& name, const SinkRunnerStats& runner,
     disk->set_corrupted_cuts(runner.disk.corrupted_cuts);
     disk->set_corrupted_bytes(runner.disk.corrupted_bytes);
     disk->set_errors(runner.disk.write_errors);
+    if (!runner.disk_unavailable.empty()) {
+      disk->set_unavailable(runner.disk_unavailable);
+    }
   }
 }
 

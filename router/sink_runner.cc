@@ -35,10 +35,19 @@ SinkRunner::~SinkRunner() { Stop(absl::Now()); }
 
 absl::Status SinkRunner::Start() {
   if (queue_config_.overflow() == v1::QueueConfig::DISK) {
-    if (absl::Status status = OpenDiskBuffer(); !status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat("sink \"", name_,
-                                       "\": disk buffer: ", status.message()));
+    if (queue_config_.disk().dir().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "sink \"", name_, "\": overflow DISK needs disk { dir: ... }"));
+    }
+    // An unusable directory is not fatal: the other sinks keep delivering,
+    // this one keeps its memory queue, and its thread retries. Bad options
+    // are a config mistake that no retry fixes.
+    next_disk_open_ = absl::Now();
+    if (!RetryOpenDiskBuffer()) {
+      absl::MutexLock lock(&mu_);
+      if (disk_open_error_.code() == absl::StatusCode::kInvalidArgument) {
+        return disk_open_error_;
+      }
     }
   }
   if (absl::Status status = sink_->Start(); !status.ok()) {
@@ -58,11 +67,39 @@ absl::Status SinkRunner::Start() {
   return absl::OkStatus();
 }
 
+bool SinkRunner::RetryOpenDiskBuffer() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (disk_ != nullptr) return true;
+  }
+  if (absl::Now() < next_disk_open_) return false;
+  next_disk_open_ = absl::Now() + kDiskOpenRetry;
+  const absl::Status status = OpenDiskBuffer();
+  absl::MutexLock lock(&mu_);
+  if (status.ok()) {
+    if (!disk_unavailable_.empty()) {
+      LOG(INFO) << "sink " << name_ << ": disk buffer opened";
+    }
+    disk_unavailable_.clear();
+    return true;
+  }
+  const std::string error =
+      absl::StrCat("sink \"", name_, "\": ", status.message());
+  disk_open_error_ = absl::Status(status.code(), error);
+  if (status.code() == absl::StatusCode::kInvalidArgument) return false;
+  if (error != disk_unavailable_) {
+    LOG(ERROR) << error << "; retrying every " << kDiskOpenRetry
+               << ", and until it opens what would go to disk is dropped "
+                  "(\"disk_unavailable\")";
+  } else {
+    LOG_EVERY_T(ERROR, 30) << error << "; still retrying";
+  }
+  disk_unavailable_ = error;
+  return false;
+}
+
 absl::Status SinkRunner::OpenDiskBuffer() {
   const v1::DiskBufferConfig& config = queue_config_.disk();
-  if (config.dir().empty()) {
-    return absl::InvalidArgumentError("overflow DISK needs disk { dir: ... }");
-  }
   DiskBufferOptions options;
   options.dir = config.dir();
   options.max_segment_bytes = config.max_segment_bytes();
@@ -253,10 +290,15 @@ uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
       continue;
     }
     uint64_t charge = ChargeFor(message);
-    if (disk_ != nullptr && (queue_config_.disk().write_through() ||
-                             disk_unread_ + disk_spilling_ > 0 ||
-                             !spill->empty() || !HasRoom(charge))) {
-      spill->push_back(message);
+    if (overflow == v1::QueueConfig::DISK &&
+        (queue_config_.disk().write_through() ||
+         disk_unread_ + disk_spilling_ > 0 || !spill->empty() ||
+         !HasRoom(charge))) {
+      if (disk_ == nullptr) {
+        refuse(message, "disk_unavailable");
+      } else {
+        spill->push_back(message);
+      }
       continue;
     }
     if (charge > queue_config_.capacity_bytes()) {
@@ -312,10 +354,9 @@ void SinkRunner::Run() {
       std::max<uint32_t>(1, queue_config_.max_batch_messages());
   const absl::Duration flush_interval =
       absl::Milliseconds(queue_config_.flush_interval_ms());
-  const absl::Duration disk_sync_period =
-      std::max(absl::Milliseconds(queue_config_.disk().fsync_interval_ms()),
-               absl::Milliseconds(1));
+  const bool disk_wanted = queue_config_.overflow() == v1::QueueConfig::DISK;
   for (;;) {
+    if (disk_wanted) RetryOpenDiskBuffer();
     // Memory holds the oldest messages: disk only gets new ones while
     // memory is full or disk is not drained yet.
     bool from_disk = false;
@@ -323,15 +364,14 @@ void SinkRunner::Run() {
       absl::MutexLock lock(&mu_);
       runner_idle_ = true;
       while (queue_.empty() && disk_unread_ == 0 && !stopping_) {
-        if (disk_ == nullptr) {
+        if (!disk_wanted) {
           work_ready_.Wait(&mu_);
         } else if (work_ready_.WaitWithDeadline(
-                       &mu_, absl::Now() + disk_sync_period)) {
-          // fsync INTERVAL's promise holds while the sink is idle too.
+                       &mu_,
+                       absl::Now() + (disk_ != nullptr ? DiskSyncPeriod()
+                                                       : kDiskOpenRetry))) {
           mu_.Unlock();
-          if (absl::Status status = disk_->SyncIfDue(); !status.ok()) {
-            LOG_EVERY_T(ERROR, 5) << "sink " << name_ << ": " << status;
-          }
+          SyncOrOpenDisk();
           mu_.Lock();
         }
       }
@@ -426,6 +466,19 @@ void SinkRunner::Run() {
   }
 }
 
+absl::Duration SinkRunner::DiskSyncPeriod() const {
+  return std::max(absl::Milliseconds(queue_config_.disk().fsync_interval_ms()),
+                  absl::Milliseconds(1));
+}
+
+void SinkRunner::SyncOrOpenDisk() {
+  if (!RetryOpenDiskBuffer()) return;
+  // fsync INTERVAL's promise holds while the sink is idle or retrying too.
+  if (absl::Status status = disk_->SyncIfDue(); !status.ok()) {
+    LOG_EVERY_T(ERROR, 5) << "sink " << name_ << ": " << status;
+  }
+}
+
 bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
                                 std::string* drop_reason) {
   const absl::Duration write_timeout =
@@ -458,7 +511,10 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
     const absl::Duration wait = std::max(
         absl::Uniform(jitter_, 0.0, 1.0) * backoff, RetryDelay(status));
     const absl::Time retry_at = absl::Now() + wait;
-    if (retry_at > give_up_at && retry_at <= deadline_) {
+    // With a disk buffer the operator asked for no loss: the batch is
+    // retried until delivered (or the shutdown keeps it on disk), while new
+    // messages wait on disk behind it.
+    if (disk_ == nullptr && retry_at > give_up_at && retry_at <= deadline_) {
       LOG(ERROR) << "sink " << name_ << ": dropping " << batch.size()
                  << " messages, still failing after "
                  << queue_config_.max_retry_duration_ms()
@@ -470,7 +526,15 @@ bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
         << "sink " << name_ << ": " << status << "; retrying in " << wait;
     // BeginShutdown moves the deadline in and wakes us.
     while (absl::Now() < retry_at && retry_at <= deadline_) {
-      work_ready_.WaitWithDeadline(&mu_, retry_at);
+      if (queue_config_.overflow() != v1::QueueConfig::DISK) {
+        work_ready_.WaitWithDeadline(&mu_, retry_at);
+      } else if (work_ready_.WaitWithDeadline(
+                     &mu_,
+                     std::min(retry_at, absl::Now() + DiskSyncPeriod()))) {
+        mu_.Unlock();
+        SyncOrOpenDisk();
+        mu_.Lock();
+      }
     }
     if (retry_at > deadline_) {
       *drop_reason = "shutdown";
@@ -562,16 +626,17 @@ void SinkRunner::RequestReopen() {
 
 SinkRunnerStats SinkRunner::Stats() const {
   SinkRunnerStats stats;
+  const DiskBuffer* disk;
   {
     absl::MutexLock lock(&mu_);
     stats = stats_;
     stats.queued = queue_.size() + disk_unread_;
     stats.queued_bytes = queued_bytes_;
+    stats.disk_unavailable = disk_unavailable_;
+    disk = disk_.get();
   }
-  if (disk_ != nullptr) {
-    stats.has_disk = true;
-    stats.disk = disk_->Stats();
-  }
+  stats.has_disk = queue_config_.overflow() == v1::QueueConfig::DISK;
+  if (disk != nullptr) stats.disk = disk->Stats();
   return stats;
 }
 

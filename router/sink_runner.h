@@ -32,13 +32,15 @@ struct SinkRunnerStats {
   uint64_t received = 0;
   uint64_t delivered = 0;
   // "queue_full", "overwritten" (drop_oldest), "permanent_error",
-  // "retry_exhausted" (transient errors for max_retry_duration_ms),
+  // "retry_exhausted" (transient errors for max_retry_duration_ms; never
+  // with an open disk buffer, which retries until delivered),
   // "shutdown" (still queued or retrying when the drain deadline passed),
   // "unusable" (the sink could not use them, e.g. a log line for statsd);
   // with overflow DISK: "disk_full" (refused by a full buffer, or one that
   // stayed full past the shutdown deadline), "disk_dropped_oldest",
   // "disk_error" (a failed write), "disk_corrupted" (lost to a bad record),
-  // "too_large" (over max_segment_bytes).
+  // "too_large" (over max_segment_bytes), "disk_unavailable" (bound for a
+  // buffer whose directory could not be opened yet).
   std::map<std::string, uint64_t> dropped;
   uint64_t queued = 0;
   uint64_t queued_bytes = 0;  // the packets they hold (see Queued)
@@ -47,7 +49,9 @@ struct SinkRunnerStats {
   uint64_t write_errors = 0;  // failed Write calls, retried or not
   absl::Duration last_write_latency;
   bool has_disk = false;  // overflow DISK
-  DiskBufferStats disk;
+  DiskBufferStats disk;   // zero while the buffer is not open
+  // Why the disk buffer could not be opened (retried); empty once open.
+  std::string disk_unavailable;
 
   uint64_t dropped_total() const;
   // Adds the counters of another instance of the same sink (one retired by
@@ -73,8 +77,14 @@ class SinkRunner {
   SinkRunner& operator=(const SinkRunner&) = delete;
 
   // Opens the disk buffer (overflow DISK), starts the sink and the thread
-  // feeding it.
+  // feeding it. A buffer directory that cannot be opened (unusable, or
+  // still locked by the instance a reload replaces) is logged and retried
+  // every kDiskOpenRetry by the sink's thread; until it opens, what would
+  // go to disk is dropped as "disk_unavailable" and the memory queue
+  // works as usual.
   absl::Status Start();
+
+  static constexpr absl::Duration kDiskOpenRetry = absl::Milliseconds(200);
 
   // Queues the messages under the overflow policy, taking over one packet
   // reference per message (given back when a message is delivered or
@@ -111,7 +121,8 @@ class SinkRunner {
                            std::vector<MessageRef>* spill)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Writes one batch, retrying transient errors until success, a permanent
-  // error, max_retry_duration_ms, or the shutdown deadline. Returns whether
+  // error, max_retry_duration_ms (unless the disk buffer is open), or the
+  // shutdown deadline. Returns whether
   // it was delivered and, if not, the drop reason.
   bool WriteWithRetry(const std::vector<MessageRef>& batch,
                       std::string* drop_reason);
@@ -123,6 +134,13 @@ class SinkRunner {
   void Drop(const std::string& reason, uint64_t count)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status OpenDiskBuffer();
+  // The sink's thread: retries opening the disk buffer when due (logging
+  // why it failed). Returns whether it is open.
+  bool RetryOpenDiskBuffer() ABSL_LOCKS_EXCLUDED(mu_);
+  // The sink's thread, while idle or between retries: opens the buffer if
+  // due, else fsyncs it if due (fsync INTERVAL).
+  void SyncOrOpenDisk() ABSL_LOCKS_EXCLUDED(mu_);
+  absl::Duration DiskSyncPeriod() const;
   // At Stop: writes what is left in memory to disk, and persists the cursor.
   void SaveToDisk() ABSL_LOCKS_EXCLUDED(mu_);
   // Appends messages to the disk buffer and counts them received (on disk
@@ -177,8 +195,13 @@ class SinkRunner {
   absl::CondVar batch_done_;
   SinkRunnerStats stats_ ABSL_GUARDED_BY(mu_);
 
-  // Overflow DISK only.
+  // Overflow DISK only. Set once, under mu_, by Start or the sink's thread,
+  // and never reset: other threads read it under mu_ (or after seeing it
+  // set there).
   std::unique_ptr<DiskBuffer> disk_;
+  std::string disk_unavailable_ ABSL_GUARDED_BY(mu_);
+  absl::Status disk_open_error_ ABSL_GUARDED_BY(mu_);  // the last one
+  absl::Time next_disk_open_;  // the sink's thread's only
   // Records on disk not yet handed to the sink (part of `queued`), and
   // messages being appended (not received yet); while either is nonzero,
   // new messages go to disk too, behind them.

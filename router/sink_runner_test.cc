@@ -683,7 +683,7 @@ TEST(SinkRunnerDiskTest, WriteThroughPutsEveryMessageOnDiskBeforeAccepting) {
   runner.Stop(absl::Now() + absl::Milliseconds(20));
 }
 
-TEST(SinkRunnerDiskTest, AnIdleSinkStillFsyncsItsBufferOnTheInterval) {
+TEST(SinkRunnerDiskTest, ARetryingSinkStillFsyncsItsBufferOnTheInterval) {
   auto state = std::make_shared<RecordingSink::State>();
   {
     absl::MutexLock lock(&state->mu);
@@ -693,13 +693,12 @@ TEST(SinkRunnerDiskTest, AnIdleSinkStillFsyncsItsBufferOnTheInterval) {
   queue.mutable_disk()->set_write_through(true);
   queue.mutable_disk()->set_fsync(v1::DiskBufferConfig::INTERVAL);
   queue.mutable_disk()->set_fsync_interval_ms(200);
-  queue.set_max_retry_duration_ms(0);  // the runner is idle after one try
   SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
                     FastRetry());
   ASSERT_TRUE(runner.Start().ok());
   EXPECT_EQ(Enqueue(runner, Packet(5).refs()), 0u);
   // The append itself synced nothing (the interval had not passed); the
-  // idle runner's timer does.
+  // runner's timer does, between its retries.
   const absl::Time give_up = absl::Now() + absl::Seconds(20);
   while (runner.Stats().disk.syncs == 0 && absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(5));
@@ -732,26 +731,116 @@ TEST(SinkRunnerDiskTest, AFullBufferThatRefusesNewCountsWhatItRefused) {
   ExpectBalanced(runner.Stats());
 }
 
-TEST(SinkRunnerDiskTest, AnUnusableBufferDirectoryFailsTheStartClearly) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string file = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/f");
-  std::ofstream(file) << "x";
-  v1::QueueConfig queue = DiskQueue("unusable", 5);
-  queue.mutable_disk()->set_dir(file + "/buffer");
-  SinkRunner runner(
-      "disk",
-      std::make_unique<RecordingSink>(std::make_shared<RecordingSink::State>()),
-      queue);
-  const absl::Status started = runner.Start();
-  EXPECT_FALSE(started.ok());
-  EXPECT_THAT(std::string(started.message()),
+TEST(SinkRunnerDiskTest, AnUnusableDirectoryKeepsTheSinkServingAndIsRetried) {
+  const v1::QueueConfig base = DiskQueue("unusable", 5);
+  // A file where the buffer's parent directory should be.
+  const std::string parent = base.disk().dir();
+  std::ofstream(parent) << "x";
+  v1::QueueConfig queue = base;
+  queue.mutable_disk()->set_dir(parent + "/buffer");
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->delay = absl::Milliseconds(20);  // the memory queue overflows
+  }
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue);
+  ASSERT_TRUE(runner.Start().ok());
+  SinkRunnerStats stats = runner.Stats();
+  EXPECT_THAT(stats.disk_unavailable,
               ::testing::HasSubstr("sink \"disk\": disk buffer"));
+  uint64_t dropped = 0;
+  for (int i = 0; i < 100; ++i) dropped += Enqueue(runner, {Message(i)});
+  stats = runner.Stats();
+  // The memory queue kept working; only what would go to disk is dropped.
+  EXPECT_GT(dropped, 0u);
+  EXPECT_LT(dropped, 100u);
+  EXPECT_EQ(stats.dropped.at("disk_unavailable"), dropped);
+  ExpectBalanced(stats);
+
+  // The directory becomes usable: the runner's retry opens it, and
+  // overflow goes to disk again.
+  std::filesystem::remove(parent);
+  std::filesystem::create_directory(parent);
+  stats = AwaitStats(runner, [](const SinkRunnerStats& s) {
+    return s.disk_unavailable.empty();
+  });
+  ASSERT_TRUE(stats.disk_unavailable.empty());
+  for (int i = 100; i < 200; ++i) {
+    EXPECT_EQ(Enqueue(runner, {Message(i)}), 0u);
+  }
+  EXPECT_GT(runner.Stats().disk.appended, 0u);
+  AwaitPayloads(*state, 200 - dropped);
+  runner.Stop(absl::Now() + absl::Seconds(5));
+  stats = runner.Stats();
+  EXPECT_EQ(stats.delivered, 200 - dropped);
+  ExpectBalanced(stats);
+
   queue.mutable_disk()->clear_dir();
   SinkRunner no_dir(
       "disk",
       std::make_unique<RecordingSink>(std::make_shared<RecordingSink::State>()),
       queue);
   EXPECT_EQ(no_dir.Start().code(), absl::StatusCode::kInvalidArgument);
+  queue.mutable_disk()->set_dir(parent + "/bad_options");
+  queue.mutable_disk()->set_max_segment_bytes(1);
+  SinkRunner bad_options(
+      "disk",
+      std::make_unique<RecordingSink>(std::make_shared<RecordingSink::State>()),
+      queue);
+  EXPECT_EQ(bad_options.Start().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SinkRunnerDiskTest, TransientErrorsAreRetriedPastMaxRetryDuration) {
+  auto state = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&state->mu);
+    state->transient_failures = 200;  // far more tries than 10 ms allows
+  }
+  v1::QueueConfig queue = DiskQueue("no_give_up", 5);
+  queue.set_max_retry_duration_ms(10);
+  SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
+                    FastRetry());
+  ASSERT_TRUE(runner.Start().ok());
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(Enqueue(runner, {Message(i)}), 0u);
+  AwaitPayloads(*state, 20);
+  runner.Stop(absl::Now() + absl::Seconds(5));
+  const SinkRunnerStats stats = runner.Stats();
+  EXPECT_EQ(stats.delivered, 20u);
+  EXPECT_EQ(stats.dropped_total(), 0u);
+  EXPECT_GE(stats.write_errors, 200u);
+  absl::MutexLock lock(&state->mu);
+  EXPECT_THAT(state->payloads, ::testing::ElementsAreArray(Numbers(20)));
+}
+
+// A reload replaces a changed sink with a new instance while the old one
+// drains: the new one waits for the directory's lock and then replays what
+// the old one left.
+TEST(SinkRunnerDiskTest, ANewInstanceTakesOverTheBufferWhenTheOldOneStops) {
+  const v1::QueueConfig queue = DiskQueue("handover", 5);
+  auto down = std::make_shared<RecordingSink::State>();
+  {
+    absl::MutexLock lock(&down->mu);
+    down->transient_failures = 1 << 30;
+  }
+  SinkRunner old_instance("disk", std::make_unique<RecordingSink>(down), queue,
+                          FastRetry());
+  ASSERT_TRUE(old_instance.Start().ok());
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(Enqueue(old_instance, {Message(i)}), 0u);
+  }
+  auto up = std::make_shared<RecordingSink::State>();
+  SinkRunner new_instance("disk", std::make_unique<RecordingSink>(up), queue);
+  ASSERT_TRUE(new_instance.Start().ok());
+  EXPECT_THAT(new_instance.Stats().disk_unavailable,
+              ::testing::HasSubstr("in use"));
+  EXPECT_EQ(old_instance.Stop(absl::Now() + absl::Milliseconds(50)), 0u);
+  AwaitPayloads(*up, 30);
+  new_instance.Stop(absl::Now() + absl::Seconds(5));
+  const SinkRunnerStats stats = new_instance.Stats();
+  EXPECT_EQ(stats.delivered, 30u);
+  EXPECT_EQ(stats.disk.replayed, 30u);
+  absl::MutexLock lock(&up->mu);
+  EXPECT_THAT(up->payloads, ::testing::UnorderedElementsAreArray(Numbers(30)));
 }
 
 }  // namespace

@@ -121,6 +121,9 @@ void PrintStats(const v1::StatsResponse& stats) {
                 << ", corrupted cut " << disk.corrupted_cuts() << " ("
                 << disk.corrupted_bytes() << " B), errors " << disk.errors()
                 << "\n";
+      if (!disk.unavailable().empty()) {
+        std::cout << "  disk unavailable: " << disk.unavailable() << "\n";
+      }
     }
   }
   for (const v1::TailStats& tail : stats.tails()) {
