@@ -33,7 +33,8 @@ using testing::RouterProcess;
 using testing::TempPath;
 
 constexpr char kInputs[] = R"(
-  inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+  inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+  inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }
   admin { listen_address: "127.0.0.1:0" }
   stats_interval_ms: 0
 )";

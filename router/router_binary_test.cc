@@ -116,7 +116,8 @@ CheckResult RunCheck(const std::string& name, const std::string& config) {
 
 std::string WithSink(const std::string& type, const std::string& options) {
   return absl::StrCat(
-      "inputs { zmq { endpoint: \"tcp://127.0.0.1:*\" } }\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { "
+      "endpoint: \"tcp://127.0.0.1:*\" } } }\n"
       "sinks { name: \"s\" options { [type.googleapis.com/metlog.sinks.",
       type, "] { ", options, " } } }\n");
 }
@@ -137,7 +138,8 @@ TEST(RouterBinaryTest, CheckRefusesWhatStartUpWouldRefuse) {
        "prometheus: listen_address \"127.0.0.1:99999\": port 99999 is not in "
        "0..65535"},
       {"decode_threads",
-       "inputs { zmq { decode_threads: 100000 } }\n"
+       "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { "
+       "decode_threads: 100000 } } }\n"
        "sinks { name: \"n\" options { "
        "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n",
        "decode_threads is 100000"},
@@ -183,14 +185,15 @@ TEST(RouterBinaryTest, ClosedStdoutDoesNotKillTheRouter) {
   // closed pipe raised SIGPIPE and killed the router and its queues.
   int pipe_fds[2];
   ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);  // the router gets no read end
-  Child child =
-      StartRouter("closed_stdout",
-                  "inputs { udp { address: \"127.0.0.1:0\" } }\n"
-                  "admin { listen_address: \"\" }\n"
-                  "shutdown_deadline_ms: 1000\n"
-                  "sinks { name: \"console\" options { "
-                  "[type.googleapis.com/metlog.sinks.ConsoleOptions] {} } }\n",
-                  {}, pipe_fds[1]);
+  Child child = StartRouter(
+      "closed_stdout",
+      "inputs { options { [type.googleapis.com/metlog.v1.UdpInputConfig] { "
+      "address: \"127.0.0.1:0\" } } }\n"
+      "admin { listen_address: \"\" }\n"
+      "shutdown_deadline_ms: 1000\n"
+      "sinks { name: \"console\" options { "
+      "[type.googleapis.com/metlog.sinks.ConsoleOptions] {} } }\n",
+      {}, pipe_fds[1]);
   close(pipe_fds[1]);
   close(pipe_fds[0]);  // nobody reads: every write gets EPIPE
   ASSERT_GT(child.pid, 0);
@@ -230,7 +233,10 @@ TEST(RouterBinaryTest, AdminTailRefusesAnOverlongExpression) {
   // first message through the router overflowed its stack.
   auto router = testing::RouterProcess::Start(
       "tail_limits",
-      "inputs { zmq { endpoint: \"tcp://127.0.0.1:*\" } }\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { "
+      "endpoint: \"tcp://127.0.0.1:*\" } } }\n"
+      "inputs { options { "
+      "[type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }\n"
       "admin { listen_address: \"127.0.0.1:0\" }\n"
       "shutdown_deadline_ms: 1000\n"
       "sinks { name: \"n\" options { "
