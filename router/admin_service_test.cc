@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/text_proto.h"
 
@@ -172,6 +173,26 @@ TEST_F(AdminServiceTest, PublishOnAPortOfItsOwnServesPublishAlone) {
             grpc::StatusCode::UNIMPLEMENTED);
   EXPECT_EQ(PublishOne(*stub_, &ack).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(AdminServiceTest, PublishOnAPortInUseFailsTheRouter) {
+  int port = 0;
+  auto taken = StartAdminServer("127.0.0.1:0", service_.get(), &port);
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  v1::RouterConfig config;
+  ASSERT_TRUE(
+      ParseTextProto(absl::StrCat("inputs { options { "
+                                  "[type.googleapis.com/metlog.v1."
+                                  "GrpcPublishInputConfig] { listen_address: "
+                                  "'127.0.0.1:",
+                                  port, "' } } }"),
+                     "test", &config)
+          .ok());
+  const auto router = Router::Create(config);
+  EXPECT_FALSE(router.ok());
+  EXPECT_THAT(std::string(router.status().message()),
+              ::testing::HasSubstr("gRPC Publish cannot listen on"));
+  (*taken)->Shutdown();
 }
 
 TEST_F(AdminServiceTest, PublishIsUnavailableOnceTheRouterStops) {

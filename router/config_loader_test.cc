@@ -224,6 +224,10 @@ TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
        "f: input \"heka\": address \":\" is not host:port"},
       {WithInputs(Input("GrpcPublishInputConfig", "listen_address: 'x'")),
        "f: input \"grpc\": listen_address \"x\" is not host:port"},
+      {WithInputs(
+           Input("GrpcPublishInputConfig", "listen_address: '127.0.0.1:5566'")),
+       "f: input \"grpc\": listen_address \"127.0.0.1:5566\" is the admin "
+       "port's; leave it empty to serve Publish there"},
       {WithInputs(Input("GrpcPublishInputConfig") +
                   " admin { listen_address: '' }"),
        "f: input \"grpc\": Publish is served on the admin port, but "

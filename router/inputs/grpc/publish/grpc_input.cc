@@ -56,6 +56,9 @@ absl::Status GrpcInput::ServeOn(const std::string& listen_address) {
   service_ = std::make_unique<PublishOnlyService>(this);
   int port = 0;
   grpc::ServerBuilder builder;
+  // gRPC would share a port in use with SO_REUSEPORT (the admin server's,
+  // say) and split the connections between the two servers.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(),
                            &port);
   builder.RegisterService(service_.get());

@@ -28,6 +28,11 @@ class GrpcPublishInputFactory
           "call would be refused");
     }
     if (!publish.listen_address().empty()) {
+      if (publish.listen_address() == router.admin().listen_address()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "listen_address \"", publish.listen_address(),
+            "\" is the admin port's; leave it empty to serve Publish there"));
+      }
       return CheckHostPort("listen_address", publish.listen_address(),
                            PortZero::kAllowed);
     }
