@@ -24,10 +24,9 @@ ABSL_FLAG(std::string, config, "",
           "on tcp://127.0.0.1:5565, admin (with Publish) on 127.0.0.1:5566, "
           "a console sink and a file sink (metlog.jsonl in the working "
           "directory).");
-ABSL_FLAG(
-    bool, check, false,
-    "Validate the config (parse, matchers, input and sink options), print what "
-    "is wrong by line and column, and exit: 0 valid, 1 not.");
+ABSL_FLAG(bool, check, false,
+          "Validate the config (parse, matchers, input and sink options), "
+          "print what is wrong by line and column, and exit: 0 valid, 1 not.");
 
 namespace metlog {
 namespace {

@@ -55,8 +55,8 @@ class GrpcInput : public Input {
 
   // A handler for Admin.Publish that reads the request's bytes and calls
   // Publish, or answers UNAVAILABLE while `unavailable()` says so or once
-  // the input is stopping. For
-  // grpc::Service::MarkMethodStreamed, which takes ownership.
+  // the input is stopping. For grpc::Service::MarkMethodStreamed, which
+  // takes ownership.
   grpc::internal::MethodHandler* NewPublishHandler(
       std::function<bool()> unavailable);
 
