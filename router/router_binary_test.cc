@@ -143,6 +143,17 @@ TEST(RouterBinaryTest, CheckRefusesWhatStartUpWouldRefuse) {
        "sinks { name: \"n\" options { "
        "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n",
        "decode_threads is 100000"},
+      {"unknown_input_type",
+       "sinks { name: \"n\" options { "
+       "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n"
+       "inputs {\n  options { [type.googleapis.com/metlog.v1.Nope] {} }\n}\n",
+       "unknown_input_type.textproto:3:"},
+      {"sink_type_as_input",
+       "inputs { options { [type.googleapis.com/metlog.sinks.NullOptions] {} "
+       "} }\n"
+       "sinks { name: \"n\" options { "
+       "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n",
+       "no input is registered for options type \"metlog.sinks.NullOptions\""},
   };
   for (const auto& c : cases) {
     const CheckResult result = RunCheck(c.name, c.config);
@@ -158,6 +169,28 @@ TEST(RouterBinaryTest, CheckAcceptsAGoodConfig) {
   ASSERT_TRUE(WIFEXITED(result.status)) << result.output;
   EXPECT_EQ(WEXITSTATUS(result.status), 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("config OK: 1 inputs, 1 sinks"));
+}
+
+TEST(RouterBinaryTest, ShipsEveryInputKind) {
+  const CheckResult result = RunCheck(
+      "every_input_kind",
+      "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} } "
+      "}\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.UdpInputConfig] {} } "
+      "}\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.StatsdInputConfig] "
+      "{} } }\n"
+      "inputs { options { "
+      "[type.googleapis.com/metlog.v1.MetlogJsonInputConfig] {} } }\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.HekaInputConfig] {} } "
+      "}\n"
+      "inputs { options { "
+      "[type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }\n"
+      "sinks { name: \"n\" options { "
+      "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n");
+  ASSERT_TRUE(WIFEXITED(result.status)) << result.output;
+  EXPECT_EQ(WEXITSTATUS(result.status), 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("config OK: 6 inputs, 1 sinks"));
 }
 
 // The "udp://127.0.0.1:PORT" the router logs once its UDP input listens.
