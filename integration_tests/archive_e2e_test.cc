@@ -44,7 +44,8 @@ using Counts = std::map<std::pair<std::string, std::string>, int64_t>;
 
 std::string Config(const std::string& root) {
   return absl::StrCat(R"(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+    inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "archive" match: "TRUE"

@@ -33,7 +33,7 @@ using testing::TempPath;
 // length-delimited Message records to $TEST_TMPDIR/<name>.jsonl.
 std::string RouterConfig(const std::string& name) {
   return absl::StrCat(R"(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "file" match: "TRUE" queue { flush_interval_ms: 10 }

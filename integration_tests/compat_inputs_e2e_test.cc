@@ -68,7 +68,7 @@ void SendDatagram(const std::string& endpoint, const std::string& datagram) {
 TEST(StatsdInputTest, StatsdLinesArriveAsMetricMessages) {
   auto router = RouterProcess::Start(
       "statsd_lines", absl::StrCat(R"(
-    inputs { statsd { address: "127.0.0.1:0" } }
+    inputs { options { [type.googleapis.com/metlog.v1.StatsdInputConfig] { address: "127.0.0.1:0" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "file" queue { flush_interval_ms: 10 }
@@ -140,7 +140,7 @@ const v1::InputStats* InputNamed(const RouterProcess& router,
 TEST(MetlogJsonInputTest, MetlogPyJsonArrivesWithEveryKeyMapped) {
   auto router = RouterProcess::Start(
       "metlog_json", absl::StrCat(R"(
-    inputs { metlog_json { address: "127.0.0.1:0" } }
+    inputs { options { [type.googleapis.com/metlog.v1.MetlogJsonInputConfig] { address: "127.0.0.1:0" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "file" queue { flush_interval_ms: 10 }
@@ -241,7 +241,7 @@ void SendTcp(const std::string& endpoint, const std::string& bytes) {
 TEST(HekaInputTest, HekaFramesArriveAndWrongHmacsAreRefused) {
   auto router = RouterProcess::Start(
       "heka", absl::StrCat(R"(
-    inputs { heka { address: "127.0.0.1:0" } require_signature: true }
+    inputs { options { [type.googleapis.com/metlog.v1.HekaInputConfig] { address: "127.0.0.1:0" } } require_signature: true }
     signers { name: "hindsight" keys { version: 1 key: "heka key" } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0

@@ -14,7 +14,13 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kConfig[] = R"pb(
-  inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+  inputs {
+    options {
+      [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+        endpoint: "tcp://127.0.0.1:*"
+      }
+    }
+  }
   admin { listen_address: "127.0.0.1:0" }
   sinks {
     name: "console"

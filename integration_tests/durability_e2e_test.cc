@@ -41,7 +41,8 @@ using testing::RouterProcess;
 using testing::TempPath;
 
 constexpr char kInputs[] = R"(
-  inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+  inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+  inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }
   admin { listen_address: "127.0.0.1:0" }
   stats_interval_ms: 0
 )";
@@ -487,7 +488,8 @@ TEST(DurabilityEndToEndTest, ABlockSinkPushesBackOnZeroMqClients) {
   // A small ZeroMQ receive buffer, so the blocked input's backlog reaches
   // the client soon.
   const std::string config = absl::StrCat(
-      "inputs { zmq { endpoint: \"tcp://127.0.0.1:*\" receive_hwm: 2 } }\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {\n"
+      "  endpoint: \"tcp://127.0.0.1:*\" receive_hwm: 2 } } }\n"
       "admin { listen_address: \"127.0.0.1:0\" }\n"
       "stats_interval_ms: 0\n",
       CarbonSink("blocked",

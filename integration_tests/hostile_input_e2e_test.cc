@@ -98,10 +98,11 @@ uint64_t RejectedFor(const v1::InputStats& input, const std::string& reason) {
 TEST(HostileInputTest, APaddedTagOverZeroMqIsRejectedNotFatal) {
   auto router = RouterProcess::Start(
       "padded_zmq",
-      absl::StrCat(R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+      absl::StrCat(
+          R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
                       admin { listen_address: "127.0.0.1:0" }
                       stats_interval_ms: 0)",
-                   FileSink("padded_zmq")));
+          FileSink("padded_zmq")));
   ASSERT_TRUE(router.ok()) << router.status();
   {
     zmq::context_t context;
@@ -123,10 +124,12 @@ TEST(HostileInputTest, APaddedTagOverZeroMqIsRejectedNotFatal) {
 
 TEST(HostileInputTest, APaddedTagOverUdpIsRejectedNotFatal) {
   auto router = RouterProcess::Start(
-      "padded_udp", absl::StrCat(R"(inputs { udp { address: "127.0.0.1:0" } }
+      "padded_udp",
+      absl::StrCat(
+          R"(inputs { options { [type.googleapis.com/metlog.v1.UdpInputConfig] { address: "127.0.0.1:0" } } }
                       admin { listen_address: "127.0.0.1:0" }
                       stats_interval_ms: 0)",
-                                 FileSink("padded_udp")));
+          FileSink("padded_udp")));
   ASSERT_TRUE(router.ok()) << router.status();
   int port = 0;
   ASSERT_TRUE(absl::SimpleAtoi(
@@ -186,10 +189,12 @@ grpc::Status PublishBytes(const RouterProcess& router,
 TEST(HostileInputTest, PublishOfBytesThatAreNoBatchIsInvalidAndCounted) {
   auto router = RouterProcess::Start(
       "publish_garbage",
-      absl::StrCat(R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+      absl::StrCat(
+          R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+                      inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }
                       admin { listen_address: "127.0.0.1:0" }
                       stats_interval_ms: 0)",
-                   FileSink("publish_garbage")));
+          FileSink("publish_garbage")));
   ASSERT_TRUE(router.ok()) << router.status();
   v1::Ack ack;
   // A message claiming more bytes than follow.
@@ -211,10 +216,12 @@ TEST(HostileInputTest, PublishOfBytesThatAreNoBatchIsInvalidAndCounted) {
 TEST(HostileInputTest, PublishOfManyEmptyMessagesIsBoundedByItsBytes) {
   auto router = RouterProcess::Start(
       "publish_dense",
-      absl::StrCat(R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+      absl::StrCat(
+          R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+                      inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }
                       admin { listen_address: "127.0.0.1:0" }
                       stats_interval_ms: 0)",
-                   FileSink("publish_dense")));
+          FileSink("publish_dense")));
   ASSERT_TRUE(router.ok()) << router.status();
   std::string batch;
   constexpr uint64_t kMessages = 500000;
@@ -255,7 +262,7 @@ TEST(HostileInputTest, SigtermWithSeveralDecodeThreadsLosesNothing) {
   auto router = RouterProcess::Start(
       "threads_term",
       absl::StrCat(
-          R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" decode_threads: 2 } }
+          R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" decode_threads: 2 } } }
              admin { listen_address: "127.0.0.1:0" }
              stats_interval_ms: 0
              shutdown_deadline_ms: 60000)",

@@ -64,7 +64,7 @@ v1::Message Request(int64_t timestamp, const std::string& user, int status,
 TEST(JqEndToEndTest, JqSelectsFileSinkLinesByFieldsAndTimestamp) {
   const std::string path = TempPath("jq.jsonl");
   auto router = RouterProcess::Start("jq", absl::StrCat(R"(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "file" match: "TRUE" queue { flush_interval_ms: 10 }

@@ -30,7 +30,7 @@ using testing::TempPath;
 // A router with a ZeroMQ input and admin on free ports.
 std::string RouterWithInput(int shutdown_deadline_ms = 1000) {
   return absl::StrCat(R"(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     shutdown_deadline_ms: )",

@@ -79,7 +79,7 @@ function timestampNs(text) {
 test("a Node.js program's messages reach the router's file sink, field by field", async () => {
   const sinkFile = path.join(tmp, 'node_e2e.jsonl');
   const { router, endpoint, stderr } = await startRouter('node_e2e', `
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "all" match: "TRUE" queue { flush_interval_ms: 10 }
@@ -154,7 +154,7 @@ test("a Node.js program's messages reach the router's file sink, field by field"
 test("the UDP sender reaches the router's UDP input", async () => {
   const sinkFile = path.join(tmp, 'node_udp.jsonl');
   const { router, endpoint, stderr } = await startRouter('node_udp', `
-    inputs { udp { address: "127.0.0.1:0" } }
+    inputs { options { [type.googleapis.com/metlog.v1.UdpInputConfig] { address: "127.0.0.1:0" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "all" match: "TRUE" queue { flush_interval_ms: 10 }

@@ -45,9 +45,14 @@ std::string FileSink(const std::string& name, const std::string& match,
 }
 
 constexpr char kZmqInput[] = R"(
-  inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+  inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
   admin { listen_address: "127.0.0.1:0" }
   stats_interval_ms: 0
+)";
+
+// Admin.Publish, served on the admin port.
+constexpr char kPublishInput[] = R"(
+  inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }
 )";
 
 std::vector<v1::Message> ReadMessages(const std::string& name) {
@@ -128,10 +133,10 @@ TEST(RouterEndToEndTest, FansOutByMatcherToSeveralSinks) {
 }
 
 TEST(RouterEndToEndTest, UdpInputTakesTheClientsUdpPackets) {
-  const std::string config =
-      absl::StrCat(R"(inputs { udp { address: "127.0.0.1:0" } }
+  const std::string config = absl::StrCat(
+      R"(inputs { options { [type.googleapis.com/metlog.v1.UdpInputConfig] { address: "127.0.0.1:0" } } }
                       admin { listen_address: "127.0.0.1:0" })",
-                   FileSink("udp_all", "TRUE"));
+      FileSink("udp_all", "TRUE"));
   auto router = RouterProcess::Start("udp", config);
   ASSERT_TRUE(router.ok()) << router.status();
   ASSERT_THAT(router->endpoint(), HasSubstr("udp://127.0.0.1:"));
@@ -147,7 +152,7 @@ TEST(RouterEndToEndTest, UdpInputTakesTheClientsUdpPackets) {
 
 TEST(RouterEndToEndTest, SeveralDecodeThreadsDeliverEverything) {
   const std::string config = absl::StrCat(
-      R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" decode_threads: 3 } }
+      R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" decode_threads: 3 } } }
          admin { listen_address: "127.0.0.1:0" })",
       FileSink("threads_all", "TRUE"));
   auto router = RouterProcess::Start("threads", config);
@@ -173,11 +178,13 @@ TEST(RouterEndToEndTest, SubInputReadsFromAPublisher) {
   zmq::socket_t publisher(context, zmq::socket_type::pub);
   publisher.bind("tcp://127.0.0.1:*");
   const std::string endpoint = publisher.get(zmq::sockopt::last_endpoint);
-  const std::string config =
-      absl::StrCat(R"(inputs { zmq { endpoint: ")", endpoint,
-                   R"(" socket_type: SUB bind: false } }
+  const std::string config = absl::StrCat(
+      R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+                     endpoint: ")",
+      endpoint,
+      R"(" socket_type: SUB bind: false } } }
          admin { listen_address: "127.0.0.1:0" })",
-                   FileSink("sub_all", "TRUE"));
+      FileSink("sub_all", "TRUE"));
   auto router = RouterProcess::Start("sub", config);
   ASSERT_TRUE(router.ok()) << router.status();
   v1::Batch batch;
@@ -291,7 +298,8 @@ TEST(RouterEndToEndTest, TailStreamsMatchingTrafficOverGrpc) {
 
 TEST(RouterEndToEndTest, PublishOverGrpcIsAcknowledgedOnceQueued) {
   auto router = RouterProcess::Start(
-      "publish", absl::StrCat(kZmqInput, FileSink("pub_all", "TRUE")));
+      "publish",
+      absl::StrCat(kZmqInput, kPublishInput, FileSink("pub_all", "TRUE")));
   ASSERT_TRUE(router.ok()) << router.status();
   v1::Batch batch;
   batch.add_messages()->set_payload("via grpc");
@@ -428,10 +436,11 @@ TEST(RouterEndToEndTest, ShutdownDrainsQueuedMessages) {
 TEST(RouterEndToEndTest, RoutesItsOwnStatsAsMessages) {
   auto router = RouterProcess::Start(
       "selfstats",
-      absl::StrCat(R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+      absl::StrCat(
+          R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
                       admin { listen_address: "127.0.0.1:0" }
                       stats_interval_ms: 100)",
-                   FileSink("self_stats", R"(Type == "metlog.router.stats")")));
+          FileSink("self_stats", R"(Type == "metlog.router.stats")")));
   ASSERT_TRUE(router.ok()) << router.status();
   const auto messages = WaitForMessages("self_stats", 2);
   ASSERT_GE(messages.size(), 2u);
@@ -466,7 +475,8 @@ TEST(RouterEndToEndTest, MetlogctlShowsHealthAndStats) {
 TEST(RouterCheckTest, CheckExplainsABadConfigByLineAndColumn) {
   const std::string path = TempPath("bad.textproto");
   std::ofstream(path)
-      << "inputs { zmq {} }\nsinks {\n  name: \"x\"\n  match: 'Type ==' "
+      << "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} "
+         "} }\nsinks {\n  name: \"x\"\n  match: 'Type ==' "
          "options { [type.googleapis.com/metlog.sinks.NullOptions] {} }\n}\n";
   const std::string out = TempPath("check.out");
   const int status =
@@ -477,7 +487,9 @@ TEST(RouterCheckTest, CheckExplainsABadConfigByLineAndColumn) {
   EXPECT_THAT(ReadFile(out),
               HasSubstr("sink \"x\": match \"Type ==\": 1:8: expected"));
 
-  std::ofstream(path) << "inputs { zmq {} }\nsinks { nmae: \"x\" }\n";
+  std::ofstream(path)
+      << "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} "
+         "} }\nsinks { nmae: \"x\" }\n";
   std::system(absl::StrCat(Runfile("router/router"), " --check --config=", path,
                            " 2> ", out)
                   .c_str());

@@ -100,7 +100,7 @@ TEST(SentryEndToEndTest, ClientExceptionsArriveAsParsedSentryEvents) {
   auto sentry = SentryTestkit::Start();
   ASSERT_TRUE(sentry.ok()) << sentry.status();
   const std::string config = absl::StrCat(R"(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
     stats_interval_ms: 0
     sinks { name: "sentry"
       match: 'Type == "exception" || Severity <= 3'

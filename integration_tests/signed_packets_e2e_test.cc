@@ -34,7 +34,7 @@ std::string FileSink(const std::string& name, const std::string& signers) {
 
 std::string Config(const std::string& prefix, bool require_signature) {
   return absl::StrCat(
-      R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" } require_signature: )",
+      R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } require_signature: )",
       require_signature ? "true" : "false", R"( }
       admin { listen_address: "127.0.0.1:0" }
       stats_interval_ms: 0

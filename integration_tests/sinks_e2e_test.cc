@@ -25,7 +25,7 @@ TEST(SinksEndToEndTest, OneCounterReachesStatsdCarbonPrometheusAndAFile) {
       R"(Type == "counter" || Type == "timer" || Type == "gauge")";
   const std::string config = absl::StrCat(
       R"(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "statsd" match: ')",

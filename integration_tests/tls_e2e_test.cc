@@ -83,7 +83,8 @@ class TlsTest : public ::testing::Test {
 
   static std::string Config(const std::string& name, bool require_client) {
     return absl::StrCat(
-        R"(inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+        R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+        inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }
         admin { listen_address: "127.0.0.1:0" tls {
           cert_file: ")",
         TempPath("router.pem"), R"(" key_file: ")", TempPath("router.key"),
@@ -215,7 +216,7 @@ TEST_F(TlsTest, WithoutRequirementTlsClientsNeedNoCertificate) {
 TEST_F(TlsTest, CheckRefusesAKeyThatIsNotTheCertificates) {
   const std::string config = TempPath("wrong_key.textproto");
   std::ofstream(config) << absl::StrCat(
-      R"(inputs { zmq {} } admin { tls { cert_file: ")", TempPath("router.pem"),
+      R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} } } admin { tls { cert_file: ")", TempPath("router.pem"),
       R"(" key_file: ")", TempPath("client.key"), R"(" } }
       sinks { name: "null"
               options { [type.googleapis.com/metlog.sinks.NullOptions] {} } })");

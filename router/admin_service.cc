@@ -26,13 +26,14 @@ v1::Message DroppedNotice(uint64_t dropped) {
 
 }  // namespace
 
-AdminService::AdminService(Router* router, GrpcInput* publish,
-                           std::function<absl::Status()> reload)
-    : router_(router), publish_(publish), reload_(std::move(reload)) {
-  // Publish reads the request's bytes, for the decoder to check them.
-  constexpr int kPublishMethod = 4;  // its place in proto/admin.proto
-  MarkMethodStreamed(kPublishMethod, publish_->NewPublishHandler(
-                                         [this] { return draining_.load(); }));
+AdminService::AdminService(Router* router, std::function<absl::Status()> reload)
+    : router_(router), reload_(std::move(reload)) {
+  // The input reads the request's bytes, for the decoder to check them.
+  if (grpc::internal::MethodHandler* publish =
+          router_->admin_publish().NewHandler(
+              [this] { return draining_.load(); })) {
+    MarkMethodStreamed(kAdminPublishMethodIndex, publish);
+  }
 }
 
 void AdminService::SetDraining() {

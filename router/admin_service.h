@@ -1,5 +1,6 @@
 // The gRPC Admin service (proto/admin.proto) over a Router: health, stats,
-// tail, reload, and Publish as an input with acknowledgements.
+// tail, reload, and Publish when an input serves it on the admin port
+// (router/admin_publish.h; UNIMPLEMENTED otherwise).
 #ifndef METLOG_ROUTER_ADMIN_SERVICE_H_
 #define METLOG_ROUTER_ADMIN_SERVICE_H_
 
@@ -15,7 +16,6 @@
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/admin.grpc.pb.h"
-#include "router/grpc_input.h"
 #include "router/router.h"
 
 namespace metlog {
@@ -28,9 +28,9 @@ class AdminService final : public v1::Admin::Service {
   static constexpr size_t kMaxTails = 8;
 
   // `reload` re-reads the config and applies it (Router::Reload); it
-  // returns the error that rejected it, if any. Publish goes to `publish`.
-  AdminService(Router* router, GrpcInput* publish,
-               std::function<absl::Status()> reload);
+  // returns the error that rejected it, if any. Publish goes to the input
+  // in router->admin_publish(), if any.
+  AdminService(Router* router, std::function<absl::Status()> reload);
 
   grpc::Status Health(grpc::ServerContext*, const v1::HealthRequest*,
                       v1::HealthResponse* response) override;
@@ -49,7 +49,6 @@ class AdminService final : public v1::Admin::Service {
 
  private:
   Router* const router_;
-  GrpcInput* const publish_;
   const std::function<absl::Status()> reload_;
   std::atomic<bool> draining_{false};
   absl::Mutex tails_mu_;

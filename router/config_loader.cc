@@ -13,7 +13,18 @@ namespace {
 constexpr absl::string_view kDefaultConfig = R"pb(
   inputs {
     name: "zmq"
-    zmq { endpoint: "tcp://127.0.0.1:5565" }
+    options {
+      [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+        endpoint: "tcp://127.0.0.1:5565"
+      }
+    }
+  }
+  # Admin.Publish, on the admin port.
+  inputs {
+    name: "grpc"
+    options {
+      [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {}
+    }
   }
   admin { listen_address: "127.0.0.1:5566" }
   sinks {
@@ -43,14 +54,9 @@ absl::Status Validate(const v1::RouterConfig& config,
                       absl::string_view source) {
   if (config.inputs_size() == 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(source, ": no inputs: add e.g. inputs { zmq {} }"));
-  }
-  for (const v1::InputConfig& input : config.inputs()) {
-    if (input.kind_case() == v1::InputConfig::KIND_NOT_SET) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ": input \"", input.name(),
-          "\" names no kind (zmq, udp, statsd, metlog_json, heka)"));
-    }
+        absl::StrCat(source,
+                     ": no inputs: add e.g. inputs { options { "
+                     "[type.googleapis.com/metlog.v1.ZmqInputConfig] {} } }"));
   }
   if (config.sinks_size() == 0) {
     return absl::InvalidArgumentError(

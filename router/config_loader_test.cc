@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "router/inputs/grpc/publish/publish_input.pb.h"
+#include "router/inputs/zmq/zmq_input.pb.h"
 #include "router/router.h"
 
 namespace metlog {
@@ -12,12 +14,30 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// `inputs { ... }` of the kind whose options message is `type`, e.g.
+//   Input("ZmqInputConfig", "decode_threads: 2")
+std::string Input(const std::string& type, const std::string& options = "",
+                  const std::string& fields = "") {
+  return absl::StrCat("inputs { ", fields,
+                      " options { [type.googleapis.com/metlog.v1.", type,
+                      "] { ", options, " } } }");
+}
+
+std::string Zmq(const std::string& options = "",
+                const std::string& fields = "") {
+  return Input("ZmqInputConfig", options, fields);
+}
+
 TEST(ConfigLoaderTest, ValidConfigLoads) {
   auto config = ParseRouterConfig(
       R"pb(
         inputs {
           name: "main"
-          zmq { endpoint: "tcp://127.0.0.1:7000" }
+          options {
+            [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+              endpoint: "tcp://127.0.0.1:7000"
+            }
+          }
         }
         sinks {
           name: "timers"
@@ -31,7 +51,10 @@ TEST(ConfigLoaderTest, ValidConfigLoads) {
       )pb",
       "test.textproto");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->inputs(0).zmq().endpoint(), "tcp://127.0.0.1:7000");
+  v1::ZmqInputConfig zmq;
+  ASSERT_TRUE(config->inputs(0).options().UnpackTo(&zmq));
+  EXPECT_EQ(zmq.endpoint(), "tcp://127.0.0.1:7000");
+  EXPECT_EQ(zmq.decode_threads(), 1u);
   EXPECT_EQ(config->sinks(0).queue().overflow(), v1::QueueConfig::DROP_OLDEST);
   EXPECT_EQ(config->sinks(0).queue().max_batch_messages(), 1000u);
   EXPECT_EQ(config->limits().max_packet_bytes(), 4096u);
@@ -40,30 +63,28 @@ TEST(ConfigLoaderTest, ValidConfigLoads) {
 }
 
 TEST(ConfigLoaderTest, SyntaxErrorNamesLineAndColumn) {
-  auto config = ParseRouterConfig(
-      "inputs { zmq {} }\nsinks {\n  nmae: \"x\"\n}\n", "broken.textproto");
+  auto config = ParseRouterConfig(Zmq() + "\nsinks {\n  nmae: \"x\"\n}\n",
+                                  "broken.textproto");
   ASSERT_FALSE(config.ok());
   EXPECT_THAT(config.status().ToString(), HasSubstr("broken.textproto:3:7:"));
   EXPECT_THAT(config.status().ToString(), HasSubstr("nmae"));
 }
 
 TEST(ConfigLoaderTest, UnbalancedBraceNamesLineAndColumn) {
-  auto config = ParseRouterConfig("inputs { zmq { endpoint: 5 } }", "f");
+  auto config = ParseRouterConfig(Zmq("endpoint: 5"), "f");
   ASSERT_FALSE(config.ok());
-  EXPECT_THAT(config.status().ToString(), HasSubstr("f:1:26:"));
+  EXPECT_THAT(config.status().ToString(), HasSubstr("f:1:80:"));
 }
 
 TEST(ConfigLoaderTest, SemanticErrorsAreExplained) {
   EXPECT_THAT(ParseRouterConfig("sinks { name: 'a' }", "f").status().ToString(),
               HasSubstr("no inputs"));
-  EXPECT_THAT(ParseRouterConfig("inputs { zmq {} }", "f").status().ToString(),
+  EXPECT_THAT(ParseRouterConfig(Zmq(), "f").status().ToString(),
               HasSubstr("no sinks"));
-  EXPECT_THAT(ParseRouterConfig("inputs { zmq {} } sinks { name: 'a' }", "f")
-                  .status()
-                  .message(),
-              HasSubstr("sink \"a\" has no options"));
-  const char* twice = R"pb(
-    inputs { zmq {} }
+  EXPECT_THAT(
+      ParseRouterConfig(Zmq() + " sinks { name: 'a' }", "f").status().message(),
+      HasSubstr("sink \"a\" has no options"));
+  const std::string twice = Zmq() + R"pb(
     sinks {
       name: "a"
       options {
@@ -82,8 +103,7 @@ TEST(ConfigLoaderTest, SemanticErrorsAreExplained) {
 }
 
 TEST(ConfigLoaderTest, ZeroQueueBoundsAreRefused) {
-  const char* zero = R"pb(
-    inputs { zmq {} }
+  const std::string zero = Zmq() + R"pb(
     sinks {
       name: "z"
       queue { capacity_messages: 0 overflow: DROP_OLDEST }
@@ -98,8 +118,7 @@ TEST(ConfigLoaderTest, ZeroQueueBoundsAreRefused) {
 
 TEST(ConfigLoaderTest, CheckRejectsBadMatchWithPosition) {
   auto config = ParseRouterConfig(
-      R"pb(
-        inputs { zmq {} }
+      Zmq() + R"pb(
         sinks {
           name: "bad"
           match: 'Type == "timer" &&'
@@ -121,8 +140,14 @@ TEST(ConfigLoaderTest, MissingFileIsNotFound) {
 
 TEST(ConfigLoaderTest, EmbeddedDefaultIsValid) {
   const v1::RouterConfig config = DefaultRouterConfig();
-  ASSERT_EQ(config.inputs_size(), 1);
-  EXPECT_EQ(config.inputs(0).zmq().endpoint(), "tcp://127.0.0.1:5565");
+  ASSERT_EQ(config.inputs_size(), 2);
+  v1::ZmqInputConfig zmq;
+  ASSERT_TRUE(config.inputs(0).options().UnpackTo(&zmq));
+  EXPECT_EQ(zmq.endpoint(), "tcp://127.0.0.1:5565");
+  // Admin.Publish, on the admin port, as before inputs were configured.
+  v1::GrpcPublishInputConfig publish;
+  ASSERT_TRUE(config.inputs(1).options().UnpackTo(&publish));
+  EXPECT_EQ(publish.listen_address(), "");
   EXPECT_EQ(config.admin().listen_address(), "127.0.0.1:5566");
   ASSERT_EQ(config.sinks_size(), 2);
   EXPECT_EQ(config.sinks(0).name(), "console");
@@ -139,8 +164,8 @@ absl::Status CheckText(const std::string& text) {
 
 std::string WithSink(const std::string& type, const std::string& options) {
   return absl::StrCat(
-      "inputs { zmq {} }\n"
-      "sinks { name: \"s\" options { [type.googleapis.com/metlog.sinks.",
+      Zmq(),
+      "\nsinks { name: \"s\" options { [type.googleapis.com/metlog.sinks.",
       type, "] { ", options, " } } }\n");
 }
 
@@ -179,26 +204,48 @@ TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
        "sink \"s\": file sink: path \"/\" is a directory"},
       {WithSink("FileOptions", absl::StrCat("path: '", missing_dir, "'")),
        "sink \"s\": file sink: path"},
-      {WithInputs("inputs { zmq { decode_threads: 100000 } }"),
+      {WithInputs(Zmq("decode_threads: 100000")),
        "f: input \"zmq\": decode_threads is 100000; it must be in 1..64"},
-      {WithInputs("inputs { zmq { decode_threads: 0 } }"),
-       "decode_threads is 0"},
-      {WithInputs("inputs { name: 'in' zmq { receive_hwm: -1 } }"),
+      {WithInputs(Zmq("decode_threads: 0")), "decode_threads is 0"},
+      {WithInputs(Zmq("receive_hwm: -1", "name: 'in'")),
        "f: input \"in\": receive_hwm is -1; it must be in 1..1000000"},
-      {WithInputs("inputs { zmq { receive_hwm: 0 } }"), "receive_hwm is 0"},
-      {WithInputs("inputs { zmq { endpoint: '127.0.0.1:5565' } }"),
+      {WithInputs(Zmq("receive_hwm: 0")), "receive_hwm is 0"},
+      {WithInputs(Zmq("endpoint: '127.0.0.1:5565'")),
        "endpoint \"127.0.0.1:5565\" is not transport://address"},
-      {WithInputs("inputs { udp { address: '127.0.0.1' } }"),
+      {WithInputs(Input("UdpInputConfig", "address: '127.0.0.1'")),
        "f: input \"udp\": address \"127.0.0.1\" is not host:port"},
-      {WithInputs("inputs { udp { receive_buffer_bytes: 4294967295 } }"),
+      {WithInputs(Input("UdpInputConfig", "receive_buffer_bytes: 4294967295")),
        "receive_buffer_bytes is 4294967295"},
-      {WithInputs("inputs { zmq {} } admin { listen_address: ':' }"),
+      {WithInputs(Input("StatsdInputConfig", "address: '127.0.0.1'")),
+       "f: input \"statsd\": address \"127.0.0.1\" is not host:port"},
+      {WithInputs(Input("MetlogJsonInputConfig", "receive_buffer_bytes: 0")),
+       "f: input \"metlog_json\": receive_buffer_bytes is 0"},
+      {WithInputs(Input("HekaInputConfig", "address: ':'")),
+       "f: input \"heka\": address \":\" is not host:port"},
+      {WithInputs(Input("GrpcPublishInputConfig", "listen_address: 'x'")),
+       "f: input \"grpc\": listen_address \"x\" is not host:port"},
+      {WithInputs(
+           Input("GrpcPublishInputConfig", "listen_address: '127.0.0.1:5566'")),
+       "f: input \"grpc\": listen_address \"127.0.0.1:5566\" is the admin "
+       "port's; leave it empty to serve Publish there"},
+      {WithInputs(Input("GrpcPublishInputConfig") +
+                  " admin { listen_address: '' }"),
+       "f: input \"grpc\": Publish is served on the admin port, but "
+       "admin.listen_address is empty"},
+      {WithInputs(Input("GrpcPublishInputConfig") +
+                  Input("GrpcPublishInputConfig", "", "name: 'again'")),
+       "f: input \"grpc\": 2 Publish inputs are on the admin port"},
+      {WithInputs(
+           Input("GrpcPublishInputConfig", "", "require_signature: true")),
+       "f: input \"grpc\": require_signature: Publish batches carry no "
+       "signature"},
+      {WithInputs(Zmq() + " admin { listen_address: ':' }"),
        "f: admin: listen_address \":\" is not host:port"},
-      {WithInputs("inputs { zmq {} } limits { max_packet_bytes: 0 }"),
+      {WithInputs(Zmq() + " limits { max_packet_bytes: 0 }"),
        "f: limits: max_packet_bytes is 0"},
-      {WithInputs("inputs { zmq {} } limits { max_message_bytes: 0 }"),
+      {WithInputs(Zmq() + " limits { max_message_bytes: 0 }"),
        "f: limits: max_message_bytes is 0"},
-      {WithInputs("inputs { zmq {} } shutdown_deadline_ms: 4000000000"),
+      {WithInputs(Zmq() + " shutdown_deadline_ms: 4000000000"),
        "f: shutdown_deadline_ms is 4000000000"},
   };
   for (const auto& c : cases) {
@@ -209,11 +256,13 @@ TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
 }
 
 TEST(ConfigCheckTest, AcceptsTheBoundsThemselves) {
-  EXPECT_TRUE(CheckText(WithInputs("inputs { zmq { decode_threads: 64 "
-                                   "receive_hwm: 1000000 } } "
-                                   "inputs { udp { address: '127.0.0.1:0' } } "
-                                   "admin { listen_address: '' }"))
-                  .ok());
+  EXPECT_TRUE(
+      CheckText(WithInputs(Zmq("decode_threads: 64 receive_hwm: 1000000") +
+                           Input("UdpInputConfig", "address: '127.0.0.1:0'") +
+                           Input("GrpcPublishInputConfig",
+                                 "listen_address: '127.0.0.1:0'") +
+                           " admin { listen_address: '' }"))
+          .ok());
   EXPECT_TRUE(CheckText(WithSink("PrometheusOptions",
                                  "listen_address: '127.0.0.1:0' "
                                  "buckets_ms: [0, 0.5, 10] "
@@ -221,6 +270,63 @@ TEST(ConfigCheckTest, AcceptsTheBoundsThemselves) {
                   .ok());
   EXPECT_TRUE(
       CheckText(WithSink("StatsdOptions", "address: 'localhost:8125'")).ok());
+}
+
+TEST(ConfigInputsTest, EveryShippedKindLoadsInTheOptionsForm) {
+  const absl::Status status = CheckText(WithInputs(
+      Zmq("endpoint: 'tcp://127.0.0.1:*' decode_threads: 2", "name: 'z'") +
+      Input("UdpInputConfig", "address: '127.0.0.1:0'") +
+      Input("StatsdInputConfig", "address: '127.0.0.1:0'") +
+      Input("MetlogJsonInputConfig", "address: '127.0.0.1:0'") +
+      Input("HekaInputConfig", "address: '127.0.0.1:0'",
+            "require_signature: true") +
+      Input("GrpcPublishInputConfig")));
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+TEST(ConfigInputsTest, AnInputTypeNoProgramKnowsNamesLineAndColumn) {
+  const absl::Status status = CheckText(WithInputs(
+      "inputs {\n  options {\n    [type.googleapis.com/metlog.v1.Nope] {}\n"
+      "  }\n}"));
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("f:3:"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("metlog.v1.Nope"));
+}
+
+TEST(ConfigInputsTest, AnUnknownOptionNamesLineAndColumn) {
+  const absl::Status status = CheckText(
+      WithInputs("inputs {\n  options {\n    "
+                 "[type.googleapis.com/metlog.v1.ZmqInputConfig]"
+                 " {\n      endpiont: 'tcp://127.0.0.1:*'\n    }\n  }\n}"));
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("f:4:15:"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("endpiont"));
+}
+
+TEST(ConfigInputsTest, ASinksOptionsInAnInputAreNoInputKind) {
+  const absl::Status status = CheckText(
+      WithInputs("inputs { name: 'in' options { "
+                 "[type.googleapis.com/metlog.sinks.NullOptions] {} } }"));
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("f: input \"in\": no input is registered for options "
+                        "type \"metlog.sinks.NullOptions\"; known types: "));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("metlog.v1.ZmqInputConfig"));
+}
+
+TEST(ConfigInputsTest, AnInputWithoutOptionsIsRefused) {
+  EXPECT_THAT(
+      std::string(CheckText(WithInputs("inputs { name: 'bare' }")).message()),
+      HasSubstr("f: input \"bare\" has no options"));
+}
+
+TEST(ConfigInputsTest, TheFormerKindFieldsFailTheParseWithTheirLine) {
+  const absl::Status status =
+      CheckText(WithInputs("\ninputs { zmq { endpoint: 'tcp://x:1' } }"));
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_THAT(std::string(status.message()), HasSubstr("f:2:14:"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("zmq"));
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-// Checks on the router's own options (inputs, admin, limits) that the
-// schema cannot express: everything start-up would refuse, or would accept
-// and then misbehave on, is refused when the config is loaded, so that
-// `router --check` says so. Sinks check their own options in their
-// factories (sinks/<name>/).
+// Checks on the router's own options (admin, limits) and every input's
+// (through its kind's InputFactory) that the schema cannot express:
+// everything start-up would refuse, or would accept and then misbehave on,
+// is refused when the config is loaded, so that `router --check` says so.
+// Sinks check their own options in their factories (sinks/<name>/).
 #ifndef METLOG_ROUTER_CONFIG_VALIDATION_H_
 #define METLOG_ROUTER_CONFIG_VALIDATION_H_
 
@@ -14,9 +14,6 @@
 namespace metlog {
 
 // Bounds a config must keep; beyond them a value is a typo or unbounded.
-inline constexpr uint32_t kMaxDecodeThreads = 64;
-inline constexpr int32_t kMaxReceiveHwm = 1000000;
-inline constexpr uint32_t kMaxReceiveBufferBytes = 1u << 30;
 inline constexpr uint32_t kMaxPacketBytes = 256u << 20;
 inline constexpr uint32_t kMaxShutdownDeadlineMs = 3600 * 1000;
 

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "router/input_registry.h"
 
 namespace metlog {
 namespace {
@@ -28,45 +29,24 @@ bool IsLoopback(absl::string_view host) {
 std::vector<std::string> ExposedInputWarnings(const v1::RouterConfig& config) {
   std::vector<std::string> warnings;
   for (const v1::InputConfig& input : config.inputs()) {
-    std::string address;
-    bool binds = true;
-    switch (input.kind_case()) {
-      case v1::InputConfig::kZmq:
-        address = input.zmq().endpoint();
-        binds = input.zmq().bind();
-        break;
-      case v1::InputConfig::kUdp:
-        address = input.udp().address();
-        break;
-      case v1::InputConfig::kStatsd:
-        address = input.statsd().address();
-        break;
-      case v1::InputConfig::kMetlogJson:
-        address = input.metlog_json().address();
-        break;
-      case v1::InputConfig::kHeka:
-        address = input.heka().address();
-        break;
-      case v1::InputConfig::KIND_NOT_SET:
-        continue;
-    }
-    // statsd and JSON lines carry no signature: require_signature cannot
-    // protect them.
-    const bool signable = input.kind_case() != v1::InputConfig::kStatsd &&
-                          input.kind_case() != v1::InputConfig::kMetlogJson;
-    const bool zmq = input.kind_case() == v1::InputConfig::kZmq;
-    if (!binds || IsLoopback(HostOf(address)) ||
-        (signable && input.require_signature()) ||
-        (zmq && input.zmq().has_curve())) {
+    // Inputs that do not check are refused at load; nothing to warn about.
+    const absl::StatusOr<InputReach> reach =
+        InputRegistry::Global().Reach(input);
+    if (!reach.ok() || reach->address.empty() || !reach->listens ||
+        IsLoopback(HostOf(reach->address)) ||
+        (reach->signable && input.require_signature()) ||
+        reach->authenticated) {
       continue;
     }
     warnings.push_back(absl::StrCat(
-        "input \"", input.name(), "\" listens on ", address,
-        ", beyond loopback, and anyone who reaches it may send",
-        zmq        ? " (set curve to allow listed clients only, or "
-                     "require_signature to refuse unsigned packets)"
-        : signable ? " (set require_signature to refuse unsigned packets)"
-                   : ""));
+        "input \"", InputRegistry::Global().NameOf(input), "\" listens on ",
+        reach->address, ", beyond loopback, and anyone who reaches it may send",
+        reach->can_authenticate
+            ? " (set curve to allow listed clients only, or "
+              "require_signature to refuse unsigned packets)"
+        : reach->signable
+            ? " (set require_signature to refuse unsigned packets)"
+            : ""));
   }
   const v1::AdminConfig& admin = config.admin();
   const std::string& listen = admin.listen_address();

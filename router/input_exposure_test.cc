@@ -2,6 +2,11 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "router/inputs/grpc/publish/publish_input.pb.h"
+#include "router/inputs/heka/heka_input.pb.h"
+#include "router/inputs/statsd/statsd_input.pb.h"
+#include "router/inputs/udp/udp_input.pb.h"
+#include "router/inputs/zmq/zmq_input.pb.h"
 
 namespace metlog {
 namespace {
@@ -10,40 +15,52 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-TEST(InputExposureTest, OnlyUnprotectedInputsBeyondLoopbackAreNamed) {
-  v1::RouterConfig config;
-  config.add_inputs()->mutable_zmq()->set_endpoint("tcp://127.0.0.1:5565");
-  config.add_inputs()->mutable_udp()->set_address("[::1]:5565");
-  v1::InputConfig* signed_zmq = config.add_inputs();
-  signed_zmq->mutable_zmq()->set_endpoint("tcp://0.0.0.0:5565");
-  signed_zmq->set_require_signature(true);
-  v1::InputConfig* curve_zmq = config.add_inputs();
-  curve_zmq->mutable_zmq()->set_endpoint("tcp://0.0.0.0:5568");
-  curve_zmq->mutable_zmq()->mutable_curve()->set_secret_key_file("k");
-  config.mutable_admin()->set_listen_address("0.0.0.0:5566");
-  config.mutable_admin()->mutable_tls()->set_require_client_cert(true);
-  v1::InputConfig* connecting = config.add_inputs();
-  connecting->mutable_zmq()->set_endpoint("tcp://10.0.0.1:5565");
-  connecting->mutable_zmq()->set_bind(false);
-  EXPECT_THAT(ExposedInputWarnings(config), IsEmpty());
-
-  v1::InputConfig* open = config.add_inputs();
-  open->set_name("open");
-  open->mutable_heka()->set_address("0.0.0.0:5567");
-  v1::InputConfig* statsd = config.add_inputs();
-  statsd->set_name("statsd");
-  statsd->mutable_statsd()->set_address("10.1.2.3:8125");
-  statsd->set_require_signature(true);  // statsd lines carry none
-  EXPECT_THAT(ExposedInputWarnings(config),
-              ElementsAre(HasSubstr("input \"open\" listens on 0.0.0.0:5567"),
-                          HasSubstr("input \"statsd\"")));
+v1::InputConfig* AddInput(v1::RouterConfig* config,
+                          const google::protobuf::Message& options) {
+  v1::InputConfig* input = config->add_inputs();
+  input->mutable_options()->PackFrom(options);
+  return input;
 }
 
-}  // namespace
-}  // namespace metlog
+v1::ZmqInputConfig Zmq(const std::string& endpoint, bool bind = true) {
+  v1::ZmqInputConfig zmq;
+  zmq.set_endpoint(endpoint);
+  zmq.set_bind(bind);
+  return zmq;
+}
 
-namespace metlog {
-namespace {
+TEST(InputExposureTest, OnlyUnprotectedInputsBeyondLoopbackAreNamed) {
+  v1::RouterConfig config;
+  AddInput(&config, Zmq("tcp://127.0.0.1:5565"));
+  v1::UdpInputConfig udp;
+  udp.set_address("[::1]:5565");
+  AddInput(&config, udp);
+  AddInput(&config, Zmq("tcp://0.0.0.0:5565"))->set_require_signature(true);
+  v1::ZmqInputConfig curve = Zmq("tcp://0.0.0.0:5568");
+  curve.mutable_curve()->set_secret_key_file("k");
+  AddInput(&config, curve);
+  config.mutable_admin()->set_listen_address("0.0.0.0:5566");
+  config.mutable_admin()->mutable_tls()->set_require_client_cert(true);
+  AddInput(&config, Zmq("tcp://10.0.0.1:5565", /*bind=*/false));
+  // On the admin port: no listener of its own.
+  AddInput(&config, v1::GrpcPublishInputConfig());
+  EXPECT_THAT(ExposedInputWarnings(config), IsEmpty());
+
+  v1::HekaInputConfig heka;
+  heka.set_address("0.0.0.0:5567");
+  AddInput(&config, heka)->set_name("open");
+  v1::StatsdInputConfig statsd;
+  statsd.set_address("10.1.2.3:8125");
+  // statsd lines carry no signature.
+  AddInput(&config, statsd)->set_require_signature(true);
+  v1::GrpcPublishInputConfig publish;
+  publish.set_listen_address("0.0.0.0:5568");
+  AddInput(&config, publish);
+  EXPECT_THAT(ExposedInputWarnings(config),
+              ElementsAre(HasSubstr("input \"open\" listens on 0.0.0.0:5567"),
+                          HasSubstr("input \"statsd\""),
+                          HasSubstr("input \"grpc\" listens on 0.0.0.0:5568")));
+}
 
 TEST(InputExposureTest, GrpcServerBeyondLoopbackNeedsRequiredClientCerts) {
   v1::RouterConfig config;
@@ -58,9 +75,7 @@ TEST(InputExposureTest, GrpcServerBeyondLoopbackNeedsRequiredClientCerts) {
   config.mutable_admin()->mutable_tls()->set_require_client_cert(true);
   EXPECT_THAT(ExposedInputWarnings(config), IsEmpty());
 
-  v1::InputConfig* open_zmq = config.add_inputs();
-  open_zmq->set_name("open_zmq");
-  open_zmq->mutable_zmq()->set_endpoint("tcp://*:5565");
+  AddInput(&config, Zmq("tcp://*:5565"))->set_name("open_zmq");
   EXPECT_THAT(ExposedInputWarnings(config),
               ElementsAre(HasSubstr("(set curve to allow listed clients")));
 }

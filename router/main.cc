@@ -22,11 +22,12 @@
 
 ABSL_FLAG(std::string, config, "",
           "Router config (text proto). Empty: the embedded default, ZeroMQ "
-          "on tcp://127.0.0.1:5565, admin on 127.0.0.1:5566, a console sink "
-          "and a file sink (metlog.jsonl in the working directory).");
+          "on tcp://127.0.0.1:5565, admin (with Publish) on 127.0.0.1:5566, "
+          "a console sink and a file sink (metlog.jsonl in the working "
+          "directory).");
 ABSL_FLAG(bool, check, false,
-          "Validate the config (parse, matchers, sink options), print what "
-          "is wrong by line and column, and exit: 0 valid, 1 not.");
+          "Validate the config (parse, matchers, input and sink options), "
+          "print what is wrong by line and column, and exit: 0 valid, 1 not.");
 
 namespace metlog {
 namespace {
@@ -94,11 +95,9 @@ int Run() {
   }
   Router& router = **created;
   std::atomic<uint32_t> shutdown_deadline_ms(config->shutdown_deadline_ms());
-  auto publish = std::make_unique<GrpcInput>(config->limits(), &router);
-  AdminService admin(&router, publish.get(), [&router, &shutdown_deadline_ms] {
+  AdminService admin(&router, [&router, &shutdown_deadline_ms] {
     return ReloadFromFile(router, shutdown_deadline_ms);
   });
-  router.AddInput(std::move(publish));
   std::unique_ptr<grpc::Server> admin_server;
   if (!config->admin().listen_address().empty()) {
     auto credentials = AdminServerCredentials(config->admin());

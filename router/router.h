@@ -1,5 +1,14 @@
 // The router: inputs decode packets, every sink's matcher is evaluated, and
 // each message is queued (shared, not copied) for every sink that matched.
+// The core knows inputs only through router/input_registry.h and sinks
+// through sinks/sink.h; the binary links the kinds it ships.
+//
+// Its parts, one file each: router.cc (creation, start, stop),
+// routing_table.cc (sinks compiled into the table Dispatch reads),
+// router_reload.cc (swapping the table, retiring replaced sinks),
+// router_dispatch.cc (the data path: match and queue), router_tails.cc
+// (live views), router_stats.cc (counters, and the periodic message about
+// the router itself).
 #ifndef METLOG_ROUTER_ROUTER_H_
 #define METLOG_ROUTER_ROUTER_H_
 
@@ -16,8 +25,10 @@
 #include "absl/synchronization/notification.h"
 #include "proto/admin.pb.h"
 #include "proto/config.pb.h"
+#include "router/admin_publish.h"
 #include "router/input.h"
 #include "router/matcher.h"
+#include "router/routing_table.h"
 #include "router/sink_runner.h"
 #include "router/tail.h"
 
@@ -26,19 +37,17 @@ namespace metlog {
 class Router : public Dispatcher {
  public:
   // Everything Create checks short of binding ports and starting sinks:
-  // matchers compile, every sink's options are known and valid.
+  // matchers compile, every sink's options are known and valid. (Inputs'
+  // options are checked when the config is loaded, config_loader.h.)
   static absl::Status Check(const v1::RouterConfig& config);
 
-  // Compiles matchers, creates and starts sinks, binds inputs. Inputs do not
-  // receive until Start(). Any error (bad match, unknown sink type, port in
-  // use) fails the whole creation with a message naming the culprit.
+  // Compiles matchers, creates and starts sinks, creates and binds inputs
+  // through the InputRegistry. Inputs do not receive until Start(). Any
+  // error (bad match, unknown sink or input type, port in use) fails the
+  // whole creation with a message naming the culprit.
   static absl::StatusOr<std::unique_ptr<Router>> Create(
       const v1::RouterConfig& config);
   ~Router() override;
-
-  // Adds an input that is not in the config (Admin.Publish's), so its
-  // counters appear in Stats. Call before Start().
-  void AddInput(std::unique_ptr<Input> input);
 
   void Start();
 
@@ -80,17 +89,11 @@ class Router : public Dispatcher {
   std::vector<std::string> InputAddresses() const;
   absl::Duration uptime() const { return absl::Now() - started_; }
 
- private:
-  struct Route {
-    v1::SinkConfig config;
-    std::shared_ptr<const Matcher> matcher;
-    std::shared_ptr<SinkRunner> runner;
-  };
-  // What Dispatch reads; replaced whole on reload.
-  struct RoutingTable {
-    std::vector<Route> routes;
-  };
+  // Admin.Publish's handler, when an input serves it on the admin port;
+  // for AdminService.
+  const AdminPublish& admin_publish() const { return admin_publish_; }
 
+ private:
   // A sink instance a reload took out of the table, draining.
   struct Retiring {
     std::string name;
@@ -111,8 +114,6 @@ class Router : public Dispatcher {
 
   explicit Router(const v1::RouterConfig& config);
 
-  static absl::StatusOr<std::shared_ptr<const RoutingTable>> BuildTable(
-      const v1::RouterConfig& config, const RoutingTable* current);
   std::shared_ptr<const RoutingTable> table() const;
   // Waits (until `deadline` or Stop) for Dispatch calls still holding
   // `old_table` to end, stops `retired` by `deadline` and keeps their
@@ -122,6 +123,8 @@ class Router : public Dispatcher {
   // Dispatch, counting messages no sink matched when `count_unmatched`.
   uint64_t RouteMessages(absl::Span<const PacketRef> packets,
                          absl::string_view signer, bool count_unmatched);
+  // Hands every message of `packets` to the open tails.
+  void OfferToTails(absl::Span<const PacketRef> packets);
   // Routes a message about the router itself every stats interval.
   void ReportStats();
 
@@ -140,6 +143,7 @@ class Router : public Dispatcher {
       ABSL_GUARDED_BY(retiring_mu_);
   mutable absl::Mutex table_mu_;
   std::shared_ptr<const RoutingTable> table_ ABSL_GUARDED_BY(table_mu_);
+  AdminPublish admin_publish_;
   std::vector<std::unique_ptr<Input>> inputs_;
   std::atomic<uint64_t> unmatched_{0};
 

@@ -116,7 +116,8 @@ CheckResult RunCheck(const std::string& name, const std::string& config) {
 
 std::string WithSink(const std::string& type, const std::string& options) {
   return absl::StrCat(
-      "inputs { zmq { endpoint: \"tcp://127.0.0.1:*\" } }\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { "
+      "endpoint: \"tcp://127.0.0.1:*\" } } }\n"
       "sinks { name: \"s\" options { [type.googleapis.com/metlog.sinks.",
       type, "] { ", options, " } } }\n");
 }
@@ -137,10 +138,22 @@ TEST(RouterBinaryTest, CheckRefusesWhatStartUpWouldRefuse) {
        "prometheus: listen_address \"127.0.0.1:99999\": port 99999 is not in "
        "0..65535"},
       {"decode_threads",
-       "inputs { zmq { decode_threads: 100000 } }\n"
+       "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { "
+       "decode_threads: 100000 } } }\n"
        "sinks { name: \"n\" options { "
        "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n",
        "decode_threads is 100000"},
+      {"unknown_input_type",
+       "sinks { name: \"n\" options { "
+       "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n"
+       "inputs {\n  options { [type.googleapis.com/metlog.v1.Nope] {} }\n}\n",
+       "unknown_input_type.textproto:3:"},
+      {"sink_type_as_input",
+       "inputs { options { [type.googleapis.com/metlog.sinks.NullOptions] {} "
+       "} }\n"
+       "sinks { name: \"n\" options { "
+       "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n",
+       "no input is registered for options type \"metlog.sinks.NullOptions\""},
   };
   for (const auto& c : cases) {
     const CheckResult result = RunCheck(c.name, c.config);
@@ -156,6 +169,28 @@ TEST(RouterBinaryTest, CheckAcceptsAGoodConfig) {
   ASSERT_TRUE(WIFEXITED(result.status)) << result.output;
   EXPECT_EQ(WEXITSTATUS(result.status), 0) << result.output;
   EXPECT_THAT(result.output, HasSubstr("config OK: 1 inputs, 1 sinks"));
+}
+
+TEST(RouterBinaryTest, ShipsEveryInputKind) {
+  const CheckResult result = RunCheck(
+      "every_input_kind",
+      "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} } "
+      "}\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.UdpInputConfig] {} } "
+      "}\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.StatsdInputConfig] "
+      "{} } }\n"
+      "inputs { options { "
+      "[type.googleapis.com/metlog.v1.MetlogJsonInputConfig] {} } }\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.HekaInputConfig] {} } "
+      "}\n"
+      "inputs { options { "
+      "[type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }\n"
+      "sinks { name: \"n\" options { "
+      "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n");
+  ASSERT_TRUE(WIFEXITED(result.status)) << result.output;
+  EXPECT_EQ(WEXITSTATUS(result.status), 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("config OK: 6 inputs, 1 sinks"));
 }
 
 // The "udp://127.0.0.1:PORT" the router logs once its UDP input listens.
@@ -183,14 +218,15 @@ TEST(RouterBinaryTest, ClosedStdoutDoesNotKillTheRouter) {
   // closed pipe raised SIGPIPE and killed the router and its queues.
   int pipe_fds[2];
   ASSERT_EQ(pipe2(pipe_fds, O_CLOEXEC), 0);  // the router gets no read end
-  Child child =
-      StartRouter("closed_stdout",
-                  "inputs { udp { address: \"127.0.0.1:0\" } }\n"
-                  "admin { listen_address: \"\" }\n"
-                  "shutdown_deadline_ms: 1000\n"
-                  "sinks { name: \"console\" options { "
-                  "[type.googleapis.com/metlog.sinks.ConsoleOptions] {} } }\n",
-                  {}, pipe_fds[1]);
+  Child child = StartRouter(
+      "closed_stdout",
+      "inputs { options { [type.googleapis.com/metlog.v1.UdpInputConfig] { "
+      "address: \"127.0.0.1:0\" } } }\n"
+      "admin { listen_address: \"\" }\n"
+      "shutdown_deadline_ms: 1000\n"
+      "sinks { name: \"console\" options { "
+      "[type.googleapis.com/metlog.sinks.ConsoleOptions] {} } }\n",
+      {}, pipe_fds[1]);
   close(pipe_fds[1]);
   close(pipe_fds[0]);  // nobody reads: every write gets EPIPE
   ASSERT_GT(child.pid, 0);
@@ -230,7 +266,10 @@ TEST(RouterBinaryTest, AdminTailRefusesAnOverlongExpression) {
   // first message through the router overflowed its stack.
   auto router = testing::RouterProcess::Start(
       "tail_limits",
-      "inputs { zmq { endpoint: \"tcp://127.0.0.1:*\" } }\n"
+      "inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { "
+      "endpoint: \"tcp://127.0.0.1:*\" } } }\n"
+      "inputs { options { "
+      "[type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {} } }\n"
       "admin { listen_address: \"127.0.0.1:0\" }\n"
       "shutdown_deadline_ms: 1000\n"
       "sinks { name: \"n\" options { "

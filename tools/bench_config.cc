@@ -7,7 +7,13 @@ namespace metlog {
 
 std::string BenchRouterConfig(const std::vector<BenchSink>& sinks) {
   std::string config = R"pb(
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+    inputs {
+      options {
+        [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+          endpoint: "tcp://127.0.0.1:*"
+        }
+      }
+    }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     shutdown_deadline_ms: 1000

@@ -41,12 +41,17 @@ v1::RouterConfig BenchmarkRouterConfig(int decode_threads,
   const std::string null_options = absl::StrCat(
       "[type.googleapis.com/metlog.sinks.NullOptions] { ",
       "read_messages: ", sinks_read_messages ? "true" : "false", " }");
-  auto config = ParseRouterConfig(
-      absl::StrCat(
-          R"pb(
-            inputs { zmq { endpoint: "tcp://127.0.0.1:*" decode_threads:)pb",
-          decode_threads, R"pb(}
-                               }
+  auto config =
+      ParseRouterConfig(absl::StrCat(
+                            R"pb(
+                              inputs { options {
+                                [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+                                  endpoint: "tcp://127.0.0.1:*"
+                                  decode_threads:)pb",
+                            decode_threads, R"pb(
+                              }
+                              }
+            }
             admin { listen_address: "" }
             stats_interval_ms: 0
             sinks {
@@ -54,23 +59,23 @@ v1::RouterConfig BenchmarkRouterConfig(int decode_threads,
               match: 'Type == "counter"'
               queue { overflow: BLOCK }
               options { )pb",
-          null_options, R"pb(}
-                             }
+                            null_options, R"pb(}
+                                               }
             sinks {
               name: "slow_or_db"
               match: 'Type == "timer" && Severity <= 4 || Fields[name] =~ /^db\\./'
               queue { overflow: BLOCK }
               options { )pb",
-          null_options, R"pb(}
-                             }
+                            null_options, R"pb(}
+                                               }
             sinks {
               name: "all"
               queue { overflow: BLOCK }
               options { )pb",
-          null_options, R"pb(}
-                             }
+                            null_options, R"pb(}
+                                               }
           )pb"),
-      "benchmark workload");
+                        "benchmark workload");
   // The text is fixed here; failing to parse it is a bug in this file.
   if (!config.ok()) std::abort();
   return *config;

@@ -12,7 +12,7 @@ bin="$PWD/bazel-bin"
 scratch=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -rf "$scratch"' EXIT
 cat >"$scratch/overload.textproto" <<'EOF'
-inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
 admin { listen_address: "127.0.0.1:0" }
 stats_interval_ms: 0
 sinks {

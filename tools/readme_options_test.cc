@@ -1,6 +1,6 @@
 // Keeps the README's option reference in step with the .proto files: every
 // field of every config message the router and clients read (the router's,
-// each registered sink's options, the client's), followed through nested
+// each registered input's and sink's options, the client's), followed through nested
 // messages, must be a row of that message's table in README.md, no row may
 // name a field that does not exist, and every field must carry a comment in
 // its .proto. A new option therefore fails this test until it is documented.
@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "proto/client_config.pb.h"
 #include "proto/config.pb.h"
+#include "router/input_registry.h"
 #include "sinks/sink.h"
 
 namespace metlog {
@@ -96,7 +97,11 @@ std::map<std::string, const Descriptor*> ConfigMessages() {
   std::map<std::string, const Descriptor*> messages;
   CollectMessages(v1::RouterConfig::descriptor(), &messages);
   CollectMessages(v1::ClientConfig::descriptor(), &messages);
-  for (const std::string& type : SinkRegistry::Global().KnownTypes()) {
+  std::vector<std::string> extensions = SinkRegistry::Global().KnownTypes();
+  for (const std::string& type : InputRegistry::Global().KnownTypes()) {
+    extensions.push_back(type);
+  }
+  for (const std::string& type : extensions) {
     const Descriptor* descriptor =
         DescriptorPool::generated_pool()->FindMessageTypeByName(type);
     if (descriptor != nullptr) CollectMessages(descriptor, &messages);
@@ -110,7 +115,10 @@ TEST(ReadmeOptionsTest, TheCheckSeesEverySinkAndTheRouter) {
   EXPECT_TRUE(messages.count("metlog.v1.QueueConfig"));
   EXPECT_TRUE(messages.count("metlog.sinks.FileOptions"));
   EXPECT_TRUE(messages.count("metlog.sinks.EncodingOptions"));
+  EXPECT_TRUE(messages.count("metlog.v1.ZmqInputConfig"));
+  EXPECT_TRUE(messages.count("metlog.v1.CurveServerConfig"));
   EXPECT_GE(SinkRegistry::Global().KnownTypes().size(), 8u);
+  EXPECT_GE(InputRegistry::Global().KnownTypes().size(), 6u);
 }
 
 TEST(ReadmeOptionsTest, EveryOptionIsInItsMessagesTableAndNothingElse) {

@@ -236,7 +236,13 @@ double Ladder(const Side& side, int lines) {
 
 int Run() {
   const std::string config_text = R"pb(
-    inputs { statsd { address: "127.0.0.1:0" } }
+    inputs {
+      options {
+        [type.googleapis.com/metlog.v1.StatsdInputConfig] {
+          address: "127.0.0.1:0"
+        }
+      }
+    }
     stats_interval_ms: 0
     sinks {
       name: "null"

@@ -56,7 +56,7 @@ async function startRouter() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metlog-bench-'));
   const config = path.join(dir, 'router.textproto');
   fs.writeFileSync(config, `
-    inputs { zmq { endpoint: "tcp://127.0.0.1:*" receive_hwm: 10000 } }
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" receive_hwm: 10000 } } }
     admin { listen_address: "127.0.0.1:0" }
     stats_interval_ms: 0
     sinks { name: "null" match: "TRUE" options { [type.googleapis.com/metlog.sinks.NullOptions] {} } }

@@ -32,7 +32,7 @@ class RouterProcess:
         config = os.path.join(workdir, 'router.textproto')
         with open(config, 'w') as out:
             out.write('''
-                inputs { zmq { endpoint: "tcp://127.0.0.1:*" } }
+                inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
                 admin { listen_address: "127.0.0.1:0" }
                 stats_interval_ms: 0
                 sinks {

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "proto/config.pb.h"
 #include "router/input.h"
+#include "router/inputs/heka/heka_input.pb.h"
 #include "router/packet_verifier.h"
 
 namespace metlog {

@@ -5,17 +5,21 @@
 // The request is read as the bytes that arrived, not parsed by protobuf:
 // the decoder's bounds (PacketMessages) apply to it as to any packet, and
 // bytes that are no Batch are refused and counted like a malformed packet.
-#ifndef METLOG_ROUTER_GRPC_INPUT_H_
-#define METLOG_ROUTER_GRPC_INPUT_H_
+#ifndef METLOG_ROUTER_INPUTS_GRPC_PUBLISH_GRPC_INPUT_H_
+#define METLOG_ROUTER_INPUTS_GRPC_PUBLISH_GRPC_INPUT_H_
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/method_handler.h"
+#include "proto/admin.grpc.pb.h"
 #include "proto/admin.pb.h"
 #include "proto/config.pb.h"
 #include "router/input.h"
@@ -25,14 +29,22 @@ namespace metlog {
 
 class GrpcInput : public Input {
  public:
-  GrpcInput(const v1::LimitsConfig& limits, Dispatcher* dispatcher);
+  // Answers Publish wherever its handler is served (NewPublishHandler):
+  // the admin port's server, or its own (ServeOn).
+  GrpcInput(std::string name, const v1::LimitsConfig& limits,
+            Dispatcher* dispatcher);
+  ~GrpcInput() override;
 
-  // The gRPC server runs it; nothing to start or stop here.
+  // Serves Publish alone on a gRPC server of its own at `listen_address`
+  // (host:port; port 0 picks one), bound now. Call once, before Start.
+  absl::Status ServeOn(const std::string& listen_address);
+
+  // The server runs it; nothing to start.
   void Start() override {}
-  void Stop(absl::Time) override {}
-  std::string address() const override {
-    return "(Admin.Publish on the admin port)";
-  }
+  // New calls are answered UNAVAILABLE; its own server, if any, waits for
+  // calls in progress until `deadline` and cancels the rest.
+  void Stop(absl::Time deadline) override;
+  std::string address() const override;
 
   // Decodes, validates and routes a serialized Batch; with BLOCK overflow
   // it waits for room. A request that is not a Batch (or exceeds the packet
@@ -42,18 +54,30 @@ class GrpcInput : public Input {
                        v1::Ack* ack);
 
   // A handler for Admin.Publish that reads the request's bytes and calls
-  // Publish, or answers UNAVAILABLE while `unavailable()` says so. For
-  // grpc::Service::MarkMethodStreamed, which takes ownership.
+  // Publish, or answers UNAVAILABLE while `unavailable()` says so or once
+  // the input is stopping. For grpc::Service::MarkMethodStreamed, which
+  // takes ownership.
   grpc::internal::MethodHandler* NewPublishHandler(
       std::function<bool()> unavailable);
 
  private:
+  // An Admin service that serves Publish alone, for ServeOn.
+  class PublishOnlyService : public v1::Admin::Service {
+   public:
+    explicit PublishOnlyService(GrpcInput* input);
+  };
+
   Dispatcher* const dispatcher_;
   const uint32_t max_packet_bytes_;
   absl::Mutex mu_;
   PacketDecoder decoder_ ABSL_GUARDED_BY(mu_);
+  std::atomic<bool> stopping_{false};
+  // With ServeOn: the address bound, the service and its server.
+  std::string listen_address_;
+  std::unique_ptr<PublishOnlyService> service_;
+  std::unique_ptr<grpc::Server> server_;
 };
 
 }  // namespace metlog
 
-#endif  // METLOG_ROUTER_GRPC_INPUT_H_
+#endif  // METLOG_ROUTER_INPUTS_GRPC_PUBLISH_GRPC_INPUT_H_

@@ -1,4 +1,4 @@
-#include "router/zmq_input.h"
+#include "router/inputs/zmq/zmq_input.h"
 
 #include <fstream>
 #include <thread>

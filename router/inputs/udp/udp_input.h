@@ -1,6 +1,6 @@
 // Receives UDP datagrams: one Packet each, or another format's.
-#ifndef METLOG_ROUTER_UDP_INPUT_H_
-#define METLOG_ROUTER_UDP_INPUT_H_
+#ifndef METLOG_ROUTER_INPUTS_UDP_UDP_INPUT_H_
+#define METLOG_ROUTER_INPUTS_UDP_UDP_INPUT_H_
 
 #include <atomic>
 #include <memory>
@@ -11,6 +11,7 @@
 #include "proto/config.pb.h"
 #include "router/datagram_decoder.h"
 #include "router/input.h"
+#include "router/inputs/udp/udp_input.pb.h"
 #include "router/packet_decoder.h"
 
 namespace metlog {
@@ -51,4 +52,4 @@ class UdpInput : public Input {
 
 }  // namespace metlog
 
-#endif  // METLOG_ROUTER_UDP_INPUT_H_
+#endif  // METLOG_ROUTER_INPUTS_UDP_UDP_INPUT_H_

@@ -10,8 +10,8 @@
 // At Stop the input unbinds (or disconnects), which closes its peers'
 // connections, so nothing more arrives; what ZeroMQ already holds is
 // decoded and routed until the deadline and counted after it.
-#ifndef METLOG_ROUTER_ZMQ_INPUT_H_
-#define METLOG_ROUTER_ZMQ_INPUT_H_
+#ifndef METLOG_ROUTER_INPUTS_ZMQ_ZMQ_INPUT_H_
+#define METLOG_ROUTER_INPUTS_ZMQ_ZMQ_INPUT_H_
 
 #include <atomic>
 #include <functional>
@@ -25,6 +25,7 @@
 #include "proto/config.pb.h"
 #include "router/curve_authenticator.h"
 #include "router/input.h"
+#include "router/inputs/zmq/zmq_input.pb.h"
 #include "router/packet_decoder.h"
 #include "zmq.hpp"
 
@@ -98,4 +99,4 @@ class ZmqInput : public Input {
 
 }  // namespace metlog
 
-#endif  // METLOG_ROUTER_ZMQ_INPUT_H_
+#endif  // METLOG_ROUTER_INPUTS_ZMQ_ZMQ_INPUT_H_

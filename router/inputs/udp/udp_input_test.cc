@@ -1,4 +1,4 @@
-#include "router/udp_input.h"
+#include "router/inputs/udp/udp_input.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

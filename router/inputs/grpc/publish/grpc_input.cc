@@ -1,11 +1,13 @@
-#include "router/grpc_input.h"
+#include "router/inputs/grpc/publish/grpc_input.h"
 
 #include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
+#include "router/admin_publish.h"
 
 namespace metlog {
 namespace {
@@ -36,11 +38,54 @@ std::string PacketAround(absl::string_view batch) {
 
 }  // namespace
 
-GrpcInput::GrpcInput(const v1::LimitsConfig& limits, Dispatcher* dispatcher)
-    : Input("grpc"),
+GrpcInput::GrpcInput(std::string name, const v1::LimitsConfig& limits,
+                     Dispatcher* dispatcher)
+    : Input(std::move(name)),
       dispatcher_(dispatcher),
       max_packet_bytes_(limits.max_packet_bytes()),
       decoder_(limits) {}
+
+GrpcInput::~GrpcInput() { Stop(absl::Now()); }
+
+GrpcInput::PublishOnlyService::PublishOnlyService(GrpcInput* input) {
+  MarkMethodStreamed(kAdminPublishMethodIndex,
+                     input->NewPublishHandler([] { return false; }));
+}
+
+absl::Status GrpcInput::ServeOn(const std::string& listen_address) {
+  service_ = std::make_unique<PublishOnlyService>(this);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  // gRPC would share a port in use with SO_REUSEPORT (the admin server's,
+  // say) and split the connections between the two servers.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port == 0) {
+    server_.reset();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "input ", name(), ": gRPC Publish cannot listen on ", listen_address));
+  }
+  listen_address_ = absl::StrCat(
+      listen_address.substr(0, listen_address.rfind(':')), ":", port);
+  return absl::OkStatus();
+}
+
+void GrpcInput::Stop(absl::Time deadline) {
+  stopping_.store(true);
+  if (server_ != nullptr) {
+    // Without a deadline gRPC waits for every call still open.
+    server_->Shutdown(absl::ToChronoTime(deadline));
+    server_.reset();
+  }
+}
+
+std::string GrpcInput::address() const {
+  return listen_address_.empty() ? "(Admin.Publish on the admin port)"
+                                 : listen_address_;
+}
 
 grpc::Status GrpcInput::Publish(absl::string_view batch,
                                 const std::string& peer, v1::Ack* ack) {
@@ -75,7 +120,7 @@ grpc::internal::MethodHandler* GrpcInput::NewPublishHandler(
   return new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::Ack>(
       [this, unavailable = std::move(unavailable)](grpc::ServerContext* context,
                                                    Streamer* stream) {
-        if (unavailable()) {
+        if (stopping_.load() || unavailable()) {
           return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                               "router is stopping");
         }

@@ -1,0 +1,23 @@
+#include "router/inputs/udp/datagram_options.h"
+
+#include "router/input_registry.h"
+#include "sinks/host_port.h"
+
+namespace metlog {
+
+absl::Status CheckDatagramOptions(absl::string_view address,
+                                  uint32_t receive_buffer_bytes) {
+  if (absl::Status status =
+          CheckHostPort("address", address, PortZero::kAllowed);
+      !status.ok()) {
+    return status;
+  }
+  if (receive_buffer_bytes < 1 ||
+      receive_buffer_bytes > kMaxReceiveBufferBytes) {
+    return OptionOutOfRange("receive_buffer_bytes", receive_buffer_bytes, 1,
+                            kMaxReceiveBufferBytes);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace metlog
