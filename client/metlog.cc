@@ -9,10 +9,12 @@
 #include <mutex>
 #include <typeinfo>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "client/fork_observer.h"
 #include "client/fork_safe_clock.h"
+#include "client/stack_trace.h"
 
 namespace metlog {
 namespace {
@@ -76,6 +78,7 @@ struct ClientCore : private ForkObserver {
         status(std::move(status_in)),
         sender(sender_in != nullptr ? std::move(sender_in)
                                     : std::make_unique<NoSender>()) {
+    PrepareStackCapture();
     RegisterForkObserver(this);
   }
   ~ClientCore() override { UnregisterForkObserver(this); }
@@ -141,11 +144,13 @@ struct ClientCore : private ForkObserver {
     sender->Send(std::move(pending));
   }
 
-  void SendMessage(std::unique_ptr<v1::Message> message) {
+  void SendMessage(std::unique_ptr<v1::Message> message,
+                   std::unique_ptr<RawStackTrace> stack = nullptr) {
     PendingMessage pending;
     pending.origin = &origin;
     pending.timestamp_ns = WallNanos();
     pending.message = std::move(message);
+    pending.stack = std::move(stack);
     sender->Send(std::move(pending));
   }
 
@@ -356,11 +361,20 @@ ScopedTimer Client::Timer(absl::string_view name, absl::Span<const Tag> fields,
   return ScopedTimer(core_, name, std::move(fields_wire), options);
 }
 
-void Client::Exception(const std::exception& error, absl::string_view message) {
-  Metlog("exception", message.empty() ? error.what() : message,
-         {MakeField("exception_type", Demangle(typeid(error).name())),
-          MakeField("what", error.what())},
-         kAlert);
+// Not inlined, so that the frame CaptureStackTrace leaves out is this one.
+ABSL_ATTRIBUTE_NOINLINE void Client::Exception(const std::exception& error,
+                                               absl::string_view message) {
+  if (!Admit("exception", kAlert)) return;
+  auto stack = std::make_unique<RawStackTrace>();
+  CaptureStackTrace(/*skip=*/1, stack.get());
+  auto built = std::make_unique<v1::Message>();
+  built->set_type("exception");
+  built->set_payload(std::string(message.empty() ? error.what() : message));
+  built->set_severity(kAlert);
+  *built->add_fields() =
+      MakeField("exception_type", Demangle(typeid(error).name()));
+  *built->add_fields() = MakeField("what", error.what());
+  core_->SendMessage(std::move(built), std::move(stack));
 }
 
 void Client::AddPlugin(std::string name, Plugin plugin) {

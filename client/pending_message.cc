@@ -60,6 +60,7 @@ size_t FootprintOfExtras(const PendingMessage& pending) {
     bytes += sizeof(MetricExtras) + pending.extras->HeapBytes();
   }
   if (pending.message != nullptr) bytes += pending.message->SpaceUsedLong();
+  if (pending.stack != nullptr) bytes += sizeof(RawStackTrace);
   return bytes;
 }
 
@@ -86,6 +87,11 @@ void Materialize(PendingMessage& pending, absl::BitGenRef random,
       break;
     case PendingMessage::Kind::kFull:
       if (pending.message != nullptr) out->Swap(pending.message.get());
+      if (pending.stack != nullptr) {
+        v1::Field* stack = out->add_fields();
+        stack->set_name("stack");
+        AppendStackTraceText(*pending.stack, stack->add_value_string());
+      }
       break;
   }
   if (const MetricExtras* extras = pending.extras.get()) {

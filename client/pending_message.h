@@ -13,6 +13,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "client/stack_trace.h"
 #include "client/tag.h"
 #include "proto/metlog.pb.h"
 
@@ -79,6 +80,9 @@ struct PendingMessage {
   std::unique_ptr<MetricExtras> extras;  // metric kinds, when used
   // kFull: the message as the caller built it (any field may be left unset).
   std::unique_ptr<v1::Message> message;
+  // kFull, from Client::Exception: symbolized into a last field "stack" when
+  // the message is built.
+  std::unique_ptr<RawStackTrace> stack;
 };
 
 // Heap and inline bytes `pending` holds, for the byte budget.
@@ -88,7 +92,8 @@ inline size_t Footprint(const PendingMessage& pending) {
   size_t bytes =
       sizeof(PendingMessage) +
       (pending.name.capacity() > 15 ? pending.name.capacity() + 1 : 0);
-  if (pending.extras != nullptr || pending.message != nullptr) {
+  if (pending.extras != nullptr || pending.message != nullptr ||
+      pending.stack != nullptr) {
     bytes += FootprintOfExtras(pending);
   }
   return bytes;

@@ -39,6 +39,8 @@ struct Frame {
   std::string filename;
   int line = 0;
   int column = 0;
+  std::string package;           // the binary or library (C++)
+  std::string instruction_addr;  // "0x..." (C++)
 };
 
 // How much of the message goes in; halved until the event fits.
@@ -122,6 +124,10 @@ std::vector<Frame> ParseStack(absl::string_view stack) {
   static const RE2 kNodeAnonymous(R"(^\s*at (.+):(\d+):(\d+)\s*$)");
   // Python: '  File "f.py", line 3, in fn'.
   static const RE2 kPython(R"re(^\s*File "(.+)", line (\d+), in (.+?)\s*$)re");
+  // C++ (client/metlog.h): "#0 0x00005555deadbeef in fn() (/bin/app+0x1ef)";
+  // the function is "??" when the client found no symbol.
+  static const RE2 kNative(
+      R"(^\s*#\d+ (0x[0-9a-fA-F]+) in (.+) \((.+)\+0x[0-9a-fA-F]+\)\s*$)");
   std::vector<Frame> frames;
   std::vector<std::string> other_lines;
   bool innermost_first = true;
@@ -136,6 +142,10 @@ std::vector<Frame> ParseStack(absl::string_view stack) {
     } else if (RE2::FullMatch(text, kPython, &frame.filename, &frame.line,
                               &frame.function)) {
       innermost_first = false;
+      frames.push_back(std::move(frame));
+    } else if (RE2::FullMatch(text, kNative, &frame.instruction_addr,
+                              &frame.function, &frame.package)) {
+      if (frame.function == "??") frame.function.clear();
       frames.push_back(std::move(frame));
     } else if (!absl::StripAsciiWhitespace(line).empty()) {
       other_lines.emplace_back(absl::StripAsciiWhitespace(line));
@@ -249,6 +259,13 @@ void WriteException(JsonWriter& writer, const v1::Message& message,
       if (frame.column > 0) {
         String(writer, "colno");
         writer.Int(frame.column);
+      }
+      if (!frame.package.empty()) {
+        Member(writer, "package",
+               Truncated(frame.package, budget.max_string_bytes));
+      }
+      if (!frame.instruction_addr.empty()) {
+        Member(writer, "instruction_addr", frame.instruction_addr);
       }
       writer.EndObject();
     }
