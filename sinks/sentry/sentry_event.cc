@@ -11,11 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "rapidjson/encodings.h"
-#include "rapidjson/memorystream.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "re2/re2.h"
+#include "sinks/codecs/utf8_repair.h"
 
 namespace metlog {
 namespace {
@@ -61,37 +60,11 @@ absl::string_view Truncated(absl::string_view text, size_t max) {
   return text.substr(0, end);
 }
 
-// Appends what it is given; counts nothing.
-struct StringOutput {
-  using Ch = char;
-  void Put(char c) { out->push_back(c); }
-  std::string* out;
-};
-
-// `text` with every byte that starts no valid UTF-8 sequence replaced by
-// U+FFFD: Sentry refuses events that are not UTF-8, and RapidJSON's writer
-// copies bytes as they are.
-std::string ValidUtf8(absl::string_view text) {
-  std::string valid;
-  valid.reserve(text.size());
-  size_t at = 0;
-  while (at < text.size()) {
-    rapidjson::MemoryStream input(text.data() + at, text.size() - at);
-    std::string code_point;
-    StringOutput output{&code_point};
-    if (rapidjson::UTF8<>::Validate(input, output)) {
-      valid += code_point;
-      at += input.Tell();
-    } else {
-      valid += "\xEF\xBF\xBD";
-      ++at;
-    }
-  }
-  return valid;
-}
-
+// Sentry refuses events that are not UTF-8, and RapidJSON's writer copies
+// bytes as they are.
 void String(JsonWriter& writer, absl::string_view text) {
-  const std::string valid = ValidUtf8(text);
+  std::string valid;
+  AppendRepairedUtf8(text, &valid);
   writer.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
 }
 
