@@ -110,6 +110,10 @@ size_t MessageWriter::Prepare(PendingMessage& pending, absl::BitGenRef random) {
       type_ = {true, "gauge"};
       number_.emplace(pending.value);
       break;
+    case PendingMessage::Kind::kLog:
+      type_ = {true, "log"};
+      payload_ = {true, pending.text};
+      break;
     case PendingMessage::Kind::kFull:
       if (message != nullptr) {
         type_ = {message->has_type(), message->type()};
@@ -130,6 +134,8 @@ size_t MessageWriter::Prepare(PendingMessage& pending, absl::BitGenRef random) {
   }
   if (extras != nullptr && extras->severity >= 0) {
     severity_ = {true, extras->severity};
+  } else if (pending.kind == PendingMessage::Kind::kLog) {
+    severity_ = {true, pending.severity};
   } else if (message != nullptr && message->has_severity()) {
     severity_ = {true, message->severity()};
   } else {
@@ -180,10 +186,12 @@ size_t MessageWriter::ConventionFieldsSize() const {
   switch (pending_->kind) {
     case PendingMessage::Kind::kCounter:
     case PendingMessage::Kind::kTimer:
-      return DelimitedSize(NameFieldBodySize(pending_->name)) +
+      return DelimitedSize(NameFieldBodySize(pending_->text)) +
              DelimitedSize(kRateFieldBodySize);
     case PendingMessage::Kind::kGauge:
-      return DelimitedSize(NameFieldBodySize(pending_->name));
+      return DelimitedSize(NameFieldBodySize(pending_->text));
+    case PendingMessage::Kind::kLog:
+      return 0;
     case PendingMessage::Kind::kFull:
       break;
   }
@@ -199,9 +207,9 @@ uint8_t* MessageWriter::WriteConventionFields(uint8_t* out) const {
     case PendingMessage::Kind::kGauge: {
       *out++ = kFieldsTag;
       out = CodedOutputStream::WriteVarint32ToArray(
-          static_cast<uint32_t>(NameFieldBodySize(pending_->name)), out);
+          static_cast<uint32_t>(NameFieldBodySize(pending_->text)), out);
       out = WriteDelimited(kFieldNameTag, "name", out);
-      out = WriteDelimited(kFieldStringTag, pending_->name, out);
+      out = WriteDelimited(kFieldStringTag, pending_->text, out);
       if (pending_->kind == PendingMessage::Kind::kGauge) return out;
       *out++ = kFieldsTag;
       *out++ = static_cast<uint8_t>(kRateFieldBodySize);
@@ -212,6 +220,8 @@ uint8_t* MessageWriter::WriteConventionFields(uint8_t* out) const {
       *out++ = 8;
       return WireFormatLite::WriteDoubleNoTagToArray(pending_->rate, out);
     }
+    case PendingMessage::Kind::kLog:
+      return out;
     case PendingMessage::Kind::kFull:
       break;
   }

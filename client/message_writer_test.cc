@@ -27,7 +27,7 @@ PendingMessage Metric(PendingMessage::Kind kind, const std::string& name) {
   pending.kind = kind;
   pending.origin = &kOrigin;
   pending.timestamp_ns = 1795640450234078150;
-  pending.name = name;
+  pending.text = name;
   return pending;
 }
 
@@ -111,6 +111,19 @@ TEST(MessageWriterTest, CountersTimersAndGaugesMatchTheReference) {
     p.value = -1e-300;
     return p;
   });
+}
+
+TEST(MessageWriterTest, LogLinesMatchTheReference) {
+  for (const std::string& payload :
+       {std::string(""), std::string("short"),
+        std::string("caf\xE9: a payload longer than inline"),
+        std::string(70000, 'p')}) {
+    ExpectWriterMatchesMaterialize([&payload] {
+      PendingMessage p = Metric(PendingMessage::Kind::kLog, payload);
+      p.severity = 3;
+      return p;
+    });
+  }
 }
 
 TEST(MessageWriterTest, MetricsWithTagsLoggerAndSeverityMatchTheReference) {

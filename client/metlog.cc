@@ -41,6 +41,8 @@ absl::string_view TypeOf(PendingMessage::Kind kind) {
       return "timer";
     case PendingMessage::Kind::kGauge:
       return "gauge";
+    case PendingMessage::Kind::kLog:
+      return "log";
     case PendingMessage::Kind::kFull:
       break;
   }
@@ -133,7 +135,7 @@ struct ClientCore : private ForkObserver {
     pending.kind = kind;
     pending.origin = &origin;
     pending.timestamp_ns = WallNanos();
-    pending.name.assign(name.data(), name.size());
+    pending.text.assign(name.data(), name.size());
     if (kind == PendingMessage::Kind::kCounter) {
       pending.count = count;
     } else {
@@ -141,6 +143,17 @@ struct ClientCore : private ForkObserver {
     }
     pending.rate = rate;
     pending.extras = std::move(extras);
+    sender->Send(std::move(pending));
+  }
+
+  // A log line: its payload travels in the pending message itself.
+  void SendLog(int32_t severity, std::string payload) {
+    PendingMessage pending;
+    pending.kind = PendingMessage::Kind::kLog;
+    pending.severity = static_cast<int8_t>(severity);
+    pending.origin = &origin;
+    pending.timestamp_ns = WallNanos();
+    pending.text = std::move(payload);
     sender->Send(std::move(pending));
   }
 
@@ -257,6 +270,11 @@ void Client::Metlog(absl::string_view type, absl::string_view payload,
                     std::optional<std::string> logger) {
   if (severity.has_value()) severity = ClampSeverity(*severity);
   if (!Admit(type, severity.value_or(core_->origin.severity))) return;
+  if (type == "log" && fields.empty() && !logger.has_value()) {
+    core_->SendLog(severity.value_or(core_->origin.severity),
+                   std::string(payload));
+    return;
+  }
   auto message = std::make_unique<v1::Message>();
   message->set_type(std::string(type));
   message->set_payload(std::string(payload));
@@ -273,11 +291,7 @@ void Client::Log(int32_t severity, absl::string_view text) {
 }
 
 void Client::SendLog(int32_t severity, std::string payload) {
-  auto message = std::make_unique<v1::Message>();
-  message->set_type("log");
-  message->set_payload(std::move(payload));
-  message->set_severity(severity);
-  core_->SendMessage(std::move(message));
+  core_->SendLog(severity, std::move(payload));
 }
 
 void Client::SendUnformatted(int32_t severity,

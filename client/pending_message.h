@@ -62,16 +62,21 @@ class MetricExtras {
 };
 
 struct PendingMessage {
-  enum class Kind : uint8_t { kCounter, kTimer, kGauge, kFull };
+  // kLog is a plain log line (type "log", no fields), the most frequent
+  // message after counters: it holds its payload inline like a metric name.
+  enum class Kind : uint8_t { kCounter, kTimer, kGauge, kLog, kFull };
 
   Kind kind = Kind::kFull;
+  // kLog: its severity (kept in padding, so no metric grows).
+  int8_t severity = 0;
   // Bytes this message holds while queued, charged against the sender's
   // byte budget (set by the sender).
   uint32_t footprint = 0;
   const Origin* origin = nullptr;
   int64_t timestamp_ns = 0;
-  // Metric kinds: the metric's name, its value and its sampling rate.
-  std::string name;
+  // Metric kinds: the metric's name, its value and its sampling rate;
+  // kLog: the payload.
+  std::string text;
   union {
     int64_t count = 0;  // kCounter
     double value;       // kTimer (milliseconds), kGauge
@@ -91,7 +96,7 @@ inline size_t Footprint(const PendingMessage& pending) {
   // std::string keeps up to 15 characters inline.
   size_t bytes =
       sizeof(PendingMessage) +
-      (pending.name.capacity() > 15 ? pending.name.capacity() + 1 : 0);
+      (pending.text.capacity() > 15 ? pending.text.capacity() + 1 : 0);
   if (pending.extras != nullptr || pending.message != nullptr ||
       pending.stack != nullptr) {
     bytes += FootprintOfExtras(pending);

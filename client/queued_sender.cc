@@ -127,7 +127,7 @@ void QueuedSender::RestartAfterForkLocked() {
 }
 
 bool QueuedSender::Oversized(const PendingMessage& message) const {
-  return message.name.size() > options_.max_message_bytes ||
+  return message.text.size() > options_.max_message_bytes ||
          (message.extras != nullptr &&
           message.extras->fields_wire().size() > options_.max_message_bytes) ||
          (message.message != nullptr &&
@@ -142,7 +142,7 @@ void QueuedSender::Send(PendingMessage&& message) {
   bool oversized = false;
   if (ABSL_PREDICT_FALSE(message.extras != nullptr ||
                          message.message != nullptr ||
-                         message.name.size() > 15)) {
+                         message.text.size() > 15)) {
     oversized = Oversized(message);
     // Below 4 GiB unless oversized, and then it is not queued.
     footprint = Footprint(message);
