@@ -44,7 +44,14 @@ int main(int argc, char** argv) {
   for (int i = 0; i < count; ++i) client.Metlog(type, payload, {}, severity);
   client.Flush(absl::Seconds(2));
   const metlog::ClientStats stats = client.Stats();
-  std::cout << "sent " << stats.sent << ", dropped " << stats.dropped() << "\n";
+  std::cout << "sent " << stats.sent << ", dropped " << stats.dropped();
+  if (stats.dropped() > 0) {
+    std::cout << " (queue full " << stats.dropped_queue_full << ", unsent "
+              << stats.dropped_unsent << ", oversized "
+              << stats.dropped_oversized << ", at shutdown "
+              << stats.dropped_shutdown << ")";
+  }
+  std::cout << "\n";
   if (stats.dropped_unsent > 0) {
     std::cerr << "metlog_send: no router reachable at " << endpoint << "\n";
   }
