@@ -80,7 +80,6 @@ struct ClientCore : private ForkObserver {
         status(std::move(status_in)),
         sender(sender_in != nullptr ? std::move(sender_in)
                                     : std::make_unique<NoSender>()) {
-    PrepareStackCapture();
     RegisterForkObserver(this);
   }
   ~ClientCore() override { UnregisterForkObserver(this); }

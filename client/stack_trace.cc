@@ -1,7 +1,7 @@
 #include "client/stack_trace.h"
 
 #include <dlfcn.h>
-#include <execinfo.h>
+#include <unwind.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -39,19 +39,36 @@ class SymbolizerLock : public ForkObserver {
   void AfterForkInChild() override { mu.unlock(); }
 };
 
+// What the unwinder fills, one frame per call of RecordFrame.
+struct Unwinding {
+  RawStackTrace* out;
+  int skip;
+};
+
+_Unwind_Reason_Code RecordFrame(_Unwind_Context* context, void* arg) {
+  Unwinding& unwinding = *static_cast<Unwinding*>(arg);
+  if (unwinding.skip > 0) {
+    --unwinding.skip;
+    return _URC_NO_REASON;
+  }
+  RawStackTrace& trace = *unwinding.out;
+  const uintptr_t address = _Unwind_GetIP(context);
+  if (address == 0 || trace.depth == RawStackTrace::kMaxFrames) {
+    return _URC_END_OF_STACK;
+  }
+  trace.frames[trace.depth++] = reinterpret_cast<void*>(address);
+  return _URC_NO_REASON;
+}
+
 }  // namespace
 
+// libgcc's unwinder directly rather than glibc's backtrace(), which loads it
+// lazily on first use and which ASan wraps in a frame of its own.
 ABSL_ATTRIBUTE_NOINLINE void CaptureStackTrace(int skip, RawStackTrace* out) {
-  constexpr int kMaxSkip = 8;
-  skip = std::clamp(skip, 0, kMaxSkip);
-  // This function's own frame comes first.
-  void* frames[RawStackTrace::kMaxFrames + kMaxSkip + 1];
-  const int depth =
-      backtrace(frames, RawStackTrace::kMaxFrames + skip + 1) - skip - 1;
-  out->depth = std::max(depth, 0);
-  if (out->depth > 0) {
-    std::memcpy(out->frames, frames + skip + 1, out->depth * sizeof(void*));
-  }
+  out->depth = 0;
+  // The unwinder's first frame is this function's.
+  Unwinding unwinding{out, std::max(skip, 0) + 1};
+  _Unwind_Backtrace(RecordFrame, &unwinding);
 }
 
 void AppendStackTraceText(const RawStackTrace& trace, std::string* out) {
@@ -75,14 +92,6 @@ void AppendStackTraceText(const RawStackTrace& trace, std::string* out) {
         known ? address - reinterpret_cast<uintptr_t>(object.dli_fbase)
               : address);
   }
-}
-
-void PrepareStackCapture() {
-  static const bool prepared = [] {
-    void* frame[1];
-    return backtrace(frame, 1) >= 0;
-  }();
-  (void)prepared;
 }
 
 }  // namespace metlog

@@ -18,8 +18,8 @@ struct RawStackTrace {
 
 // Records the calling thread's stack into `out`, leaving out
 // CaptureStackTrace itself and the `skip` frames above it (the caller's
-// own helpers). Uses glibc's backtrace() (the unwind tables, so it works
-// without frame pointers); costs about a microsecond per ten frames.
+// own helpers). Walks the unwind tables (libgcc's unwinder, as exceptions
+// do), so it works without frame pointers; no allocation, no lock.
 void CaptureStackTrace(int skip, RawStackTrace* out);
 
 // Appends one line per frame, innermost first, in the format the Sentry
@@ -30,10 +30,6 @@ void CaptureStackTrace(int skip, RawStackTrace* out);
 // too and no -rdynamic is needed. Takes a lock that fork() waits for, so a
 // child never inherits the symbolizer half-way through.
 void AppendStackTraceText(const RawStackTrace& trace, std::string* out);
-
-// Loads what backtrace() loads on its first call (glibc dlopens the
-// unwinder), so that no later capture allocates or takes the loader's lock.
-void PrepareStackCapture();
 
 }  // namespace metlog
 
