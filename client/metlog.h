@@ -256,10 +256,10 @@ class Client {
   //                   unknown), and the binary or shared library with the
   //                   address's offset in it (what addr2line takes):
   //     #0 0x000055d3c4a1b2c3 in shop::Pay() (/srv/shop+0x1b2c3)
-  // The caller's thread only records return addresses (about a microsecond
-  // per ten frames, at most 64); names are looked up on the sender's thread,
-  // from the ELF symbol tables: Bazel's default builds keep them (strip the
-  // binary and functions show as "??").
+  // The caller's thread only records return addresses (at most 64 frames;
+  // client_benchmark measures the call); names are looked up on the
+  // sender's thread, from the ELF symbol tables: Bazel's default builds keep
+  // them (strip the binary and functions show as "??").
   void Exception(const std::exception& error, absl::string_view message = "");
 
   // Registers a named builder; Call(name) builds a message with it and sends
