@@ -1,7 +1,8 @@
 // What a client call captures on the application's thread. Metric calls hold
-// only a name and numbers (and their fields already encoded); the protobuf
-// Message is built later on the sender's thread (Materialize), which keeps
-// the hot path free of protobuf work and most allocations.
+// only a name and numbers (and their fields already encoded), log lines their
+// text; the message's bytes are written later on the sender's thread
+// (message_writer.h), which keeps the hot path free of protobuf work and
+// most allocations.
 #ifndef METLOG_CLIENT_PENDING_MESSAGE_H_
 #define METLOG_CLIENT_PENDING_MESSAGE_H_
 
@@ -108,6 +109,8 @@ inline size_t Footprint(const PendingMessage& pending) {
 // DESIGN.md for metric kinds, and for every kind a random v4 uuid, the
 // timestamp, env_version "1.0" and the origin's logger, severity, hostname and
 // pid wherever the caller left them unset. Moves from pending.message.
+// The senders that deliver on the caller's thread use it; it is also the
+// reference MessageWriter is tested against.
 void Materialize(PendingMessage& pending, absl::BitGenRef random,
                  v1::Message* out);
 
