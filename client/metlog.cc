@@ -9,10 +9,12 @@
 #include <mutex>
 #include <typeinfo>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "client/fork_observer.h"
 #include "client/fork_safe_clock.h"
+#include "client/stack_trace.h"
 
 namespace metlog {
 namespace {
@@ -39,6 +41,8 @@ absl::string_view TypeOf(PendingMessage::Kind kind) {
       return "timer";
     case PendingMessage::Kind::kGauge:
       return "gauge";
+    case PendingMessage::Kind::kLog:
+      return "log";
     case PendingMessage::Kind::kFull:
       break;
   }
@@ -130,7 +134,7 @@ struct ClientCore : private ForkObserver {
     pending.kind = kind;
     pending.origin = &origin;
     pending.timestamp_ns = WallNanos();
-    pending.name.assign(name.data(), name.size());
+    pending.text.assign(name.data(), name.size());
     if (kind == PendingMessage::Kind::kCounter) {
       pending.count = count;
     } else {
@@ -141,11 +145,24 @@ struct ClientCore : private ForkObserver {
     sender->Send(std::move(pending));
   }
 
-  void SendMessage(std::unique_ptr<v1::Message> message) {
+  // A log line: its payload travels in the pending message itself.
+  void SendLog(int32_t severity, std::string payload) {
+    PendingMessage pending;
+    pending.kind = PendingMessage::Kind::kLog;
+    pending.severity = static_cast<int8_t>(severity);
+    pending.origin = &origin;
+    pending.timestamp_ns = WallNanos();
+    pending.text = std::move(payload);
+    sender->Send(std::move(pending));
+  }
+
+  void SendMessage(std::unique_ptr<v1::Message> message,
+                   std::unique_ptr<RawStackTrace> stack = nullptr) {
     PendingMessage pending;
     pending.origin = &origin;
     pending.timestamp_ns = WallNanos();
     pending.message = std::move(message);
+    pending.stack = std::move(stack);
     sender->Send(std::move(pending));
   }
 
@@ -252,6 +269,11 @@ void Client::Metlog(absl::string_view type, absl::string_view payload,
                     std::optional<std::string> logger) {
   if (severity.has_value()) severity = ClampSeverity(*severity);
   if (!Admit(type, severity.value_or(core_->origin.severity))) return;
+  if (type == "log" && fields.empty() && !logger.has_value()) {
+    core_->SendLog(severity.value_or(core_->origin.severity),
+                   std::string(payload));
+    return;
+  }
   auto message = std::make_unique<v1::Message>();
   message->set_type(std::string(type));
   message->set_payload(std::string(payload));
@@ -268,11 +290,7 @@ void Client::Log(int32_t severity, absl::string_view text) {
 }
 
 void Client::SendLog(int32_t severity, std::string payload) {
-  auto message = std::make_unique<v1::Message>();
-  message->set_type("log");
-  message->set_payload(std::move(payload));
-  message->set_severity(severity);
-  core_->SendMessage(std::move(message));
+  core_->SendLog(severity, std::move(payload));
 }
 
 void Client::SendUnformatted(int32_t severity,
@@ -356,11 +374,20 @@ ScopedTimer Client::Timer(absl::string_view name, absl::Span<const Tag> fields,
   return ScopedTimer(core_, name, std::move(fields_wire), options);
 }
 
-void Client::Exception(const std::exception& error, absl::string_view message) {
-  Metlog("exception", message.empty() ? error.what() : message,
-         {MakeField("exception_type", Demangle(typeid(error).name())),
-          MakeField("what", error.what())},
-         kAlert);
+// Not inlined, so that the frame CaptureStackTrace leaves out is this one.
+ABSL_ATTRIBUTE_NOINLINE void Client::Exception(const std::exception& error,
+                                               absl::string_view message) {
+  if (!Admit("exception", kAlert)) return;
+  auto stack = std::make_unique<RawStackTrace>();
+  CaptureStackTrace(/*skip=*/1, stack.get());
+  auto built = std::make_unique<v1::Message>();
+  built->set_type("exception");
+  built->set_payload(std::string(message.empty() ? error.what() : message));
+  built->set_severity(kAlert);
+  *built->add_fields() =
+      MakeField("exception_type", Demangle(typeid(error).name()));
+  *built->add_fields() = MakeField("what", error.what());
+  core_->SendMessage(std::move(built), std::move(stack));
 }
 
 void Client::AddPlugin(std::string name, Plugin plugin) {

@@ -245,7 +245,21 @@ class Client {
   }
 
   // An exception (type "exception", severity ALERT): payload is `message`,
-  // or what() when empty; fields "exception_type" (demangled) and "what".
+  // or what() when empty, and three string fields, which the Sentry sink
+  // turns into the event's exception (sinks/sentry/sentry.proto):
+  //   exception_type  the exception's dynamic type, demangled
+  //                   ("std::runtime_error")
+  //   what            error.what()
+  //   stack           the calling thread's stack, one line per frame,
+  //                   innermost (the caller of Exception) first: frame
+  //                   number, return address, function ("??" when
+  //                   unknown), and the binary or shared library with the
+  //                   address's offset in it (what addr2line takes):
+  //     #0 0x000055d3c4a1b2c3 in shop::Pay() (/srv/shop+0x1b2c3)
+  // The caller's thread only records return addresses (at most 64 frames;
+  // client_benchmark measures the call); names are looked up on the
+  // sender's thread, from the ELF symbol tables: Bazel's default builds keep
+  // them (strip the binary and functions show as "??").
   void Exception(const std::exception& error, absl::string_view message = "");
 
   // Registers a named builder; Call(name) builds a message with it and sends

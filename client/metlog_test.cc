@@ -8,8 +8,11 @@
 #include <stdexcept>
 #include <thread>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/immediate_senders.h"
 #include "gmock/gmock.h"
@@ -20,6 +23,7 @@ namespace {
 
 using ::testing::DoubleNear;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 
 struct CapturingClient {
   explicit CapturingClient(MessageFilter filter = MessageFilter(),
@@ -250,6 +254,42 @@ TEST(ClientTest, ExceptionCarriesTypeAndWhat) {
   EXPECT_EQ(FindField(messages[0], "what")->value_string(0),
             "index 7 past the end");
   EXPECT_EQ(messages[1].payload(), "while reading the cart");
+}
+
+// Two named callers, kept out of line so that each has a frame of its own.
+ABSL_ATTRIBUTE_NOINLINE void ReportFromCheckoutStep(Client& client) {
+  client.Exception(std::runtime_error("card declined"));
+  // Keeps the call above from being a tail call that would drop this frame.
+  ABSL_BLOCK_TAIL_CALL_OPTIMIZATION();
+}
+
+ABSL_ATTRIBUTE_NOINLINE void RunCheckout(Client& client) {
+  ReportFromCheckoutStep(client);
+  ABSL_BLOCK_TAIL_CALL_OPTIMIZATION();
+}
+
+TEST(ClientTest, ExceptionStackNamesTheCallingFunctionsInnermostFirst) {
+  CapturingClient c;
+  RunCheckout(*c.client);
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  const v1::Field* stack = FindField(messages[0], "stack");
+  ASSERT_NE(stack, nullptr);
+  ASSERT_EQ(stack->value_string_size(), 1);
+  const std::vector<std::string> lines =
+      absl::StrSplit(stack->value_string(0), '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 3u) << stack->value_string(0);
+  // "#0 0x...  in metlog::(anonymous namespace)::ReportFromCheckoutStep(...)
+  // (/path/to/metlog_test+0x...)": the caller of Exception comes first.
+  EXPECT_THAT(lines[0], MatchesRegex(R"(#0 0x[0-9a-f]{16} in .*)"
+                                     R"(ReportFromCheckoutStep.* \(.*)"
+                                     R"(metlog_test\+0x[0-9a-f]+\))"));
+  EXPECT_THAT(lines[1],
+              MatchesRegex(R"(#1 0x[0-9a-f]{16} in .*RunCheckout.*)"));
+  EXPECT_THAT(
+      lines[2],
+      MatchesRegex(
+          R"(#2 .*ExceptionStackNamesTheCallingFunctionsInnermostFirst.*)"));
 }
 
 TEST(ClientTest, PluginsBuildMessagesThroughTheSamePath) {

@@ -3,6 +3,7 @@
 #ifndef METLOG_CLIENT_PACKET_SIGNER_H_
 #define METLOG_CLIENT_PACKET_SIGNER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -19,6 +20,11 @@ class PacketSigner {
 
   // Sets packet->signature from packet->batch().
   void Sign(v1::Packet* packet) const;
+
+  // The Packet.signature field (tag included) for a packet whose batch is
+  // `batch`, written at `out`: SignatureFieldBytes() bytes. Returns the end.
+  uint8_t* WriteSignatureField(absl::string_view batch, uint8_t* out) const;
+  size_t SignatureFieldBytes() const;
 
   // HMAC-SHA256 of `data` under `key`, 32 raw bytes.
   static std::string Hmac(absl::string_view key, absl::string_view data);

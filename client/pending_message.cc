@@ -28,6 +28,42 @@ size_t HeapBytes(const std::string& text) {
   return text.capacity() > 15 ? text.capacity() + 1 : 0;
 }
 
+// What protobuf allocates for a string field: nothing while unset, then the
+// std::string object and its characters when they do not fit inline.
+size_t StringSpace(bool set, const std::string& text) {
+  return set ? sizeof(std::string) + HeapBytes(text) : 0;
+}
+
+template <typename Values>
+size_t RepeatedStringSpace(const Values& values) {
+  size_t bytes = values.Capacity() * sizeof(void*);
+  for (const std::string& value : values) bytes += StringSpace(true, value);
+  return bytes;
+}
+
+// Message::SpaceUsedLong() without reflection, which costs more than the
+// rest of a client call: the objects and their heap, give or take the
+// allocator's rounding.
+size_t MessageSpace(const v1::Message& m) {
+  size_t bytes = sizeof(v1::Message) + StringSpace(m.has_uuid(), m.uuid()) +
+                 StringSpace(m.has_type(), m.type()) +
+                 StringSpace(m.has_logger(), m.logger()) +
+                 StringSpace(m.has_payload(), m.payload()) +
+                 StringSpace(m.has_env_version(), m.env_version()) +
+                 StringSpace(m.has_hostname(), m.hostname()) +
+                 m.fields().Capacity() * sizeof(void*);
+  for (const v1::Field& field : m.fields()) {
+    bytes += sizeof(v1::Field) + StringSpace(field.has_name(), field.name()) +
+             StringSpace(field.has_representation(), field.representation()) +
+             RepeatedStringSpace(field.value_string()) +
+             RepeatedStringSpace(field.value_bytes()) +
+             field.value_integer().Capacity() * sizeof(int64_t) +
+             field.value_double().Capacity() * sizeof(double) +
+             field.value_bool().Capacity() * sizeof(bool);
+  }
+  return bytes;
+}
+
 }  // namespace
 
 void MetricExtras::SetFields(absl::Span<const Tag> tags) {
@@ -59,7 +95,8 @@ size_t FootprintOfExtras(const PendingMessage& pending) {
   if (pending.extras != nullptr) {
     bytes += sizeof(MetricExtras) + pending.extras->HeapBytes();
   }
-  if (pending.message != nullptr) bytes += pending.message->SpaceUsedLong();
+  if (pending.message != nullptr) bytes += MessageSpace(*pending.message);
+  if (pending.stack != nullptr) bytes += sizeof(RawStackTrace);
   return bytes;
 }
 
@@ -70,22 +107,32 @@ void Materialize(PendingMessage& pending, absl::BitGenRef random,
     case PendingMessage::Kind::kCounter:
       out->set_type("counter");
       out->set_payload(absl::StrCat(pending.count));
-      AddStringField("name", pending.name, out);
+      AddStringField("name", pending.text, out);
       AddRateField(pending.rate, out);
       break;
     case PendingMessage::Kind::kTimer:
       out->set_type("timer");
       out->set_payload(absl::StrCat(pending.value));
-      AddStringField("name", pending.name, out);
+      AddStringField("name", pending.text, out);
       AddRateField(pending.rate, out);
       break;
     case PendingMessage::Kind::kGauge:
       out->set_type("gauge");
       out->set_payload(absl::StrCat(pending.value));
-      AddStringField("name", pending.name, out);
+      AddStringField("name", pending.text, out);
+      break;
+    case PendingMessage::Kind::kLog:
+      out->set_type("log");
+      out->set_payload(pending.text);
+      out->set_severity(pending.severity);
       break;
     case PendingMessage::Kind::kFull:
       if (pending.message != nullptr) out->Swap(pending.message.get());
+      if (pending.stack != nullptr) {
+        v1::Field* stack = out->add_fields();
+        stack->set_name("stack");
+        AppendStackTraceText(*pending.stack, stack->add_value_string());
+      }
       break;
   }
   if (const MetricExtras* extras = pending.extras.get()) {

@@ -1,7 +1,8 @@
 // What a client call captures on the application's thread. Metric calls hold
-// only a name and numbers (and their fields already encoded); the protobuf
-// Message is built later on the sender's thread (Materialize), which keeps
-// the hot path free of protobuf work and most allocations.
+// only a name and numbers (and their fields already encoded), log lines their
+// text; the message's bytes are written later on the sender's thread
+// (message_writer.h), which keeps the hot path free of protobuf work and
+// most allocations.
 #ifndef METLOG_CLIENT_PENDING_MESSAGE_H_
 #define METLOG_CLIENT_PENDING_MESSAGE_H_
 
@@ -13,6 +14,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "client/stack_trace.h"
 #include "client/tag.h"
 #include "proto/metlog.pb.h"
 
@@ -61,16 +63,21 @@ class MetricExtras {
 };
 
 struct PendingMessage {
-  enum class Kind : uint8_t { kCounter, kTimer, kGauge, kFull };
+  // kLog is a plain log line (type "log", no fields), the most frequent
+  // message after counters: it holds its payload inline like a metric name.
+  enum class Kind : uint8_t { kCounter, kTimer, kGauge, kLog, kFull };
 
   Kind kind = Kind::kFull;
+  // kLog: its severity (kept in padding, so no metric grows).
+  int8_t severity = 0;
   // Bytes this message holds while queued, charged against the sender's
   // byte budget (set by the sender).
   uint32_t footprint = 0;
   const Origin* origin = nullptr;
   int64_t timestamp_ns = 0;
-  // Metric kinds: the metric's name, its value and its sampling rate.
-  std::string name;
+  // Metric kinds: the metric's name, its value and its sampling rate;
+  // kLog: the payload.
+  std::string text;
   union {
     int64_t count = 0;  // kCounter
     double value;       // kTimer (milliseconds), kGauge
@@ -79,6 +86,9 @@ struct PendingMessage {
   std::unique_ptr<MetricExtras> extras;  // metric kinds, when used
   // kFull: the message as the caller built it (any field may be left unset).
   std::unique_ptr<v1::Message> message;
+  // kFull, from Client::Exception: symbolized into a last field "stack" when
+  // the message is built.
+  std::unique_ptr<RawStackTrace> stack;
 };
 
 // Heap and inline bytes `pending` holds, for the byte budget.
@@ -87,8 +97,9 @@ inline size_t Footprint(const PendingMessage& pending) {
   // std::string keeps up to 15 characters inline.
   size_t bytes =
       sizeof(PendingMessage) +
-      (pending.name.capacity() > 15 ? pending.name.capacity() + 1 : 0);
-  if (pending.extras != nullptr || pending.message != nullptr) {
+      (pending.text.capacity() > 15 ? pending.text.capacity() + 1 : 0);
+  if (pending.extras != nullptr || pending.message != nullptr ||
+      pending.stack != nullptr) {
     bytes += FootprintOfExtras(pending);
   }
   return bytes;
@@ -98,6 +109,8 @@ inline size_t Footprint(const PendingMessage& pending) {
 // DESIGN.md for metric kinds, and for every kind a random v4 uuid, the
 // timestamp, env_version "1.0" and the origin's logger, severity, hostname and
 // pid wherever the caller left them unset. Moves from pending.message.
+// The senders that deliver on the caller's thread use it; it is also the
+// reference MessageWriter is tested against.
 void Materialize(PendingMessage& pending, absl::BitGenRef random,
                  v1::Message* out);
 

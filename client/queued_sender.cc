@@ -127,7 +127,7 @@ void QueuedSender::RestartAfterForkLocked() {
 }
 
 bool QueuedSender::Oversized(const PendingMessage& message) const {
-  return message.name.size() > options_.max_message_bytes ||
+  return message.text.size() > options_.max_message_bytes ||
          (message.extras != nullptr &&
           message.extras->fields_wire().size() > options_.max_message_bytes) ||
          (message.message != nullptr &&
@@ -142,7 +142,7 @@ void QueuedSender::Send(PendingMessage&& message) {
   bool oversized = false;
   if (ABSL_PREDICT_FALSE(message.extras != nullptr ||
                          message.message != nullptr ||
-                         message.name.size() > 15)) {
+                         message.text.size() > 15)) {
     oversized = Oversized(message);
     // Below 4 GiB unless oversized, and then it is not queued.
     footprint = Footprint(message);
@@ -275,7 +275,12 @@ void QueuedSender::Run() {
     if (made.ok()) transport_ = *std::move(made);
   }
   std::vector<PendingMessage> batch;
-  v1::Batch packet_batch;  // reused, so its messages' memory is too
+  // Allocated once, here rather than as members: a forked child abandons
+  // the parent's thread and starts its own.
+  PacketBuilder packet(options_.max_packet_bytes, options_.signer.has_value()
+                                                      ? &*options_.signer
+                                                      : nullptr);
+  MessageWriter writer;
   std::unique_lock<std::mutex> lock(mu_);
   batch.reserve(queue_.capacity());
   for (;;) {
@@ -298,7 +303,7 @@ void QueuedSender::Run() {
     batch.swap(queue_);
     in_flight_ = batch.size();
     lock.unlock();
-    SendAll(batch, packet_batch);
+    SendAll(batch, packet, writer);
     batch.clear();
     lock.lock();
     CommitTallyLocked();
@@ -317,16 +322,16 @@ void QueuedSender::Run() {
 }
 
 void QueuedSender::SendAll(std::vector<PendingMessage>& pending,
-                           v1::Batch& batch) {
-  batch.Clear();
+                           PacketBuilder& packet, MessageWriter& writer) {
+  packet.Clear();
   size_t packet_bytes = packet_overhead_;
   size_t packet_footprint = 0;
   // Sends the packet being built; false when the transport refused it.
   auto send_packet = [&] {
-    const bool sent = SendPacket(batch);
-    Account(batch.messages_size(), packet_footprint,
+    const bool sent = SendPacket(packet.Finish(), packet.messages());
+    Account(packet.messages(), packet_footprint,
             sent ? &Tally::sent : &Tally::unsent);
-    batch.Clear();
+    packet.Clear();
     packet_bytes = packet_overhead_;
     packet_footprint = 0;
     return sent;
@@ -335,52 +340,39 @@ void QueuedSender::SendAll(std::vector<PendingMessage>& pending,
       stop_deadline_ns_.load(std::memory_order_relaxed) != INT64_MAX;
   for (size_t i = 0; i < pending.size(); ++i) {
     if (stopping && WallNow() >= StopDeadline()) {
-      Account(batch.messages_size(), packet_footprint, &Tally::shutdown);
-      batch.Clear();
+      Account(packet.messages(), packet_footprint, &Tally::shutdown);
+      packet.Clear();
       DropUnbuilt(pending, i, &Tally::shutdown);
       return;
     }
     PendingMessage& message = pending[i];
-    const size_t footprint = message.footprint;
-    v1::Message* built = batch.add_messages();
-    Materialize(message, random_, built);
-    const size_t message_bytes = built->ByteSizeLong();
+    const size_t message_bytes = writer.Prepare(message, random_);
     const size_t size = EncodedSizeInBatch(message_bytes);
     if (message_bytes > options_.max_message_bytes ||
         size + packet_overhead_ > options_.max_packet_bytes) {
-      batch.mutable_messages()->RemoveLast();
-      Account(1, footprint, &Tally::oversized);
+      Account(1, message.footprint, &Tally::oversized);
       continue;
     }
     if (packet_bytes + size > options_.max_packet_bytes) {
-      // Send what fits, then start the next packet with this message.
-      v1::Message carried;
-      carried.Swap(built);
-      batch.mutable_messages()->RemoveLast();
-      const bool sent = send_packet();
-      batch.add_messages()->Swap(&carried);
-      if (!sent && !transport_up_) {
+      // Send what fits; this message starts the next packet.
+      if (!send_packet() && !transport_up_) {
         // No router: drop the rest without building it.
-        batch.Clear();
         DropUnbuilt(pending, i, &Tally::unsent);
         return;
       }
     }
+    packet.Append(writer, message_bytes);
     packet_bytes += size;
-    packet_footprint += footprint;
+    packet_footprint += message.footprint;
   }
-  if (batch.messages_size() > 0) send_packet();
+  if (packet.messages() > 0) send_packet();
 }
 
-bool QueuedSender::SendPacket(const v1::Batch& batch) {
+bool QueuedSender::SendPacket(absl::string_view wire, size_t messages) {
   if (transport_ == nullptr) {
     transport_up_ = false;
     return false;
   }
-  v1::Packet packet;
-  batch.SerializeToString(packet.mutable_batch());
-  if (options_.signer.has_value()) options_.signer->Sign(&packet);
-  const std::string wire = packet.SerializeAsString();
   auto send = [&] {
     absl::Status status = transport_->Send(wire);
     if (transport_->TakeEarlierRefusal() && last_packet_messages_ > 0) {
@@ -403,7 +395,7 @@ bool QueuedSender::SendPacket(const v1::Batch& batch) {
     }
   }
   transport_up_ = status.ok();
-  last_packet_messages_ = status.ok() ? batch.messages_size() : 0;
+  last_packet_messages_ = status.ok() ? messages : 0;
   return status.ok();
 }
 

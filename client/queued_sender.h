@@ -1,11 +1,11 @@
 // The sender behind the ZeroMQ and UDP transports: the caller's thread only
-// appends to a bounded in-memory queue; a background thread builds the
-// messages, packs as many as fit into one Packet (optionally signed) and hands
-// it to the transport.
+// appends to a bounded in-memory queue; a background thread writes the
+// messages' wire bytes straight into one Packet (optionally signed) as long
+// as they fit, and hands it to the transport.
 //
 // Memory: queued and in-flight messages are charged against max_queued_bytes
 // (a message that would exceed it is dropped and counted), the background
-// thread holds at most one packet being built (about 3 x max_packet_bytes),
+// thread holds one packet buffer of max_packet_bytes, allocated once,
 // and the transport buffers at most its own bound (ZeroMQ: send_hwm packets
 // per connected router). The queue vectors hold at most 2 x queue_capacity
 // slots of sizeof(PendingMessage) bytes.
@@ -30,6 +30,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/fork_observer.h"
+#include "client/message_writer.h"
+#include "client/packet_builder.h"
 #include "client/packet_signer.h"
 #include "client/sender.h"
 #include "client/transport.h"
@@ -104,10 +106,12 @@ class QueuedSender : public Sender, private ForkObserver {
   bool Oversized(const PendingMessage& message) const;
 
   void Run();
-  // Builds, packs and sends `batch`, in as many packets as it takes.
-  void SendAll(std::vector<PendingMessage>& batch, v1::Batch& packet_batch);
-  // Sends one packet; true when the transport took it.
-  bool SendPacket(const v1::Batch& batch);
+  // Writes, packs and sends `batch`, in as many packets as it takes.
+  void SendAll(std::vector<PendingMessage>& batch, PacketBuilder& packet,
+               MessageWriter& writer);
+  // Sends one packet of `messages` messages; true when the transport took
+  // it.
+  bool SendPacket(absl::string_view wire, size_t messages);
   // What the background thread did with a batch so far, committed to the
   // counters under one lock per batch.
   struct Tally {

@@ -7,12 +7,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "absl/base/attributes.h"
+#include "absl/base/optimization.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/field.h"
 #include "client/metlog.h"
 #include "client/senders.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "integration_tests/peer_process.h"
 #include "integration_tests/router_process.h"
@@ -20,6 +23,10 @@
 
 namespace metlog {
 namespace {
+
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 
 std::string PeersDir() {
   const char* dir = std::getenv("METLOG_PEERS_DIR");
@@ -96,6 +103,12 @@ std::string HostName() {
   return name;
 }
 
+// Out of line, so that the stack trace names it as the exception's origin.
+ABSL_ATTRIBUTE_NOINLINE void ReportDiskFull(Client& client) {
+  client.Exception(std::runtime_error("disk full"));
+  ABSL_BLOCK_TAIL_CALL_OPTIMIZATION();
+}
+
 TEST(SentryEndToEndTest, ClientExceptionsArriveAsParsedSentryEvents) {
   auto sentry = SentryTestkit::Start();
   ASSERT_TRUE(sentry.ok()) << sentry.status();
@@ -117,7 +130,7 @@ TEST(SentryEndToEndTest, ClientExceptionsArriveAsParsedSentryEvents) {
   ASSERT_TRUE(sender.ok());
   Client client(*std::move(sender), "shop");
   client.Info("not an error: the matcher leaves it out");
-  client.Exception(std::runtime_error("disk full"));
+  ReportDiskFull(client);
   // What the Node client's exception() sends, stack trace included.
   client.Metlog("exception", "checkout failed",
                 {MakeField("exception_type", "CheckoutError"),
@@ -152,6 +165,20 @@ TEST(SentryEndToEndTest, ClientExceptionsArriveAsParsedSentryEvents) {
   EXPECT_STREQ(cpp["exception"]["values"][0]["type"].GetString(),
                "std::runtime_error");
   EXPECT_STREQ(cpp["exception"]["values"][0]["value"].GetString(), "disk full");
+  // The C++ client's stack trace, outermost first: the innermost frame is
+  // the function that called Exception(), in this test's binary.
+  const rapidjson::Value& cpp_frames =
+      cpp["exception"]["values"][0]["stacktrace"]["frames"];
+  ASSERT_TRUE(cpp_frames.IsArray());
+  ASSERT_GE(cpp_frames.Size(), 3u);
+  const rapidjson::Value& innermost = cpp_frames[cpp_frames.Size() - 1];
+  EXPECT_THAT(innermost["function"].GetString(), HasSubstr("ReportDiskFull"));
+  EXPECT_THAT(innermost["package"].GetString(), EndsWith("sentry_e2e_test"));
+  EXPECT_THAT(innermost["instruction_addr"].GetString(),
+              MatchesRegex("0x[0-9a-f]{16}"));
+  EXPECT_THAT(cpp_frames[cpp_frames.Size() - 2]["function"].GetString(),
+              HasSubstr("ClientExceptionsArriveAsParsedSentryEvents"));
+  EXPECT_FALSE(cpp["extra"].HasMember("stack"));
 
   ASSERT_EQ(by_message.count("checkout failed"), 1u);
   const rapidjson::Value& node = *by_message["checkout failed"];
@@ -179,6 +206,11 @@ TEST(SentryEndToEndTest, ClientExceptionsArriveAsParsedSentryEvents) {
     if (report["originalReport"]["message"]["formatted"] == "disk full") {
       EXPECT_STREQ(report["error"]["name"].GetString(), "std::runtime_error");
       EXPECT_STREQ(report["error"]["message"].GetString(), "disk full");
+      EXPECT_THAT(report["error"]["stacktrace"]["frames"]
+                      .GetArray()
+                      .End()[-1]["function"]
+                      .GetString(),
+                  HasSubstr("ReportDiskFull"));
     }
   }
   ASSERT_TRUE(router->Stop().ok());

@@ -5,33 +5,10 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "rapidjson/encodings.h"
+#include "sinks/codecs/utf8_repair.h"
 
 namespace metlog {
 namespace {
-
-// A bounded input stream for RapidJSON's UTF-8 validator (its own
-// StringStream reads up to a NUL, and ours have none).
-class ByteStream {
- public:
-  using Ch = char;
-  ByteStream(const char* begin, const char* end) : next_(begin), end_(end) {}
-  Ch Peek() const { return next_ != end_ ? *next_ : '\0'; }
-  Ch Take() { return next_ != end_ ? *next_++ : '\0'; }
-  size_t Tell() const { return 0; }
-  const char* next() const { return next_; }
-
- private:
-  const char* next_;
-  const char* end_;
-};
-
-// Collects what the validator copies, into the encoder's scratch string.
-struct AppendStream {
-  using Ch = char;
-  std::string* out;
-  void Put(Ch c) { out->push_back(c); }
-};
 
 bool IsAscii(absl::string_view text) {
   for (char c : text) {
@@ -39,8 +16,6 @@ bool IsAscii(absl::string_view text) {
   }
   return true;
 }
-
-constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD
 
 void AppendHex(absl::string_view bytes, std::string* out) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -83,27 +58,8 @@ void JsonEncoder::AppendString(absl::string_view text, std::string* out) {
     return;
   }
   if (!IsAscii(text)) {
-    // Copies valid sequences and replaces each byte that starts none, using
-    // RapidJSON's validator (which also refuses overlong forms and
-    // surrogates).
     scratch_.clear();
-    bool repaired = false;
-    const char* next = text.data();
-    const char* const end = text.data() + text.size();
-    AppendStream copy{&scratch_};
-    while (next != end) {
-      ByteStream in(next, end);
-      const size_t before = scratch_.size();
-      if (rapidjson::UTF8<>::Validate(in, copy)) {
-        next = in.next();
-      } else {
-        scratch_.resize(before);
-        scratch_.append(kReplacement);
-        repaired = true;
-        ++next;
-      }
-    }
-    if (repaired) ++repaired_strings_;
+    if (AppendRepairedUtf8(text, &scratch_)) ++repaired_strings_;
     text = scratch_;
   }
   // RapidJSON escapes the quote, the backslash and control characters.

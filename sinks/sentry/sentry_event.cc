@@ -11,11 +11,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "rapidjson/encodings.h"
-#include "rapidjson/memorystream.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "re2/re2.h"
+#include "sinks/codecs/utf8_repair.h"
 
 namespace metlog {
 namespace {
@@ -39,6 +38,8 @@ struct Frame {
   std::string filename;
   int line = 0;
   int column = 0;
+  std::string package;           // the binary or library (C++)
+  std::string instruction_addr;  // "0x..." (C++)
 };
 
 // How much of the message goes in; halved until the event fits.
@@ -59,37 +60,11 @@ absl::string_view Truncated(absl::string_view text, size_t max) {
   return text.substr(0, end);
 }
 
-// Appends what it is given; counts nothing.
-struct StringOutput {
-  using Ch = char;
-  void Put(char c) { out->push_back(c); }
-  std::string* out;
-};
-
-// `text` with every byte that starts no valid UTF-8 sequence replaced by
-// U+FFFD: Sentry refuses events that are not UTF-8, and RapidJSON's writer
-// copies bytes as they are.
-std::string ValidUtf8(absl::string_view text) {
-  std::string valid;
-  valid.reserve(text.size());
-  size_t at = 0;
-  while (at < text.size()) {
-    rapidjson::MemoryStream input(text.data() + at, text.size() - at);
-    std::string code_point;
-    StringOutput output{&code_point};
-    if (rapidjson::UTF8<>::Validate(input, output)) {
-      valid += code_point;
-      at += input.Tell();
-    } else {
-      valid += "\xEF\xBF\xBD";
-      ++at;
-    }
-  }
-  return valid;
-}
-
+// Sentry refuses events that are not UTF-8, and RapidJSON's writer copies
+// bytes as they are.
 void String(JsonWriter& writer, absl::string_view text) {
-  const std::string valid = ValidUtf8(text);
+  std::string valid;
+  AppendRepairedUtf8(text, &valid);
   writer.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
 }
 
@@ -122,6 +97,10 @@ std::vector<Frame> ParseStack(absl::string_view stack) {
   static const RE2 kNodeAnonymous(R"(^\s*at (.+):(\d+):(\d+)\s*$)");
   // Python: '  File "f.py", line 3, in fn'.
   static const RE2 kPython(R"re(^\s*File "(.+)", line (\d+), in (.+?)\s*$)re");
+  // C++ (client/metlog.h): "#0 0x00005555deadbeef in fn() (/bin/app+0x1ef)";
+  // the function is "??" when the client found no symbol.
+  static const RE2 kNative(
+      R"(^\s*#\d+ (0x[0-9a-fA-F]+) in (.+) \((.+)\+0x[0-9a-fA-F]+\)\s*$)");
   std::vector<Frame> frames;
   std::vector<std::string> other_lines;
   bool innermost_first = true;
@@ -136,6 +115,10 @@ std::vector<Frame> ParseStack(absl::string_view stack) {
     } else if (RE2::FullMatch(text, kPython, &frame.filename, &frame.line,
                               &frame.function)) {
       innermost_first = false;
+      frames.push_back(std::move(frame));
+    } else if (RE2::FullMatch(text, kNative, &frame.instruction_addr,
+                              &frame.function, &frame.package)) {
+      if (frame.function == "??") frame.function.clear();
       frames.push_back(std::move(frame));
     } else if (!absl::StripAsciiWhitespace(line).empty()) {
       other_lines.emplace_back(absl::StripAsciiWhitespace(line));
@@ -249,6 +232,13 @@ void WriteException(JsonWriter& writer, const v1::Message& message,
       if (frame.column > 0) {
         String(writer, "colno");
         writer.Int(frame.column);
+      }
+      if (!frame.package.empty()) {
+        Member(writer, "package",
+               Truncated(frame.package, budget.max_string_bytes));
+      }
+      if (!frame.instruction_addr.empty()) {
+        Member(writer, "instruction_addr", frame.instruction_addr);
       }
       writer.EndObject();
     }

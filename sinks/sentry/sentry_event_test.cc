@@ -152,6 +152,32 @@ TEST(SentryEventTest, ReadsTheCppClientsWhatAndPythonTracebacks) {
   EXPECT_FALSE(event.HasMember("event_id"));
 }
 
+TEST(SentryEventTest, CppClientStackLinesBecomeNativeFramesOutermostFirst) {
+  v1::Message message;
+  message.set_type("exception");
+  v1::Field* type = message.add_fields();
+  type->set_name("exception_type");
+  type->add_value_string("std::runtime_error");
+  v1::Field* stack = message.add_fields();
+  stack->set_name("stack");
+  // What client/metlog.h's Exception() sends, innermost first.
+  stack->add_value_string(
+      "#0 0x000055d3c4a1b2c3 in shop::Pay(int) (/srv/shop/bin/shop+0x1b2c3)\n"
+      "#1 0x00007f8adc24524a in ?? (/lib/x86_64-linux-gnu/libc.so.6+0x2724a)"
+      "\n");
+  const rapidjson::Document event =
+      Parse(SentryEventJson(message, sinks::SentryOptions()));
+  const auto& frames = event["exception"]["values"][0]["stacktrace"]["frames"];
+  ASSERT_EQ(frames.Size(), 2u);
+  EXPECT_FALSE(frames[0].HasMember("function"));
+  EXPECT_STREQ(frames[0]["package"].GetString(),
+               "/lib/x86_64-linux-gnu/libc.so.6");
+  EXPECT_STREQ(frames[0]["instruction_addr"].GetString(), "0x00007f8adc24524a");
+  EXPECT_STREQ(frames[1]["function"].GetString(), "shop::Pay(int)");
+  EXPECT_STREQ(frames[1]["package"].GetString(), "/srv/shop/bin/shop");
+  EXPECT_STREQ(frames[1]["instruction_addr"].GetString(), "0x000055d3c4a1b2c3");
+}
+
 TEST(SentryEventTest, LevelsFollowSeverity) {
   EXPECT_STREQ(SentryLevel(0), "fatal");
   EXPECT_STREQ(SentryLevel(2), "fatal");
