@@ -3,6 +3,9 @@
 // openssl command: a client with a certificate from that CA publishes and
 // its message is delivered; a client without a certificate, with one from
 // another CA, or in plaintext is refused; metlogctl speaks TLS with flags.
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -102,6 +105,11 @@ class TlsTest : public ::testing::Test {
   // unless `client` is empty.
   static std::unique_ptr<v1::Admin::Stub> TlsStub(const RouterProcess& router,
                                                   const std::string& client) {
+    return TlsStubTo(router.admin_address(), client);
+  }
+
+  static std::unique_ptr<v1::Admin::Stub> TlsStubTo(const std::string& address,
+                                                    const std::string& client) {
     grpc::SslCredentialsOptions options;
     options.pem_root_certs = ReadFile(TempPath("ca.pem"));
     if (!client.empty()) {
@@ -111,7 +119,7 @@ class TlsTest : public ::testing::Test {
     grpc::ChannelArguments arguments;
     arguments.SetSslTargetNameOverride("localhost");
     return v1::Admin::NewStub(grpc::CreateCustomChannel(
-        router.admin_address(), grpc::SslCredentials(options), arguments));
+        address, grpc::SslCredentials(options), arguments));
   }
 
   static std::unique_ptr<v1::Admin::Stub> PlaintextStub(
@@ -211,6 +219,59 @@ TEST_F(TlsTest, WithoutRequirementTlsClientsNeedNoCertificate) {
   ASSERT_TRUE(router->Stop().ok());
   EXPECT_EQ(Payloads("tls_optional"),
             (std::vector<std::string>{"anonymous", "with cert"}));
+}
+
+// A port nothing listens on now, for a server whose address the test must
+// know before the router starts.
+int FreeTcpPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+TEST_F(TlsTest, APublishInputOnItsOwnPortServesTlsToo) {
+  const std::string publish_address =
+      absl::StrCat("127.0.0.1:", FreeTcpPort());
+  auto router = RouterProcess::Start(
+      "tls_publish",
+      absl::StrCat(
+          R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+          inputs { options { [type.googleapis.com/metlog.v1.GrpcPublishInputConfig] {
+            listen_address: ")",
+          publish_address, R"(" tls { cert_file: ")", TempPath("router.pem"),
+          R"(" key_file: ")", TempPath("router.key"), R"(" client_ca_file: ")",
+          TempPath("ca.pem"), R"(" require_client_cert: true } } } }
+          admin { listen_address: "127.0.0.1:0" }
+          stats_interval_ms: 0
+          sinks { name: "all" queue { flush_interval_ms: 10 }
+            options { [type.googleapis.com/metlog.sinks.FileOptions] {
+              path: ")",
+          TempPath("tls_publish.pb"), R"(" encoding { codec: PROTOBUF } } } })"));
+  ASSERT_TRUE(router.ok()) << router.status();
+
+  v1::Ack ack;
+  grpc::Status status =
+      Publish(TlsStubTo(publish_address, "client").get(), "trusted", &ack);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ack.accepted(), 1u);
+  for (const auto& [who, stub] :
+       {std::pair("no certificate", TlsStubTo(publish_address, "")),
+        std::pair("plaintext",
+                  v1::Admin::NewStub(grpc::CreateChannel(
+                      publish_address, grpc::InsecureChannelCredentials())))}) {
+    v1::Ack refused;
+    status = Publish(stub.get(), who, &refused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << who;
+  }
+  WaitForPayloads("tls_publish", 1);
+  ASSERT_TRUE(router->Stop().ok());
+  EXPECT_EQ(Payloads("tls_publish"), std::vector<std::string>{"trusted"});
 }
 
 TEST_F(TlsTest, CheckRefusesAKeyThatIsNotTheCertificates) {

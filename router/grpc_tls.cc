@@ -31,7 +31,8 @@ std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& pem) {
 
 // gRPC reads the PEM only at the first handshake, and then fails every
 // handshake; checking here makes a wrong file a start-up (and --check) error.
-absl::Status CheckCertificateAndKey(const v1::TlsServerConfig& tls,
+absl::Status CheckCertificateAndKey(absl::string_view what,
+                                    const v1::TlsServerConfig& tls,
                                     const std::string& cert_pem,
                                     const std::string& key_pem) {
   // OpenSSL queues errors per thread; gRPC's handshakes must not find ours.
@@ -40,19 +41,19 @@ absl::Status CheckCertificateAndKey(const v1::TlsServerConfig& tls,
       PEM_read_bio_X509(MemoryBio(cert_pem).get(), nullptr, nullptr, nullptr));
   if (cert == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("admin tls: cert_file \"", tls.cert_file(),
+        absl::StrCat(what, ": cert_file \"", tls.cert_file(),
                      "\" holds no PEM certificate"));
   }
   std::unique_ptr<EVP_PKEY, KeyFree> key(PEM_read_bio_PrivateKey(
       MemoryBio(key_pem).get(), nullptr, nullptr, nullptr));
   if (key == nullptr) {
     return absl::InvalidArgumentError(
-        absl::StrCat("admin tls: key_file \"", tls.key_file(),
+        absl::StrCat(what, ": key_file \"", tls.key_file(),
                      "\" holds no unencrypted PEM private key"));
   }
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "admin tls: key_file \"", tls.key_file(),
+        what, ": key_file \"", tls.key_file(),
         "\" is not the key of cert_file \"", tls.cert_file(), "\""));
   }
   return absl::OkStatus();
@@ -60,17 +61,17 @@ absl::Status CheckCertificateAndKey(const v1::TlsServerConfig& tls,
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> AdminServerCredentials(
-    const v1::AdminConfig& admin) {
-  if (!admin.has_tls()) return grpc::InsecureServerCredentials();
-  const v1::TlsServerConfig& tls = admin.tls();
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
+    const v1::TlsServerConfig* tls_or_null, absl::string_view what) {
+  if (tls_or_null == nullptr) return grpc::InsecureServerCredentials();
+  const v1::TlsServerConfig& tls = *tls_or_null;
   absl::StatusOr<std::string> cert =
-      ReadKeyFile("admin tls: cert_file", tls.cert_file());
+      ReadKeyFile(absl::StrCat(what, ": cert_file"), tls.cert_file());
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key =
-      ReadKeyFile("admin tls: key_file", tls.key_file());
+      ReadKeyFile(absl::StrCat(what, ": key_file"), tls.key_file());
   if (!key.ok()) return key.status();
-  if (absl::Status status = CheckCertificateAndKey(tls, *cert, *key);
+  if (absl::Status status = CheckCertificateAndKey(what, tls, *cert, *key);
       !status.ok()) {
     return status;
   }
@@ -79,12 +80,13 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> AdminServerCredentials(
   options.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
   if (tls.require_client_cert() && !tls.has_client_ca_file()) {
     return absl::InvalidArgumentError(
-        "admin tls: require_client_cert needs client_ca_file, the CA that "
-        "client certificates must chain to");
+        absl::StrCat(what,
+                     ": require_client_cert needs client_ca_file, the CA that "
+                     "client certificates must chain to"));
   }
   if (tls.has_client_ca_file()) {
-    absl::StatusOr<std::string> ca =
-        ReadKeyFile("admin tls: client_ca_file", tls.client_ca_file());
+    absl::StatusOr<std::string> ca = ReadKeyFile(
+        absl::StrCat(what, ": client_ca_file"), tls.client_ca_file());
     if (!ca.ok()) return ca.status();
     options.pem_root_certs = *std::move(ca);
     options.client_certificate_request =
@@ -93,6 +95,12 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> AdminServerCredentials(
             : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(options);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> AdminServerCredentials(
+    const v1::AdminConfig& admin) {
+  return ServerCredentialsFor(admin.has_tls() ? &admin.tls() : nullptr,
+                              "admin tls");
 }
 
 }  // namespace metlog

@@ -52,15 +52,16 @@ GrpcInput::PublishOnlyService::PublishOnlyService(GrpcInput* input) {
                      input->NewPublishHandler([] { return false; }));
 }
 
-absl::Status GrpcInput::ServeOn(const std::string& listen_address) {
+absl::Status GrpcInput::ServeOn(
+    const std::string& listen_address,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
   service_ = std::make_unique<PublishOnlyService>(this);
   int port = 0;
   grpc::ServerBuilder builder;
   // gRPC would share a port in use with SO_REUSEPORT (the admin server's,
   // say) and split the connections between the two servers.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(listen_address, grpc::InsecureServerCredentials(),
-                           &port);
+  builder.AddListeningPort(listen_address, std::move(credentials), &port);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {

@@ -37,7 +37,9 @@ class GrpcInput : public Input {
 
   // Serves Publish alone on a gRPC server of its own at `listen_address`
   // (host:port; port 0 picks one), bound now. Call once, before Start.
-  absl::Status ServeOn(const std::string& listen_address);
+  absl::Status ServeOn(
+      const std::string& listen_address,
+      std::shared_ptr<grpc::ServerCredentials> credentials);
 
   // The server runs it; nothing to start.
   void Start() override {}

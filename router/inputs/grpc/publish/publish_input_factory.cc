@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "router/admin_publish.h"
+#include "router/grpc_tls.h"
 #include "router/input_registry.h"
 #include "router/inputs/grpc/publish/grpc_input.h"
 #include "router/inputs/grpc/publish/publish_input.pb.h"
@@ -17,6 +18,13 @@ class GrpcPublishInputFactory
     : public TypedInputFactory<v1::GrpcPublishInputConfig> {
  public:
   std::string default_name() const override { return "grpc"; }
+
+ private:
+  static absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+      const v1::GrpcPublishInputConfig& publish) {
+    return ServerCredentialsFor(publish.has_tls() ? &publish.tls() : nullptr,
+                                "tls");
+  }
 
  protected:
   absl::Status CheckOptions(const v1::GrpcPublishInputConfig& publish,
@@ -33,8 +41,17 @@ class GrpcPublishInputFactory
             "listen_address \"", publish.listen_address(),
             "\" is the admin port's; leave it empty to serve Publish there"));
       }
-      return CheckHostPort("listen_address", publish.listen_address(),
-                           PortZero::kAllowed);
+      if (absl::Status status = CheckHostPort(
+              "listen_address", publish.listen_address(), PortZero::kAllowed);
+          !status.ok()) {
+        return status;
+      }
+      return Credentials(publish).status();
+    }
+    if (publish.has_tls()) {
+      return absl::InvalidArgumentError(
+          "tls: on the admin port admin.tls applies; tls here needs a "
+          "listen_address of the input's own");
     }
     if (router.admin().listen_address().empty()) {
       return absl::InvalidArgumentError(
@@ -61,8 +78,10 @@ class GrpcPublishInputFactory
 
   // On the admin port it has no listener of its own.
   InputReach ReachOf(const v1::GrpcPublishInputConfig& publish) const override {
-    return InputReach{publish.listen_address(), /*listens=*/true,
-                      /*signable=*/false};
+    InputReach reach{publish.listen_address(), /*listens=*/true,
+                     /*signable=*/false};
+    reach.authenticated = publish.tls().require_client_cert();
+    return reach;
   }
 
   absl::StatusOr<std::unique_ptr<Input>> CreateInput(
@@ -71,7 +90,10 @@ class GrpcPublishInputFactory
     auto input = std::make_unique<GrpcInput>(
         environment.name, environment.limits, environment.dispatcher);
     if (!publish.listen_address().empty()) {
-      if (absl::Status status = input->ServeOn(publish.listen_address());
+      auto credentials = Credentials(publish);
+      if (!credentials.ok()) return credentials.status();
+      if (absl::Status status =
+              input->ServeOn(publish.listen_address(), *credentials);
           !status.ok()) {
         return status;
       }
