@@ -207,6 +207,13 @@ TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
       {WithInputs(Zmq("decode_threads: 100000")),
        "f: input \"zmq\": decode_threads is 100000; it must be in 1..64"},
       {WithInputs(Zmq("decode_threads: 0")), "decode_threads is 0"},
+      {WithInputs(absl::StrCat(Zmq(), "\n", Zmq("endpoint: 'tcp://127.0.0.1:5599'"))),
+       "f: input name \"zmq\" is used twice"},
+      {absl::StrCat(Zmq(),
+                    "\nsinks { name: \"n\" queue { write_timeout_ms: 0 } "
+                    "options { [type.googleapis.com/metlog.sinks.NullOptions] "
+                    "{} } }\n"),
+       "f: sink \"n\": queue write_timeout_ms must be at least 1"},
       {WithInputs(Zmq("receive_hwm: -1", "name: 'in'")),
        "f: input \"in\": receive_hwm is -1; it must be in 1..1000000"},
       {WithInputs(Zmq("receive_hwm: 0")), "receive_hwm is 0"},

@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
 #include "router/grpc_tls.h"
 #include "router/input_registry.h"
 #include "sinks/host_port.h"
@@ -9,10 +11,19 @@
 namespace metlog {
 
 absl::Status CheckInputsAndLimits(const v1::RouterConfig& config) {
+  // Stats, logs and self-stats fields are keyed by input name.
+  absl::flat_hash_set<std::string> names;
   for (const v1::InputConfig& input : config.inputs()) {
     if (absl::Status status = InputRegistry::Global().Check(input, config);
         !status.ok()) {
       return status;
+    }
+    if (const std::string name = InputRegistry::Global().NameOf(input);
+        !names.insert(name).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input name \"", name,
+          "\" is used twice (an unnamed input is named after its kind): "
+          "give each input a name of its own"));
     }
   }
   // Empty turns the admin service off.
