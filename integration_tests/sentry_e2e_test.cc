@@ -14,9 +14,9 @@
 #include "client/metlog.h"
 #include "client/senders.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peer_process.h"
-#include "integration_tests/router_process.h"
 #include "rapidjson/document.h"
+#include "tools/testing/peer_process.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

@@ -19,10 +19,10 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peer_process.h"
-#include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 #include "proto/metlog.pb.h"
+#include "tools/testing/peer_process.h"
+#include "tools/testing/router_process.h"
 
 extern char** environ;
 

@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peers.h"
+#include "tools/testing/peers.h"
 
 namespace metlog {
 namespace {

@@ -10,7 +10,7 @@
 #include "client/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peers.h"
+#include "tools/testing/peers.h"
 
 namespace metlog {
 namespace {
