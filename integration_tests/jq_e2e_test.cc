@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gtest/gtest.h"
 #include "proto/metlog.pb.h"
 #include "tools/testing/router_process.h"

@@ -10,7 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "client/metlog.h"
 #include "client/senders.h"
 #include "gtest/gtest.h"

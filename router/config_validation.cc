@@ -4,7 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
 
 namespace metlog {
 namespace {

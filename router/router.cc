@@ -7,8 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
-#include "client/uuid.h"
+#include "client/envelope/field.h"
+#include "client/envelope/uuid.h"
 #include "glog/logging.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "router/inputs/heka/heka_input.h"

@@ -1,6 +1,6 @@
 #include "sinks/metric.h"
 
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gtest/gtest.h"
 
 namespace metlog {

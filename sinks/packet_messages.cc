@@ -6,7 +6,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/uuid.h"
+#include "client/envelope/uuid.h"
 #include "glog/logging.h"
 #include "google/protobuf/arena.h"
 

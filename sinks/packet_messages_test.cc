@@ -3,7 +3,7 @@
 #include <thread>
 
 #include "absl/random/random.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

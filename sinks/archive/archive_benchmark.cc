@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "sinks/archive/archive_sink.h"
 
 namespace metlog {

@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "client/socket_address.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
+#include "client/net/socket_address.h"
 
 namespace metlog {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/peers.h"

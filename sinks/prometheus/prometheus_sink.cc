@@ -13,8 +13,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/net/host_port.h"
 #include "httplib.h"
-#include "sinks/host_port.h"
 
 namespace metlog {
 namespace {

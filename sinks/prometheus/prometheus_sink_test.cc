@@ -3,7 +3,7 @@
 #include "sinks/prometheus/prometheus_sink.h"
 
 #include "absl/strings/str_cat.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"

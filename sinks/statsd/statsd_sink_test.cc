@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tools/testing/peers.h"
