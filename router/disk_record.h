@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/types/span.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 

@@ -23,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "re2/re2.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 

@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "proto/config.pb.h"
 #include "router/packet_verifier.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 

@@ -18,8 +18,8 @@
 #include "proto/config.pb.h"
 #include "proto/metlog.pb.h"
 #include "router/packet_decoder.h"
-#include "sinks/packet_messages.h"
-#include "sinks/wire_message.h"
+#include "sinks/message/shared_packet.h"
+#include "sinks/message/wire_message.h"
 
 namespace metlog {
 namespace {

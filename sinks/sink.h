@@ -18,7 +18,7 @@
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "proto/metlog.pb.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 

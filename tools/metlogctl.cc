@@ -11,7 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/admin.grpc.pb.h"
 #include "sinks/codecs/encoder.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 ABSL_FLAG(std::string, admin, "127.0.0.1:5566", "The router's admin address.");
 ABSL_FLAG(uint64_t, limit, 0,

@@ -12,7 +12,7 @@
 #include "proto/metlog.pb.h"
 #include "rapidjson/document.h"
 #include "sinks/codecs/encoder.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace {
 

@@ -12,8 +12,8 @@
 
 #include "absl/types/span.h"
 #include "sinks/codecs/encoding.pb.h"
-#include "sinks/packet_messages.h"
-#include "sinks/wire_message.h"
+#include "sinks/message/shared_packet.h"
+#include "sinks/message/wire_message.h"
 
 namespace metlog {
 

@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 namespace {

@@ -6,7 +6,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 namespace {

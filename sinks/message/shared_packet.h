@@ -8,8 +8,8 @@
 // A packet is reference-counted by hand so that a queue can take or give
 // back many references in one atomic step: the router takes one per
 // (packet, sink) and not one per message.
-#ifndef METLOG_SINKS_PACKET_MESSAGES_H_
-#define METLOG_SINKS_PACKET_MESSAGES_H_
+#ifndef METLOG_SINKS_MESSAGE_SHARED_PACKET_H_
+#define METLOG_SINKS_MESSAGE_SHARED_PACKET_H_
 
 #include <atomic>
 #include <cstdint>
@@ -24,7 +24,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "proto/metlog.pb.h"
-#include "sinks/wire_message.h"
+#include "sinks/message/wire_message.h"
 
 namespace google::protobuf {
 class Arena;
@@ -213,4 +213,4 @@ class MessageBatch {
 
 }  // namespace metlog
 
-#endif  // METLOG_SINKS_PACKET_MESSAGES_H_
+#endif  // METLOG_SINKS_MESSAGE_SHARED_PACKET_H_

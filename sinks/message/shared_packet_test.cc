@@ -1,4 +1,4 @@
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 #include <thread>
 
