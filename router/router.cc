@@ -357,7 +357,7 @@ uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
   uint64_t refused = 0;
   // Reused by each input thread: an allocation per group costs more than
   // matching a small one.
-  thread_local std::vector<MessageRef> matched;
+  thread_local std::vector<MessageView> matched;
   // Per message of the group, in order: whether any sink took it.
   thread_local std::vector<uint8_t> taken;
   if (count_unmatched) {
@@ -376,7 +376,7 @@ uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
     for (const PacketRef& packet : packets) {
       const size_t before = matched.size();
       for (uint32_t i = 0; i < packet->size(); ++i, ++index) {
-        const MessageRef message(packet.get(), i);
+        const MessageView message = packet->View(i);
         if (route.matcher->Matches(message)) {
           matched.push_back(message);
           if (count_unmatched) taken[index] = 1;
@@ -404,7 +404,7 @@ uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
     for (const auto& tail : tails_) {
       for (const PacketRef& packet : packets) {
         for (uint32_t i = 0; i < packet->size(); ++i) {
-          tail->Offer(MessageRef(packet.get(), i));
+          tail->Offer(packet->View(i));
         }
       }
     }
@@ -478,7 +478,7 @@ v1::StatsResponse Router::Stats() const {
     }
   }
   response.set_unmatched(unmatched_.load(std::memory_order_relaxed));
-  response.set_unparseable(PacketMessages::parse_failures());
+  response.set_unparseable(SharedPacket::parse_failures());
   {
     absl::MutexLock lock(&retiring_mu_);
     std::map<std::string, SinkRunnerStats> removed = retired_totals_;
@@ -550,7 +550,7 @@ void Router::ReportStats() {
   }
   message.set_payload(
       absl::StrCat("delivered=", delivered, " dropped=", dropped));
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages({message});
+  absl::StatusOr<PacketRef> packet = SharedPacket::FromMessages({message});
   if (!packet.ok()) {
     LOG(DFATAL) << "router stats: " << packet.status();
     return;

@@ -2,6 +2,7 @@
 
 #include "client/envelope/field.h"
 #include "gtest/gtest.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

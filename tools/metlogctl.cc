@@ -133,7 +133,7 @@ int Run(const std::vector<char*>& args) {
       // The router sends messages it validated; one that reads back badly
       // is reported, not printed.
       absl::StatusOr<PacketRef> packet =
-          PacketMessages::FromMessages(absl::MakeConstSpan(&message, 1));
+          SharedPacket::FromMessages(absl::MakeConstSpan(&message, 1));
       if (!packet.ok()) {
         std::cerr << "metlogctl: " << packet.status() << "\n";
         continue;

@@ -14,7 +14,7 @@
 #include "client/envelope/field.h"
 #include "google/protobuf/util/json_util.h"
 #include "sinks/codecs/encoder.h"
-#include "sinks/message/shared_packet.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
-#include "sinks/message/shared_packet.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

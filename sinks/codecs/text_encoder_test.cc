@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sinks/message/shared_packet.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

@@ -7,14 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/envelope/uuid.h"
-#include "glog/logging.h"
-#include "google/protobuf/arena.h"
 
 namespace metlog {
 namespace {
-
-// The arena's own bookkeeping: its block header and state.
-constexpr size_t kArenaOverhead = 256;
 
 // What an InlinedVector took beyond its inline room.
 template <typename T, size_t kInline>
@@ -24,29 +19,27 @@ size_t HeapBytes(const absl::InlinedVector<T, kInline>& list) {
 
 }  // namespace
 
-void PacketRelease::operator()(const PacketMessages* packet) const {
+void PacketRelease::operator()(const SharedPacket* packet) const {
   packet->Release(1);
 }
 
-PacketMessages::PacketMessages(std::string copy,
-                               std::unique_ptr<const PacketBytes> owner,
-                               absl::string_view view)
-    : copy_(std::move(copy)),
-      owner_(std::move(owner)),
-      bytes_(owner_ != nullptr ? view : absl::string_view(copy_)) {}
+SharedPacket::SharedPacket(std::string copy,
+                           std::unique_ptr<const PacketBytes> owner,
+                           absl::string_view view)
+    : PacketContents(std::move(copy), std::move(owner), view) {}
 
-PacketMessages::~PacketMessages() = default;
+SharedPacket::~SharedPacket() = default;
 
-PacketRef PacketMessages::Create(absl::string_view bytes) {
-  return PacketRef(new PacketMessages(std::string(bytes), nullptr, {}));
+PacketRef SharedPacket::Create(absl::string_view bytes) {
+  return PacketRef(new SharedPacket(std::string(bytes), nullptr, {}));
 }
 
-PacketRef PacketMessages::Create(std::unique_ptr<const PacketBytes> owner,
-                                 absl::string_view view) {
-  return PacketRef(new PacketMessages("", std::move(owner), view));
+PacketRef SharedPacket::Create(std::unique_ptr<const PacketBytes> owner,
+                               absl::string_view view) {
+  return PacketRef(new SharedPacket("", std::move(owner), view));
 }
 
-absl::StatusOr<PacketRef> PacketMessages::FromMessages(
+absl::StatusOr<PacketRef> SharedPacket::FromMessages(
     absl::Span<const v1::Message> messages) {
   std::string bytes;
   std::vector<size_t> ends;
@@ -70,15 +63,11 @@ absl::StatusOr<PacketRef> PacketMessages::FromMessages(
   return packet;
 }
 
-size_t PacketMessages::parse_reserve() const {
-  return kArenaOverhead + parse_cost_;
-}
-
-size_t PacketMessages::memory_bound() const {
+size_t SharedPacket::memory_bound() const {
   return kMemoryAllowance + kMemoryPerByte * bytes_.size();
 }
 
-void PacketMessages::Reserve(size_t messages) {
+void SharedPacket::Reserve(size_t messages) {
   // No more messages than the memory bound admits at their cheapest (a
   // parsed message holds at least a uuid), and fields for a few each,
   // as far as a typical field's 16 bytes allow.
@@ -90,8 +79,8 @@ void PacketMessages::Reserve(size_t messages) {
       std::min(4 * slots_.capacity(), bytes_.size() / kTypicalFieldBytes));
 }
 
-WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
-                                absl::BitGenRef random, std::string* error) {
+WireProblem SharedPacket::Add(absl::string_view bytes, int64_t now_ns,
+                              absl::BitGenRef random, std::string* error) {
   const size_t fields_before = fields_.size();
   // Read in place: a WireMessage is large enough that copying it shows.
   WireMessage& wire = slots_.emplace_back().wire;
@@ -116,77 +105,28 @@ WireProblem PacketMessages::Add(absl::string_view bytes, int64_t now_ns,
   return problem;
 }
 
-const v1::Message& PacketMessages::Parsed(size_t i) const {
-  Parse();
-  return *slots_[i].parsed;
-}
-
-void PacketMessages::Parse() const {
-  absl::call_once(parse_once_, [this] { ParseAll(); });
-}
-
-void PacketMessages::ParseAll() const {
-  // One block sized to what the parse may take, so the arena neither
-  // regrows nor overshoots: all of the reserve but the strings' characters,
-  // which protobuf puts on the heap (and which the messages' bytes bound).
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = parse_reserve() - message_bytes_;
-  options.max_block_size = options.start_block_size;
-  arena_ = std::make_unique<google::protobuf::Arena>(options);
-  for (Slot& slot : slots_) {
-    auto* message =
-        google::protobuf::Arena::CreateMessage<v1::Message>(arena_.get());
-    const WireMessage& wire = slot.wire;
-    if (!message->ParseFromArray(wire.bytes.data(),
-                                 static_cast<int>(wire.bytes.size()))) {
-      // ReadWireMessage refuses whatever protobuf refuses
-      // (router/packet_decoder_fuzzer checks it), so this is a bug in the
-      // walker: say so, rate-limited, and keep serving.
-      parse_failures_.fetch_add(1, std::memory_order_relaxed);
-      LOG_EVERY_T(ERROR, 1) << "a validated message does not parse";
-    }
-    if (!wire.has_uuid) message->set_uuid(std::string(wire.uuid()));
-    if (!wire.has_timestamp) message->set_timestamp(wire.timestamp);
-    slot.parsed = message;
-  }
-  arena_bytes_.store(arena_->SpaceAllocated(), std::memory_order_release);
-}
-
-std::atomic<uint64_t> PacketMessages::parse_failures_{0};
-
-size_t PacketMessages::footprint() const {
+size_t SharedPacket::footprint() const {
   return sizeof(*this) +
          (owner_ != nullptr ? bytes_.size() : copy_.capacity()) +
          HeapBytes(slots_) + HeapBytes(fields_) + parse_reserve();
 }
 
-void PacketMessages::Release(uint32_t references) const {
+void SharedPacket::Release(uint32_t references) const {
   if (references_.fetch_sub(references, std::memory_order_acq_rel) ==
       references) {
     delete this;
   }
 }
 
-void ReleaseMessages(absl::Span<const MessageRef> messages) {
+void ReleaseMessages(absl::Span<const MessageView> messages) {
   size_t run_start = 0;
   for (size_t i = 1; i <= messages.size(); ++i) {
-    if (i == messages.size() ||
-        messages[i].packet() != messages[run_start].packet()) {
-      messages[run_start].packet()->Release(
-          static_cast<uint32_t>(i - run_start));
+    if (i == messages.size() || SharedPacket::Of(messages[i]) !=
+                                    SharedPacket::Of(messages[run_start])) {
+      SharedPacket::Of(messages[run_start])
+          ->Release(static_cast<uint32_t>(i - run_start));
       run_start = i;
     }
-  }
-}
-
-MessageBatch::MessageBatch(absl::Span<const v1::Message> messages) {
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages(messages);
-  if (!packet.ok()) {
-    LOG(FATAL) << "MessageBatch: " << packet.status();
-  }
-  packet_ = *std::move(packet);
-  for (size_t i = 0; i < packet_->size(); ++i) {
-    refs_.emplace_back(packet_.get(), static_cast<uint32_t>(i));
   }
 }
 

@@ -1,13 +1,15 @@
-// The messages of one packet as the router carries them: the packet's bytes
-// (kept where they were received, or copied once), what routing reads of each
-// message (WireMessage), and the messages parsed into v1::Message objects
-// only if someone reads one whole: the router does so on the decoding thread
-// for sinks that declare it (Sink::ReadsMessages). A packet only metric or
-// null sinks get is never parsed; one parse serves every sink.
+// The packet the router's queues pin: the bytes of one received packet
+// (kept where they were received, or copied once), what routing reads of
+// each message (WireMessage), and the messages parsed only if someone reads
+// one whole: the router does so on the decoding thread for sinks that
+// declare it (Sink::ReadsMessages). A packet only metric or null sinks get
+// is never parsed; one parse serves every sink.
 //
 // A packet is reference-counted by hand so that a queue can take or give
 // back many references in one atomic step: the router takes one per
-// (packet, sink) and not one per message.
+// (packet, sink) and not one per message. Sinks see none of this, only
+// MessageView (sinks/message/message_view.h); this target is visible to the
+// router, which builds, shares and frees packets.
 #ifndef METLOG_SINKS_MESSAGE_SHARED_PACKET_H_
 #define METLOG_SINKS_MESSAGE_SHARED_PACKET_H_
 
@@ -15,40 +17,26 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <vector>
 
-#include "absl/base/call_once.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/random/bit_gen_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "proto/metlog.pb.h"
+#include "sinks/message/message_view.h"
 #include "sinks/message/wire_message.h"
-
-namespace google::protobuf {
-class Arena;
-}
 
 namespace metlog {
 
-class PacketMessages;
+class SharedPacket;
 
 // Gives back one reference; the packet is freed with its last.
 struct PacketRelease {
-  void operator()(const PacketMessages* packet) const;
+  void operator()(const SharedPacket* packet) const;
 };
-using PacketRef = std::unique_ptr<PacketMessages, PacketRelease>;
+using PacketRef = std::unique_ptr<SharedPacket, PacketRelease>;
 
-// Keeps the bytes of a received packet alive where they were received (a
-// ZeroMQ message, say), so a packet can view them instead of copying them.
-class PacketBytes {
- public:
-  virtual ~PacketBytes() = default;
-  virtual absl::string_view bytes() const = 0;
-};
-
-class PacketMessages {
+class SharedPacket final : public PacketContents {
  public:
   // An empty packet over a copy of `bytes`, holding one reference.
   static PacketRef Create(absl::string_view bytes);
@@ -61,8 +49,16 @@ class PacketMessages {
   static absl::StatusOr<PacketRef> FromMessages(
       absl::Span<const v1::Message> messages);
 
-  PacketMessages(const PacketMessages&) = delete;
-  PacketMessages& operator=(const PacketMessages&) = delete;
+  // The packet `message` is a view into: the router's queues hold views
+  // and pin their packets.
+  static const SharedPacket* Of(const MessageView& message) {
+    return static_cast<const SharedPacket*>(message.packet_);
+  }
+
+  // The i-th message as sinks read it. It holds no reference.
+  MessageView View(size_t i) const {
+    return MessageView(this, static_cast<uint32_t>(i));
+  }
 
   // The bytes the messages view.
   absl::string_view bytes() const { return bytes_; }
@@ -88,18 +84,8 @@ class PacketMessages {
   WireProblem Add(absl::string_view bytes, int64_t now_ns,
                   absl::BitGenRef random, std::string* error);
 
-  size_t size() const { return slots_.size(); }
-  const WireMessage& wire(size_t i) const { return slots_[i].wire; }
-  absl::Span<const FieldView> fields(size_t i) const {
-    const WireMessage& m = slots_[i].wire;
-    return absl::MakeConstSpan(fields_).subspan(m.first_field, m.field_count);
-  }
-
-  // The message parsed, with the uuid and timestamp the router filled in.
-  // Thread-safe; the first call parses the whole packet.
-  const v1::Message& Parsed(size_t i) const;
   // Parses the whole packet now, if no one has. Thread-safe.
-  void Parse() const;
+  using PacketContents::Parse;
 
   // The memory this packet holds: its bytes, the routing data and the
   // parsed messages, counted before they are parsed (an upper bound of
@@ -110,7 +96,7 @@ class PacketMessages {
   // What footprint() counts for the parse from the start: the parse's
   // arena (one block) and the strings' characters protobuf puts on the
   // heap, together within this unless the estimate is wrong.
-  size_t parse_reserve() const;
+  using PacketContents::parse_reserve;
   // What the parse took from its arena (0 before one), within
   // parse_reserve() unless the estimate is wrong.
   size_t arena_bytes() const {
@@ -131,85 +117,18 @@ class PacketMessages {
   void Release(uint32_t references) const;
 
  private:
-  struct Slot {
-    WireMessage wire;
-    const v1::Message* parsed = nullptr;  // set by ParseAll
-  };
-
-  PacketMessages(std::string copy, std::unique_ptr<const PacketBytes> owner,
-                 absl::string_view view);
-  ~PacketMessages();
+  SharedPacket(std::string copy, std::unique_ptr<const PacketBytes> owner,
+               absl::string_view view);
+  ~SharedPacket();
   // The memory a packet of these bytes may take beyond them.
   size_t memory_bound() const;
-  void ParseAll() const;  // once, through Parse()
 
-  // The bytes are one of these two: a copy, or a view into an owner's.
-  const std::string copy_;
-  const std::unique_ptr<const PacketBytes> owner_;
-  const absl::string_view bytes_;
-  // Mutable only for ParseAll, which sets each `parsed` once; readers reach
-  // them through Parse()'s once_flag. Inline room for a one-message packet
-  // spares it two allocations (a quarter of its decoding time).
-  mutable absl::InlinedVector<Slot, 1> slots_;
-  FieldList fields_;
   mutable std::atomic<uint32_t> references_{1};
-  // The first read parses every message of the packet: one synchronisation
-  // per packet, and sinks of one packet mostly read all of it anyway.
-  mutable absl::once_flag parse_once_;
-  // Made by ParseAll: packets no sink reads never allocate one.
-  mutable std::unique_ptr<google::protobuf::Arena> arena_;
-  // What a parse of the messages added so far would take, at most, and
-  // the part of it that is their bytes (string contents go to the heap).
-  size_t parse_cost_ = 0;
-  size_t message_bytes_ = 0;
-  mutable std::atomic<size_t> arena_bytes_{0};
-  static std::atomic<uint64_t> parse_failures_;
-};
-
-// One message of a packet. It does not own a reference: whoever hands it
-// out (the router's queues) keeps the packet alive for as long as it lends
-// it, e.g. for the duration of Sink::Write.
-class MessageRef {
- public:
-  MessageRef() = default;
-  MessageRef(const PacketMessages* packet, uint32_t index)
-      : packet_(packet), index_(index) {}
-
-  // The parsed message. The router has usually parsed it already (see
-  // Sink::ReadsMessages); otherwise this parses the packet, on this thread.
-  const v1::Message& operator*() const { return packet_->Parsed(index_); }
-  const v1::Message* operator->() const { return &**this; }
-
-  // What routing reads, without parsing.
-  const WireMessage& wire() const { return packet_->wire(index_); }
-  absl::Span<const FieldView> fields() const { return packet_->fields(index_); }
-
-  const PacketMessages* packet() const { return packet_; }
-
- private:
-  const PacketMessages* packet_ = nullptr;
-  uint32_t index_ = 0;
 };
 
 // Gives back one reference per message, one atomic step per run of
 // messages from the same packet.
-void ReleaseMessages(absl::Span<const MessageRef> messages);
-
-// Messages made in process with their references, for code that needs a
-// batch to hand to a sink or a matcher (tests, the router's reports).
-class MessageBatch {
- public:
-  // Aborts if a message breaks a rule: it is a bug in the caller.
-  explicit MessageBatch(absl::Span<const v1::Message> messages);
-
-  absl::Span<const MessageRef> refs() const { return refs_; }
-  const MessageRef& operator[](size_t i) const { return refs_[i]; }
-  size_t size() const { return refs_.size(); }
-
- private:
-  PacketRef packet_;
-  std::vector<MessageRef> refs_;
-};
+void ReleaseMessages(absl::Span<const MessageView> messages);
 
 }  // namespace metlog
 
