@@ -11,15 +11,6 @@ constexpr size_t kArenaOverhead = 256;
 
 }  // namespace
 
-PacketContents::PacketContents(std::string copy,
-                               std::unique_ptr<const PacketBytes> owner,
-                               absl::string_view view)
-    : copy_(std::move(copy)),
-      owner_(std::move(owner)),
-      bytes_(owner_ != nullptr ? view : absl::string_view(copy_)) {}
-
-PacketContents::~PacketContents() = default;
-
 size_t PacketContents::parse_reserve() const {
   return kArenaOverhead + parse_cost_;
 }

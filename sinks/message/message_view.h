@@ -61,6 +61,7 @@ class PacketContents {
     const v1::Message* parsed = nullptr;  // set by ParseAll
   };
 
+  // Defined in shared_packet.cc, beside the only class that makes one.
   PacketContents(std::string copy, std::unique_ptr<const PacketBytes> owner,
                  absl::string_view view);
   ~PacketContents();

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/envelope/uuid.h"
+#include "google/protobuf/arena.h"
 
 namespace metlog {
 namespace {
@@ -22,6 +23,17 @@ size_t HeapBytes(const absl::InlinedVector<T, kInline>& list) {
 void PacketRelease::operator()(const SharedPacket* packet) const {
   packet->Release(1);
 }
+
+// PacketContents is made only here: defined beside SharedPacket, so that
+// making and freeing a packet, on every decode, inline.
+PacketContents::PacketContents(std::string copy,
+                               std::unique_ptr<const PacketBytes> owner,
+                               absl::string_view view)
+    : copy_(std::move(copy)),
+      owner_(std::move(owner)),
+      bytes_(owner_ != nullptr ? view : absl::string_view(copy_)) {}
+
+PacketContents::~PacketContents() = default;
 
 SharedPacket::SharedPacket(std::string copy,
                            std::unique_ptr<const PacketBytes> owner,
