@@ -13,7 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 
 namespace metlog {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "client/stack_trace.h"
-#include "client/uuid.h"
+#include "client/envelope/uuid.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "client/packet_builder.h"
 #include "client/pending_message.h"
 #include "client/stack_trace.h"

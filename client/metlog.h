@@ -60,7 +60,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "client/message_filter.h"
 #include "client/pending_message.h"
 #include "client/sender.h"

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "client/uuid.h"
+#include "client/envelope/uuid.h"
 #include "google/protobuf/io/coded_stream.h"
 
 namespace metlog {

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 
 namespace metlog {
 

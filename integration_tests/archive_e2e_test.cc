@@ -17,9 +17,9 @@
 #include "absl/time/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 #include "rapidjson/document.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

@@ -20,8 +20,8 @@
 #include "google/protobuf/util/delimited_message_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

@@ -6,7 +6,7 @@
 #include "client/senders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "integration_tests/router_process.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

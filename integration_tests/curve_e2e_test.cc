@@ -18,7 +18,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/protobuf_records.h"
-#include "integration_tests/router_process.h"
+#include "tools/testing/router_process.h"
 #include "proto/admin.grpc.pb.h"
 
 namespace metlog {

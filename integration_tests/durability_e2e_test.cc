@@ -29,9 +29,9 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 #include "rapidjson/document.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

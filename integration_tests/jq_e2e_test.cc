@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gtest/gtest.h"
-#include "integration_tests/router_process.h"
 #include "proto/metlog.pb.h"
+#include "tools/testing/router_process.h"
 #include "zmq.hpp"
 
 namespace metlog {

@@ -12,14 +12,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "client/metlog.h"
 #include "client/senders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peer_process.h"
-#include "integration_tests/router_process.h"
 #include "rapidjson/document.h"
+#include "tools/testing/peer_process.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

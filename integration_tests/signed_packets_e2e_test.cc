@@ -15,8 +15,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/protobuf_records.h"
-#include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

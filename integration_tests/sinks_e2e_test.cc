@@ -7,9 +7,9 @@
 #include "client/senders.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peers.h"
-#include "integration_tests/router_process.h"
 #include "rapidjson/document.h"
+#include "tools/testing/peers.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 
 namespace metlog {
 namespace {

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "router/grpc_tls.h"
 #include "router/input_registry.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
 
 namespace metlog {
 

@@ -18,7 +18,7 @@ constexpr uint8_t kTimestampTag = (2 << 3) | 0;
 
 }  // namespace
 
-void AppendDiskRecord(const MessageRef& message, std::string* out) {
+void AppendDiskRecord(const MessageView& message, std::string* out) {
   const WireMessage& wire = message.wire();
   out->append(wire.bytes.data(), wire.bytes.size());
   if (!wire.has_uuid) {
@@ -40,7 +40,7 @@ PacketRef PacketOfDiskRecords(absl::Span<const std::string> records,
                               uint64_t* unreadable) {
   std::string bytes;
   for (const std::string& record : records) bytes += record;
-  PacketRef packet = PacketMessages::Create(bytes);
+  PacketRef packet = SharedPacket::Create(bytes);
   packet->Reserve(records.size());
   absl::InsecureBitGen random;
   const int64_t now_ns = absl::GetCurrentTimeNanos();

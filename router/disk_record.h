@@ -8,12 +8,12 @@
 #include <string>
 
 #include "absl/types/span.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 
 // Appends the record of `message` to `*out`.
-void AppendDiskRecord(const MessageRef& message, std::string* out);
+void AppendDiskRecord(const MessageView& message, std::string* out);
 
 // One packet holding the messages of `records`, with one reference. A
 // record that is not a valid message (it passed its checksum, so another

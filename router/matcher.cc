@@ -461,11 +461,11 @@ absl::StatusOr<Matcher> Matcher::Compile(absl::string_view expression) {
   return matcher;
 }
 
-bool Matcher::Matches(const MessageRef& message) const {
+bool Matcher::Matches(const MessageView& message) const {
   return Evaluate(root_, message);
 }
 
-bool Matcher::Evaluate(int index, const MessageRef& message) const {
+bool Matcher::Evaluate(int index, const MessageView& message) const {
   const Node& node = nodes_[index];
   switch (node.kind) {
     case Node::Kind::kConstant:
@@ -486,7 +486,7 @@ bool Matcher::Evaluate(int index, const MessageRef& message) const {
   return false;
 }
 
-bool Matcher::Compare(const Node& node, const MessageRef& message) const {
+bool Matcher::Compare(const Node& node, const MessageView& message) const {
   const WireMessage& wire = message.wire();
   char uuid_buffer[36];
   switch (node.variable) {
@@ -516,7 +516,7 @@ bool Matcher::Compare(const Node& node, const MessageRef& message) const {
   return false;
 }
 
-bool Matcher::CompareField(const Node& node, const MessageRef& message) const {
+bool Matcher::CompareField(const Node& node, const MessageView& message) const {
   const FieldView* found = nullptr;
   int seen = 0;
   for (const FieldView& field : message.fields()) {

@@ -23,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "re2/re2.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_view.h"
 
 namespace metlog {
 
@@ -50,7 +50,7 @@ class Matcher {
   static absl::StatusOr<Matcher> Compile(absl::string_view expression);
 
   // Reads only the message's wire view: matching never parses it.
-  bool Matches(const MessageRef& message) const;
+  bool Matches(const MessageView& message) const;
 
   const std::string& expression() const { return expression_; }
 
@@ -88,9 +88,9 @@ class Matcher {
   };
 
  private:
-  bool Evaluate(int node, const MessageRef& message) const;
-  bool Compare(const Node& node, const MessageRef& message) const;
-  bool CompareField(const Node& node, const MessageRef& message) const;
+  bool Evaluate(int node, const MessageView& message) const;
+  bool Compare(const Node& node, const MessageView& message) const;
+  bool CompareField(const Node& node, const MessageView& message) const;
 
   std::string expression_;
   std::vector<Node> nodes_;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "router/matcher.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "re2/re2.h"
 #include "router/matcher.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

@@ -164,8 +164,8 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
   }
 
   result.packet = owner != nullptr
-                      ? PacketMessages::Create(std::move(owner), batch)
-                      : PacketMessages::Create(batch);
+                      ? SharedPacket::Create(std::move(owner), batch)
+                      : SharedPacket::Create(batch);
   // The batch where the packet keeps it: messages view these bytes.
   const absl::string_view kept = result.packet->bytes();
   WireReader batch_in(kept);

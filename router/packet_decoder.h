@@ -15,7 +15,7 @@
 #include "absl/strings/string_view.h"
 #include "proto/config.pb.h"
 #include "router/packet_verifier.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 
@@ -38,7 +38,7 @@ enum class RejectReason : int {
 // "oversized_packet", "malformed_message", ... as shown in stats.
 absl::string_view RejectReasonName(RejectReason reason);
 
-// What a message PacketMessages::Add refused counts as; nullopt for kNone.
+// What a message SharedPacket::Add refused counts as; nullopt for kNone.
 std::optional<RejectReason> RejectReasonFor(WireProblem problem);
 
 struct DecodeResult {
@@ -67,7 +67,7 @@ class PacketDecoder {
                          std::shared_ptr<const PacketVerifier> verifier = {});
 
   // Decodes a Packet{batch: Batch{messages}} into wire views over a copy
-  // of the batch (no message is parsed; see PacketMessages), validating
+  // of the batch (no message is parsed; see SharedPacket), validating
   // every message completely. Fills uuid and timestamp when absent. Not
   // thread-safe: one decoder per input thread.
   DecodeResult Decode(absl::string_view packet);

@@ -18,8 +18,8 @@
 #include "proto/config.pb.h"
 #include "proto/metlog.pb.h"
 #include "router/packet_decoder.h"
-#include "sinks/packet_messages.h"
-#include "sinks/wire_message.h"
+#include "sinks/message/shared_packet.h"
+#include "sinks/message/wire_message.h"
 
 namespace metlog {
 namespace {
@@ -90,7 +90,7 @@ void CheckFieldValues(const FieldView& view, const v1::Field& parsed) {
 // One accepted message: protobuf parses its bytes, to the walker's values,
 // and the packet's lazy parse gives the same message with uuid and
 // timestamp filled.
-void CheckAccepted(const PacketMessages& packet, size_t index) {
+void CheckAccepted(const SharedPacket& packet, size_t index) {
   const WireMessage& wire = packet.wire(index);
   v1::Message reference;
   CHECK(reference.ParseFromArray(wire.bytes.data(),
@@ -160,11 +160,10 @@ void CheckDecode(absl::string_view input, PacketDecoder& decoder) {
   CHECK_EQ(result.packet->footprint(), footprint);
   CHECK_LE(result.packet->arena_bytes() + message_bytes,
            result.packet->parse_reserve());
-  const size_t bound = PacketMessages::kMemoryAllowance +
-                       PacketMessages::kMemoryPerByte * packet.batch().size();
-  CHECK_LE(footprint,
-           sizeof(PacketMessages) + packet.batch().size() + 2 * bound);
-  CHECK_EQ(PacketMessages::parse_failures(), 0u);
+  const size_t bound = SharedPacket::kMemoryAllowance +
+                       SharedPacket::kMemoryPerByte * packet.batch().size();
+  CHECK_LE(footprint, sizeof(SharedPacket) + packet.batch().size() + 2 * bound);
+  CHECK_EQ(SharedPacket::parse_failures(), 0u);
 }
 
 }  // namespace

@@ -336,10 +336,10 @@ TEST(PacketDecoderTest, ASmallPacketCannotMakeALargeAllocation) {
   EXPECT_EQ(result.accepted() + Rejected(result, RejectReason::kDensePacket),
             kMessages);
   EXPECT_THAT(result.first_error, HasSubstr("memory bound"));
-  const size_t bound = PacketMessages::kMemoryAllowance +
-                       PacketMessages::kMemoryPerByte * batch.size();
+  const size_t bound = SharedPacket::kMemoryAllowance +
+                       SharedPacket::kMemoryPerByte * batch.size();
   const size_t footprint = result.packet->footprint();
-  EXPECT_LE(footprint, sizeof(PacketMessages) + batch.size() + 2 * bound);
+  EXPECT_LE(footprint, sizeof(SharedPacket) + batch.size() + 2 * bound);
   result.packet->Parse();
   EXPECT_EQ(result.packet->footprint(), footprint);
   EXPECT_LE(result.packet->arena_bytes(), result.packet->parse_reserve());

@@ -15,14 +15,14 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peer_process.h"
-#include "integration_tests/router_process.h"
 #include "proto/admin.grpc.pb.h"
 #include "proto/metlog.pb.h"
+#include "tools/testing/peer_process.h"
+#include "tools/testing/router_process.h"
 
 extern char** environ;
 

@@ -18,7 +18,7 @@ uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
   uint64_t refused = 0;
   // Reused by each input thread: an allocation per group costs more than
   // matching a small one.
-  thread_local std::vector<MessageRef> matched;
+  thread_local std::vector<MessageView> matched;
   // Per message of the group, in order: whether any sink took it.
   thread_local std::vector<uint8_t> taken;
   if (count_unmatched) {
@@ -37,7 +37,7 @@ uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
     for (const PacketRef& packet : packets) {
       const size_t before = matched.size();
       for (uint32_t i = 0; i < packet->size(); ++i, ++index) {
-        const MessageRef message(packet.get(), i);
+        const MessageView message = packet->View(i);
         if (route.matcher->Matches(message)) {
           matched.push_back(message);
           if (count_unmatched) taken[index] = 1;

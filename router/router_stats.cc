@@ -8,8 +8,8 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
-#include "client/uuid.h"
+#include "client/envelope/field.h"
+#include "client/envelope/uuid.h"
 #include "glog/logging.h"
 #include "router/router.h"
 
@@ -72,7 +72,7 @@ v1::StatsResponse Router::Stats() const {
     }
   }
   response.set_unmatched(unmatched_.load(std::memory_order_relaxed));
-  response.set_unparseable(PacketMessages::parse_failures());
+  response.set_unparseable(SharedPacket::parse_failures());
   {
     absl::MutexLock lock(&retiring_mu_);
     std::map<std::string, SinkRunnerStats> removed = retired_totals_;
@@ -147,7 +147,7 @@ void Router::ReportStats() {
   }
   message.set_payload(
       absl::StrCat("delivered=", delivered, " dropped=", dropped));
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages({message});
+  absl::StatusOr<PacketRef> packet = SharedPacket::FromMessages({message});
   if (!packet.ok()) {
     LOG(DFATAL) << "router stats: " << packet.status();
     return;

@@ -28,7 +28,7 @@ void Router::OfferToTails(absl::Span<const PacketRef> packets) {
   for (const auto& tail : tails_) {
     for (const PacketRef& packet : packets) {
       for (uint32_t i = 0; i < packet->size(); ++i) {
-        tail->Offer(MessageRef(packet.get(), i));
+        tail->Offer(packet->View(i));
       }
     }
   }

@@ -44,7 +44,7 @@ PacketRef Packet(const std::vector<std::string>& types) {
     message.set_payload("1");
     messages.push_back(message);
   }
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages(messages);
+  absl::StatusOr<PacketRef> packet = SharedPacket::FromMessages(messages);
   EXPECT_TRUE(packet.ok()) << packet.status();
   return *std::move(packet);
 }

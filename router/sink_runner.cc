@@ -143,12 +143,12 @@ absl::Status SinkRunner::OpenDiskBuffer() {
   return absl::OkStatus();
 }
 
-uint64_t SinkRunner::Spill(const std::vector<MessageRef>& messages,
+uint64_t SinkRunner::Spill(const std::vector<MessageView>& messages,
                            absl::Time deadline) {
   std::string records;
   std::vector<size_t> ends;
   ends.reserve(messages.size());
-  for (const MessageRef& message : messages) {
+  for (const MessageView& message : messages) {
     AppendDiskRecord(message, &records);
     ends.push_back(records.size());
   }
@@ -189,14 +189,14 @@ uint64_t SinkRunner::Spill(const std::vector<MessageRef>& messages,
   return refused + result.dropped_oldest;
 }
 
-DiskPosition SinkRunner::ReadFromDisk(std::vector<MessageRef>* batch) {
+DiskPosition SinkRunner::ReadFromDisk(std::vector<MessageView>* batch) {
   const DiskReadBatch read =
       disk_->Read(std::max<uint32_t>(1, queue_config_.max_batch_messages()),
                   queue_config_.max_batch_bytes());
   uint64_t unreadable = 0;
   PacketRef packet = PacketOfDiskRecords(read.records, &unreadable);
   const uint32_t size = static_cast<uint32_t>(packet->size());
-  for (uint32_t i = 0; i < size; ++i) batch->emplace_back(packet.get(), i);
+  for (uint32_t i = 0; i < size; ++i) batch->push_back(packet->View(i));
   if (size > 0) {
     // One reference per message, as queued messages hold.
     packet->Retain(size - 1);
@@ -225,24 +225,25 @@ bool SinkRunner::BatchDue() const {
 namespace {
 
 // What a message counts against max_batch_bytes: its size on the wire.
-uint32_t WireBytes(const MessageRef& message) {
+uint32_t WireBytes(const MessageView& message) {
   return static_cast<uint32_t>(message.wire().bytes.size());
 }
 
 }  // namespace
 
-uint64_t SinkRunner::ChargeFor(const MessageRef& message) const {
-  return queue_.empty() || queue_.back().message.packet() != message.packet()
-             ? message.packet()->footprint()
+uint64_t SinkRunner::ChargeFor(const MessageView& message) const {
+  return queue_.empty() || SharedPacket::Of(queue_.back().message) !=
+                               SharedPacket::Of(message)
+             ? SharedPacket::Of(message)->footprint()
              : 0;
 }
 
-MessageRef SinkRunner::PopFront() {
+MessageView SinkRunner::PopFront() {
   const Queued front = queue_.front();
   queue_.pop_front();
   queued_wire_bytes_ -= WireBytes(front.message);
-  if (!queue_.empty() &&
-      queue_.front().message.packet() == front.message.packet()) {
+  if (!queue_.empty() && SharedPacket::Of(queue_.front().message) ==
+                             SharedPacket::Of(front.message)) {
     queue_.front().charge += front.charge;
   } else {
     queued_bytes_ -= front.charge;
@@ -254,8 +255,8 @@ void SinkRunner::Drop(const std::string& reason, uint64_t count) {
   if (count > 0) stats_.dropped[reason] += count;
 }
 
-uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
-  std::vector<MessageRef> spill;  // overflow DISK: for the disk buffer
+uint64_t SinkRunner::Enqueue(absl::Span<const MessageView> messages) {
+  std::vector<MessageView> spill;  // overflow DISK: for the disk buffer
   absl::Time spill_deadline;
   uint64_t dropped = EnqueueInMemory(messages, &spill);
   if (spill.empty()) return dropped;
@@ -266,8 +267,8 @@ uint64_t SinkRunner::Enqueue(absl::Span<const MessageRef> messages) {
   return dropped + Spill(spill, spill_deadline);
 }
 
-uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
-                                     std::vector<MessageRef>* spill) {
+uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageView> messages,
+                                     std::vector<MessageView>* spill) {
   absl::MutexLock lock(&mu_);
   // What the runner last saw of the queue, for the wake-up below; a BLOCK
   // wait lets the runner drain it meanwhile and go idle.
@@ -277,14 +278,14 @@ uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
   const auto overflow = queue_config_.overflow();
   // A message is received once it is queued or dropped, so that Stats()
   // balances at every moment, also while a BLOCK wait releases the lock.
-  auto refuse = [&](const MessageRef& message, const std::string& reason)
+  auto refuse = [&](const MessageView& message, const std::string& reason)
                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
                       ++stats_.received;
                       ++dropped;
                       Drop(reason, 1);
-                      message.packet()->Release(1);
+                      SharedPacket::Of(message)->Release(1);
                     };
-  for (const MessageRef& message : messages) {
+  for (const MessageView& message : messages) {
     if (!accepting_) {
       refuse(message, "shutdown");
       continue;
@@ -310,10 +311,10 @@ uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
       // packet may have changed meanwhile.
       if (overflow == v1::QueueConfig::DROP_OLDEST) {
         while (!queue_.empty() && !HasRoom(charge = ChargeFor(message))) {
-          const MessageRef oldest = PopFront();
+          const MessageView oldest = PopFront();
           Drop("overwritten", 1);
           ++dropped;
-          oldest.packet()->Release(1);
+          SharedPacket::Of(oldest)->Release(1);
         }
       } else if (overflow == v1::QueueConfig::BLOCK) {
         // A full queue is a due batch: make sure the runner takes it.
@@ -349,7 +350,7 @@ uint64_t SinkRunner::EnqueueInMemory(absl::Span<const MessageRef> messages,
 }
 
 void SinkRunner::Run() {
-  std::vector<MessageRef> batch;  // each holds a reference to its packet
+  std::vector<MessageView> batch;  // each holds a reference to its packet
   const size_t max_batch =
       std::max<uint32_t>(1, queue_config_.max_batch_messages());
   const absl::Duration flush_interval =
@@ -479,7 +480,7 @@ void SinkRunner::SyncOrOpenDisk() {
   }
 }
 
-bool SinkRunner::WriteWithRetry(const std::vector<MessageRef>& batch,
+bool SinkRunner::WriteWithRetry(const std::vector<MessageView>& batch,
                                 std::string* drop_reason) {
   const absl::Duration write_timeout =
       absl::Milliseconds(queue_config_.write_timeout_ms());
@@ -571,7 +572,8 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
     // With a disk buffer, what is left goes to disk (below) instead.
     if (disk_ == nullptr) {
       Drop("shutdown", queue_.size());
-      for (const Queued& queued : queue_) queued.message.packet()->Release(1);
+      for (const Queued& queued : queue_)
+        SharedPacket::Of(queued.message)->Release(1);
       queue_.clear();
       queued_bytes_ = 0;
       queued_wire_bytes_ = 0;
@@ -592,7 +594,7 @@ uint64_t SinkRunner::Stop(absl::Time deadline) {
 }
 
 void SinkRunner::SaveToDisk() {
-  std::vector<MessageRef> left;
+  std::vector<MessageView> left;
   absl::Time deadline;
   {
     absl::MutexLock lock(&mu_);

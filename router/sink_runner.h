@@ -24,6 +24,7 @@
 #include "absl/types/span.h"
 #include "proto/config.pb.h"
 #include "router/disk_buffer.h"
+#include "sinks/message/shared_packet.h"
 #include "sinks/sink.h"
 
 namespace metlog {
@@ -90,7 +91,7 @@ class SinkRunner {
   // reference per message (given back when a message is delivered or
   // dropped); with BLOCK this waits for room, for Stop, or for the deadline
   // BeginShutdown set. Returns how many were dropped. Thread-safe.
-  uint64_t Enqueue(absl::Span<const MessageRef> messages);
+  uint64_t Enqueue(absl::Span<const MessageView> messages);
 
   // Starts a shutdown that must end by `deadline` (only ever moved nearer):
   // batches no longer wait to fill, and no wait (a BLOCK Enqueue, a retry's
@@ -117,14 +118,14 @@ class SinkRunner {
   void Run();
   // Enqueue's part under mu_: queues what fits in memory and moves to
   // `*spill` what overflow DISK sends to disk.
-  uint64_t EnqueueInMemory(absl::Span<const MessageRef> messages,
-                           std::vector<MessageRef>* spill)
+  uint64_t EnqueueInMemory(absl::Span<const MessageView> messages,
+                           std::vector<MessageView>* spill)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Writes one batch, retrying transient errors until success, a permanent
   // error, max_retry_duration_ms (unless the disk buffer is open), or the
   // shutdown deadline. Returns whether
   // it was delivered and, if not, the drop reason.
-  bool WriteWithRetry(const std::vector<MessageRef>& batch,
+  bool WriteWithRetry(const std::vector<MessageView>& batch,
                       std::string* drop_reason);
   bool HasRoom(uint64_t charge) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether the next batch should be written now rather than wait for more
@@ -147,11 +148,11 @@ class SinkRunner {
   // or dropped); gives back their references. Called without mu_ held, so
   // a disk write or a full buffer's wait holds no one else. Returns how
   // many were dropped.
-  uint64_t Spill(const std::vector<MessageRef>& messages, absl::Time deadline)
+  uint64_t Spill(const std::vector<MessageView>& messages, absl::Time deadline)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Reads the next batch from disk into `batch`, counting what was lost
   // to a bad record. Returns the position to commit once it is delivered.
-  DiskPosition ReadFromDisk(std::vector<MessageRef>* batch)
+  DiskPosition ReadFromDisk(std::vector<MessageView>* batch)
       ABSL_LOCKS_EXCLUDED(mu_);
 
   const std::string name_;
@@ -169,16 +170,16 @@ class SinkRunner {
   // the packet's whole footprint and the rest of its run (a packet's
   // messages are queued together) carries nothing.
   struct Queued {
-    MessageRef message;
+    MessageView message;
     uint64_t charge = 0;
   };
   // What `message` would be charged if queued now: its packet's footprint
   // unless the last queued message already holds that packet.
-  uint64_t ChargeFor(const MessageRef& message) const
+  uint64_t ChargeFor(const MessageView& message) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Pops the front, handing its charge to the next message if that one
   // holds the same packet.
-  MessageRef PopFront() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  MessageView PopFront() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   uint64_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;

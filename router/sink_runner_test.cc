@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -34,7 +35,7 @@ class RecordingSink : public Sink {
 
   explicit RecordingSink(std::shared_ptr<State> state) : state_(state) {}
 
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override {
     absl::Duration delay;
     {
@@ -53,7 +54,8 @@ class RecordingSink : public Sink {
     absl::SleepFor(delay);
     absl::MutexLock lock(&state_->mu);
     state_->batch_sizes.push_back(batch.size());
-    for (const MessageRef& m : batch) state_->payloads.push_back(m->payload());
+    for (const MessageView& m : batch)
+      state_->payloads.push_back(m.message().payload());
     return absl::OkStatus();
   }
 
@@ -74,14 +76,15 @@ v1::Message Message(int i) {
 
 // Hands the runner these messages as the router does: one packet
 // reference each.
-uint64_t Enqueue(SinkRunner& runner, absl::Span<const MessageRef> messages) {
-  for (const MessageRef& message : messages) message.packet()->Retain(1);
+uint64_t Enqueue(SinkRunner& runner, absl::Span<const MessageView> messages) {
+  for (const MessageView& message : messages)
+    SharedPacket::Of(message)->Retain(1);
   return runner.Enqueue(messages);
 }
 
 // The same for messages made here, as one packet.
 uint64_t Enqueue(SinkRunner& runner, const std::vector<v1::Message>& messages) {
-  return Enqueue(runner, MessageBatch(messages).refs());
+  return Enqueue(runner, MessageBatch(messages).views());
 }
 
 // A packet of `size` messages.
@@ -137,7 +140,7 @@ std::unique_ptr<SinkRunner> StuckRunner(uint64_t capacity_bytes,
 
 TEST(SinkRunnerTest, CapacityBytesChargesEachPacketOnceForAllItHolds) {
   const MessageBatch sizing = Packet(100);
-  const uint64_t footprint = sizing[0].packet()->footprint();
+  const uint64_t footprint = SharedPacket::Of(sizing[0])->footprint();
   ASSERT_GT(footprint, 100 * sizing[0].wire().bytes.size());
   auto runner = StuckRunner(footprint * 5 / 2, v1::QueueConfig::DROP_NEWEST,
                             absl::Milliseconds(300));
@@ -147,7 +150,7 @@ TEST(SinkRunnerTest, CapacityBytesChargesEachPacketOnceForAllItHolds) {
   for (int i = 0; i < 4; ++i) packets.push_back(Packet(100));
   uint64_t dropped = 0;
   for (const MessageBatch& packet : packets) {
-    dropped += Enqueue(*runner, packet.refs().subspan(0, 1));
+    dropped += Enqueue(*runner, packet.views().subspan(0, 1));
   }
   EXPECT_EQ(dropped, 2u);
   EXPECT_EQ(runner->Stats().queued, 2u);
@@ -158,17 +161,17 @@ TEST(SinkRunnerTest, CapacityBytesChargesEachPacketOnceForAllItHolds) {
 
 TEST(SinkRunnerTest, AWholePacketIsChargedOnceAndUntilItsLastMessageGoes) {
   const MessageBatch first = Packet(100), second = Packet(100);
-  const uint64_t footprint = first[0].packet()->footprint();
+  const uint64_t footprint = SharedPacket::Of(first[0])->footprint();
   auto runner = StuckRunner(footprint * 3 / 2, v1::QueueConfig::DROP_OLDEST,
                             absl::Milliseconds(300));
-  EXPECT_EQ(Enqueue(*runner, first.refs()), 0u);
+  EXPECT_EQ(Enqueue(*runner, first.views()), 0u);
   EXPECT_EQ(runner->Stats().queued_bytes, footprint);
   // Room for the second packet comes only once all of the first is gone.
-  EXPECT_EQ(Enqueue(*runner, second.refs().subspan(0, 1)), 100u);
+  EXPECT_EQ(Enqueue(*runner, second.views().subspan(0, 1)), 100u);
   const SinkRunnerStats stats = runner->Stats();
   EXPECT_EQ(stats.dropped.at("overwritten"), 100u);
   EXPECT_EQ(stats.queued, 1u);
-  EXPECT_EQ(stats.queued_bytes, second[0].packet()->footprint());
+  EXPECT_EQ(stats.queued_bytes, SharedPacket::Of(second[0])->footprint());
   runner->Stop(absl::Now() + absl::Seconds(5));
   ExpectBalanced(runner->Stats());
 }
@@ -339,7 +342,7 @@ class GatedSink : public Sink {
   };
   explicit GatedSink(std::shared_ptr<State> state) : state_(state) {}
 
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time /*deadline*/) override {
     absl::MutexLock lock(&state_->mu);
     ++state_->started;
@@ -445,7 +448,7 @@ TEST(SinkRunnerTest, QueuedBytesChargeThePacketAsTheQueueIsAfterABlockWait) {
   // Two messages of one packet into a queue of one: the second waits until
   // the runner has taken the first, which carried the packet's charge.
   const MessageBatch packet = Packet(2);
-  std::thread input([&] { Enqueue(runner, packet.refs()); });
+  std::thread input([&] { Enqueue(runner, packet.views()); });
   AwaitStats(runner, [](const SinkRunnerStats& s) { return s.queued == 1; });
   Allow(*state, 1);               // the first write ends
   AwaitWritesStarted(*state, 2);  // the second holds the packet's first
@@ -455,7 +458,8 @@ TEST(SinkRunnerTest, QueuedBytesChargeThePacketAsTheQueueIsAfterABlockWait) {
       });
   input.join();
   EXPECT_EQ(stats.queued, 1u);
-  EXPECT_EQ(runner.Stats().queued_bytes, packet[0].packet()->footprint());
+  EXPECT_EQ(runner.Stats().queued_bytes,
+            SharedPacket::Of(packet[0])->footprint());
   Allow(*state, 100);
   runner.Stop(absl::Now() + absl::Seconds(10));
   ExpectBalanced(runner.Stats());
@@ -470,10 +474,10 @@ TEST(SinkRunnerTest, DropOldestChargesThePacketOnceItHasMadeRoom) {
   AwaitWritesStarted(*state, 1);
   // The second message pops the first, which carried the packet's charge.
   const MessageBatch packet = Packet(2);
-  EXPECT_EQ(Enqueue(runner, packet.refs()), 1u);
+  EXPECT_EQ(Enqueue(runner, packet.views()), 1u);
   const SinkRunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.queued, 1u);
-  EXPECT_EQ(stats.queued_bytes, packet[0].packet()->footprint());
+  EXPECT_EQ(stats.queued_bytes, SharedPacket::Of(packet[0])->footprint());
   Allow(*state, 100);
   runner.Stop(absl::Now() + absl::Seconds(10));
   ExpectBalanced(runner.Stats());
@@ -674,7 +678,7 @@ TEST(SinkRunnerDiskTest, WriteThroughPutsEveryMessageOnDiskBeforeAccepting) {
   SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
                     FastRetry());
   ASSERT_TRUE(runner.Start().ok());
-  EXPECT_EQ(Enqueue(runner, Packet(20).refs()), 0u);
+  EXPECT_EQ(Enqueue(runner, Packet(20).views()), 0u);
   // The memory queue has room, yet every message was written.
   const SinkRunnerStats stats = runner.Stats();
   EXPECT_EQ(stats.disk.records_on_disk, 20u);
@@ -696,7 +700,7 @@ TEST(SinkRunnerDiskTest, ARetryingSinkStillFsyncsItsBufferOnTheInterval) {
   SinkRunner runner("disk", std::make_unique<RecordingSink>(state), queue,
                     FastRetry());
   ASSERT_TRUE(runner.Start().ok());
-  EXPECT_EQ(Enqueue(runner, Packet(5).refs()), 0u);
+  EXPECT_EQ(Enqueue(runner, Packet(5).views()), 0u);
   // The append itself synced nothing (the interval had not passed); the
   // runner's timer does, between its retries.
   const absl::Time give_up = absl::Now() + absl::Seconds(20);

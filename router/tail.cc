@@ -4,7 +4,7 @@
 
 namespace metlog {
 
-void Tail::Offer(const MessageRef& message) {
+void Tail::Offer(const MessageView& message) {
   if (!matcher_.Matches(message)) return;
   absl::MutexLock lock(&mu_);
   ++matched_;
@@ -20,7 +20,7 @@ void Tail::Offer(const MessageRef& message) {
   // A copy: the packet is lent only for the routing call. It is charged
   // the memory it holds: a message of many small fields holds 20 times
   // its wire size, and a stalled tail charged by wire size held 330 MB.
-  auto copy = std::make_shared<const v1::Message>(*message);
+  auto copy = std::make_shared<const v1::Message>(message.message());
   const size_t bytes = copy->SpaceUsedLong();
   if (full(bytes)) {
     ++dropped_;

@@ -36,7 +36,7 @@ class Tail {
 
   // Keeps a copy of the message if it matches and the backlog has room,
   // otherwise counts it dropped; never blocks.
-  void Offer(const MessageRef& message);
+  void Offer(const MessageView& message);
 
   // The next message, or nullopt after `timeout` or once closed.
   std::optional<std::shared_ptr<const v1::Message>> Next(

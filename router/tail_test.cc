@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "sinks/message/shared_packet.h"
 
 namespace metlog {
 namespace {
@@ -13,7 +14,7 @@ PacketRef DensePacket() {
   v1::Message message;
   message.set_type("dense");
   for (int i = 0; i < 5000; ++i) message.add_fields()->set_name("aaaaaaaa");
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages({message});
+  absl::StatusOr<PacketRef> packet = SharedPacket::FromMessages({message});
   EXPECT_TRUE(packet.ok()) << packet.status();
   return *std::move(packet);
 }
@@ -27,7 +28,7 @@ TEST(TailTest, BacklogMemoryStaysWithinMaxBytes) {
   bounds.max_bytes = 4 << 20;
   Tail tail("TRUE", *std::move(matcher), bounds);
   const PacketRef packet = DensePacket();
-  for (int i = 0; i < 100; ++i) tail.Offer(MessageRef(packet.get(), 0));
+  for (int i = 0; i < 100; ++i) tail.Offer(packet->View(0));
 
   const v1::TailStats stats = tail.Stats();
   EXPECT_EQ(stats.matched(), 100);

@@ -8,7 +8,7 @@
 
 namespace metlog {
 
-std::optional<std::string> FieldText(const MessageRef& message,
+std::optional<std::string> FieldText(const MessageView& message,
                                      absl::string_view name) {
   for (const FieldView& field : message.fields()) {
     FieldValue value;
@@ -29,7 +29,7 @@ std::optional<std::string> FieldText(const MessageRef& message,
 }
 
 std::optional<std::string> RenderName(absl::string_view name_template,
-                                      const MessageRef& message) {
+                                      const MessageView& message) {
   const WireMessage& wire = message.wire();
   std::string out;
   size_t pos = 0;
@@ -62,7 +62,7 @@ std::optional<std::string> RenderName(absl::string_view name_template,
   return out;
 }
 
-std::optional<Metric> ReadMetric(const MessageRef& message) {
+std::optional<Metric> ReadMetric(const MessageView& message) {
   const WireMessage& wire = message.wire();
   Metric metric;
   if (wire.type == "counter") {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_view.h"
 
 namespace metlog {
 
@@ -26,17 +26,17 @@ struct Metric {
 
 // The metric a message carries, or nullopt when it is not a counter, timer
 // or gauge, has no name, or its payload is not a number.
-std::optional<Metric> ReadMetric(const MessageRef& message);
+std::optional<Metric> ReadMetric(const MessageView& message);
 
 // The first value of field `name` as text (numbers formatted), or nullopt.
-std::optional<std::string> FieldText(const MessageRef& message,
+std::optional<std::string> FieldText(const MessageView& message,
                                      absl::string_view name);
 
 // Expands {name}, {type}, {logger}, {hostname} and {fields.KEY} in
 // `name_template` from the message; an absent part expands to "". Returns
 // nullopt when {name} is used and the message has no name.
 std::optional<std::string> RenderName(absl::string_view name_template,
-                                      const MessageRef& message);
+                                      const MessageView& message);
 
 }  // namespace metlog
 

@@ -1,7 +1,8 @@
 #include "sinks/metric.h"
 
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gtest/gtest.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

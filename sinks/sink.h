@@ -18,7 +18,7 @@
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message.h"
 #include "proto/metlog.pb.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_view.h"
 
 namespace metlog {
 
@@ -60,12 +60,12 @@ class Sink {
 
   // Delivers every message of the batch, or none: on an error the runner
   // retries or drops the whole batch. The messages are lent for the call
-  // (copy what must outlive it); `*message` parses one, once for all sinks,
-  // so a sink that needs only routing data should not ask for it.
+  // (copy what must outlive it); `message.message()` parses one, once for
+  // all sinks, so a sink that needs only routing data should not ask for it.
   // The runner owns time: the call, reconnecting included, returns by
   // `deadline` (the queue's write_timeout_ms, or the shutdown deadline if
   // nearer), failing with a transient error if it must.
-  virtual absl::Status Write(absl::Span<const MessageRef> batch,
+  virtual absl::Status Write(absl::Span<const MessageView> batch,
                              absl::Time deadline) = 0;
 
   // Makes a Write in progress on the runner's thread return soon: called
@@ -74,8 +74,8 @@ class Sink {
   // writes cannot block past their deadline need not implement it.
   virtual void Cancel() {}
 
-  // Whether Write reads messages whole (`*message`, which parses them).
-  // The router then parses a packet this sink matched on the decoding
+  // Whether Write reads messages whole (`message.message()`, which parses
+  // them). The router then parses a packet this sink matched on the decoding
   // thread, which just read its bytes and can be scaled (decode_threads),
   // rather than late on this sink's thread. Sinks that read only the wire
   // view (message.wire(), message.fields()) return false and cost no parse.

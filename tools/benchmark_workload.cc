@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "router/config_loader.h"
 
 namespace metlog {

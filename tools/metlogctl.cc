@@ -17,7 +17,7 @@
 #include "router/curve_keys.h"
 #include "router/key_file.h"
 #include "sinks/codecs/encoder.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 ABSL_FLAG(std::string, admin, "127.0.0.1:5566", "The router's admin address.");
 ABSL_FLAG(uint64_t, limit, 0,
@@ -205,7 +205,7 @@ int Run(const std::vector<char*>& args) {
       // The router sends messages it validated; one that reads back badly
       // is reported, not printed.
       absl::StatusOr<PacketRef> packet =
-          PacketMessages::FromMessages(absl::MakeConstSpan(&message, 1));
+          SharedPacket::FromMessages(absl::MakeConstSpan(&message, 1));
       if (!packet.ok()) {
         std::cerr << "metlogctl: " << packet.status() << "\n";
         continue;

@@ -9,8 +9,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "sinks/archive/archive_sink.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -55,7 +56,7 @@ void BM_ArchiveWrite(benchmark::State& state) {
     ArchiveSink sink(options);
     if (!sink.Start().ok()) state.SkipWithError("start failed");
     for (auto _ : state) {
-      if (!sink.Write(batch.refs(), absl::InfiniteFuture()).ok()) {
+      if (!sink.Write(batch.views(), absl::InfiniteFuture()).ok()) {
         state.SkipWithError("write failed");
         break;
       }

@@ -193,13 +193,13 @@ absl::Status ArchiveSink::AppendPending(Partition& partition) {
   return status;
 }
 
-absl::Status ArchiveSink::Write(absl::Span<const MessageRef> batch,
+absl::Status ArchiveSink::Write(absl::Span<const MessageView> batch,
                                 absl::Time /*deadline*/) {
   absl::MutexLock lock(&mu_);
   touched_.clear();
   const int64_t now_ns = absl::ToUnixNanos(clock_());
   absl::Status status;
-  for (const MessageRef& message : batch) {
+  for (const MessageView& message : batch) {
     const WireMessage& wire = message.wire();
     absl::StatusOr<Partition*> partition =
         PartitionFor(wire.has_timestamp ? wire.timestamp : now_ns, wire.type);

@@ -49,7 +49,7 @@ class ArchiveSink : public Sink {
   // Appends each message to its partition's open file, one gzip member per
   // file per batch. A batch spread over several files that fails part way
   // may be written twice when the runner retries it.
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override;
   bool ReadsMessages() const override { return false; }
   // Publishes every file open: what was written so far becomes readable.

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "sinks/archive/gzip_part_file.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -111,7 +112,7 @@ TEST(ArchiveSinkTest, WritesPartitionedGzipJsonLinesPublishedOnFlush) {
                                 {"timer", kTen},
                                 {"log", kEleven},
                                 {"log", kTen + 1}})
-                             .refs(),
+                             .views(),
                          absl::InfiniteFuture())
                   .ok());
   // Written, but only under hidden temporary names until published.
@@ -142,7 +143,7 @@ TEST(ArchiveSinkTest, RollsBySizeIntoNewFiles) {
   ArchiveSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(sink.Write(Batch({{"log", kTen}, {"log", kTen}}, 2 * i).refs(),
+    ASSERT_TRUE(sink.Write(Batch({{"log", kTen}, {"log", kTen}}, 2 * i).views(),
                            absl::InfiniteFuture())
                     .ok());
     EXPECT_THAT(Published(root), SizeIs(i + 1));
@@ -166,7 +167,7 @@ TEST(ArchiveSinkTest, RollsByAge) {
   absl::Time now = absl::FromUnixSeconds(1795600800);
   ArchiveSink sink(options, [&now] { return now; });
   ASSERT_TRUE(
-      sink.Write(Batch({{"log", kTen}}).refs(), absl::InfiniteFuture()).ok());
+      sink.Write(Batch({{"log", kTen}}).views(), absl::InfiniteFuture()).ok());
   now += absl::Seconds(59);
   ASSERT_TRUE(sink.PublishAged().ok());
   EXPECT_THAT(Published(root), IsEmpty());
@@ -175,7 +176,7 @@ TEST(ArchiveSinkTest, RollsByAge) {
   EXPECT_THAT(Published(root), SizeIs(1));
   // The next message starts a new file.
   ASSERT_TRUE(
-      sink.Write(Batch({{"log", kTen}}, 1).refs(), absl::InfiniteFuture())
+      sink.Write(Batch({{"log", kTen}}, 1).views(), absl::InfiniteFuture())
           .ok());
   ASSERT_TRUE(sink.Flush().ok());
   EXPECT_THAT(Published(root), SizeIs(2));
@@ -187,9 +188,9 @@ TEST(ArchiveSinkTest, PublishesTheOldestFileWhenTooManyAreOpen) {
   options.set_max_open_files(1);
   ArchiveSink sink(options);
   ASSERT_TRUE(
-      sink.Write(Batch({{"log", kTen}}).refs(), absl::InfiniteFuture()).ok());
+      sink.Write(Batch({{"log", kTen}}).views(), absl::InfiniteFuture()).ok());
   ASSERT_TRUE(
-      sink.Write(Batch({{"timer", kTen}}, 1).refs(), absl::InfiniteFuture())
+      sink.Write(Batch({{"timer", kTen}}, 1).views(), absl::InfiniteFuture())
           .ok());
   const std::vector<std::string> files = Published(root);
   ASSERT_THAT(files, SizeIs(1));

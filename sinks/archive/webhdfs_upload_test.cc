@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "sinks/archive/archive_sink.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -153,7 +154,7 @@ TEST(WebHdfsUploadTest, UploadsPublishedFilesThenDeletesThem) {
   const sinks::ArchiveOptions options = Options("upload", hdfs);
   ASSERT_TRUE(CheckArchiveOptions(options).ok());
   ArchiveSink sink(options);
-  ASSERT_TRUE(sink.Write(Logs(3).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Logs(3).views(), absl::InfiniteFuture()).ok());
   ASSERT_TRUE(sink.Flush().ok());
   ASSERT_THAT(LocalFiles(options.root()), SizeIs(1));
   ASSERT_TRUE(sink.UploadPublished().ok());
@@ -174,7 +175,7 @@ TEST(WebHdfsUploadTest, KeepsTheFileAndRetriesAfterAFailedUpload) {
   FakeWebHdfs hdfs;
   const sinks::ArchiveOptions options = Options("retry", hdfs);
   ArchiveSink sink(options);
-  ASSERT_TRUE(sink.Write(Logs(2).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Logs(2).views(), absl::InfiniteFuture()).ok());
   ASSERT_TRUE(sink.Flush().ok());
   hdfs.FailDatanode(1);
   const absl::Status failed = sink.UploadPublished();
@@ -193,7 +194,7 @@ TEST(WebHdfsUploadTest, AnUnreachableNamenodeIsTransient) {
   sinks::ArchiveOptions options = Options("down", hdfs);
   options.mutable_webhdfs()->set_namenode_url("http://127.0.0.1:1");
   ArchiveSink sink(options);
-  ASSERT_TRUE(sink.Write(Logs(1).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Logs(1).views(), absl::InfiniteFuture()).ok());
   ASSERT_TRUE(sink.Flush().ok());
   EXPECT_TRUE(IsTransient(sink.UploadPublished()));
   EXPECT_THAT(LocalFiles(options.root()), SizeIs(1));

@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "client/socket_address.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
+#include "client/net/socket_address.h"
 
 namespace metlog {
 namespace {
@@ -135,14 +135,14 @@ bool CarbonSink::ConnectionAlive() const {
   return (readable.revents & (POLLRDHUP | POLLHUP | POLLERR)) == 0;
 }
 
-std::optional<std::string> CarbonSink::Path(const MessageRef& message) const {
+std::optional<std::string> CarbonSink::Path(const MessageView& message) const {
   std::optional<std::string> name =
       RenderName(options_.name_template(), message);
   if (!name.has_value() || name->empty()) return std::nullopt;
   return SafePath(absl::StrCat(options_.prefix(), *name));
 }
 
-absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch,
+absl::Status CarbonSink::Write(absl::Span<const MessageView> batch,
                                absl::Time deadline) {
   if (fd_ < 0 || !ConnectionAlive()) {
     if (absl::Status status = Connect(deadline); !status.ok()) return status;
@@ -150,7 +150,7 @@ absl::Status CarbonSink::Write(absl::Span<const MessageRef> batch,
   // Fold the batch into copies of the slots it touches.
   std::map<SlotKey, Slot> touched;
   uint64_t unusable = 0;
-  for (const MessageRef& message : batch) {
+  for (const MessageView& message : batch) {
     std::optional<Metric> metric = ReadMetric(message);
     std::optional<std::string> path =
         metric.has_value() ? Path(message) : std::nullopt;

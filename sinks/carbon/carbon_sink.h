@@ -31,7 +31,7 @@ class CarbonSink : public Sink {
   ~CarbonSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override;
   // Shuts the connection down, which ends a send or connect in progress.
   void Cancel() override;
@@ -41,7 +41,7 @@ class CarbonSink : public Sink {
   void Stop() override;
 
   // The metric path for a message, or nullopt when it is no metric.
-  std::optional<std::string> Path(const MessageRef& message) const;
+  std::optional<std::string> Path(const MessageView& message) const;
 
  private:
   // What one path has received in one second.

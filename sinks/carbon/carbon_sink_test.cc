@@ -9,10 +9,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peers.h"
+#include "sinks/message/message_batch.h"
+#include "tools/testing/peers.h"
 
 namespace metlog {
 namespace {
@@ -61,7 +62,7 @@ TEST(CarbonSinkTest, CarbonStoresTheValues) {
                      {Metric("counter", "orders", "4", now - absl::Seconds(2)),
                       Metric("counter", "orders", "7", now - absl::Seconds(1)),
                       Metric("gauge", "depth", "17", now)})
-                     .refs(),
+                     .views(),
                  absl::InfiniteFuture())
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.orders", 2), ElementsAre(4, 7));
@@ -82,12 +83,12 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
                                Metric("counter", "same", "3", second, 0.5), log,
                                Metric("timer", "lat", "10", second),
                                Metric("timer", "lat", "20", second)})
-                     .refs(),
+                     .views(),
                  absl::InfiniteFuture())
           .ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   ASSERT_TRUE(
-      sink.Write(MessageBatch({Metric("counter", "same", "4", second)}).refs(),
+      sink.Write(MessageBatch({Metric("counter", "same", "4", second)}).views(),
                  absl::InfiniteFuture())
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.same", 1), ElementsAre(12));  // 2+6+4
@@ -141,7 +142,7 @@ TEST(CarbonSinkTest, AWriteToACarbonThatNeverReadsEndsAtItsDeadline) {
   CarbonSink sink(SilentOptions(carbon));
   ASSERT_TRUE(sink.Start().ok());
   const absl::Status status =
-      sink.Write(ManyPaths().refs(), absl::Now() + absl::Milliseconds(300));
+      sink.Write(ManyPaths().views(), absl::Now() + absl::Milliseconds(300));
   EXPECT_TRUE(IsTransient(status)) << status;
   EXPECT_THAT(std::string(status.message()), ::testing::HasSubstr("timed out"));
 }
@@ -155,7 +156,7 @@ TEST(CarbonSinkTest, CancelEndsAWriteToACarbonThatNeverReads) {
   // A deadline far off, which only a Cancel that came before the write
   // began would leave to end it.
   std::thread writer([&] {
-    status = sink.Write(batch.refs(), absl::Now() + absl::Minutes(1));
+    status = sink.Write(batch.views(), absl::Now() + absl::Minutes(1));
   });
   absl::SleepFor(absl::Milliseconds(200));  // the write blocks meanwhile
   sink.Cancel();
@@ -171,7 +172,7 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   const absl::Time now = absl::Now();
   ASSERT_TRUE(sink.Write(MessageBatch({Metric("counter", "restart", "1",
                                               now - absl::Seconds(3))})
-                             .refs(),
+                             .views(),
                          absl::InfiniteFuture())
                   .ok());
   ASSERT_THAT(carbon->Values("metlog.shop.restart", 1), ElementsAre(1));
@@ -181,12 +182,12 @@ TEST(CarbonSinkTest, ReconnectsAfterCarbonRestartsAndLosesNothing) {
   // With carbon down the batch fails as transient: the runner would retry.
   const MessageBatch batch(
       {Metric("counter", "restart", "2", now - absl::Seconds(2))});
-  const absl::Status down = sink.Write(batch.refs(), absl::InfiniteFuture());
+  const absl::Status down = sink.Write(batch.views(), absl::InfiniteFuture());
   EXPECT_TRUE(IsTransient(down)) << down;
 
   auto restarted = CarbonCache::Start(ports);
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  ASSERT_TRUE(sink.Write(batch.refs(), absl::InfiniteFuture())
+  ASSERT_TRUE(sink.Write(batch.views(), absl::InfiniteFuture())
                   .ok());  // the retry, on a new connection
   EXPECT_THAT(restarted->Values("metlog.shop.restart", 2), ElementsAre(1, 2));
 }

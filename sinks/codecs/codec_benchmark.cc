@@ -11,10 +11,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "benchmark/benchmark.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "google/protobuf/util/json_util.h"
 #include "sinks/codecs/encoder.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

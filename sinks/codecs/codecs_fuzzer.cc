@@ -12,7 +12,7 @@
 #include "proto/metlog.pb.h"
 #include "rapidjson/document.h"
 #include "sinks/codecs/encoder.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 namespace {
 
@@ -25,7 +25,7 @@ void CheckOneLine(const std::string& record) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using metlog::sinks::EncodingOptions;
-  metlog::PacketRef packet = metlog::PacketMessages::Create(
+  metlog::PacketRef packet = metlog::SharedPacket::Create(
       absl::string_view(reinterpret_cast<const char*>(data), size));
   absl::InsecureBitGen random;
   std::string error;
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       metlog::WireProblem::kNone) {
     return 0;
   }
-  const metlog::MessageRef message(packet.get(), 0);
+  const metlog::MessageView message = packet->View(0);
 
   std::string json;
   metlog::MakeEncoder(EncodingOptions::JSON)->Append(message, &json);

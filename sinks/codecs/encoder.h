@@ -12,8 +12,8 @@
 
 #include "absl/types/span.h"
 #include "sinks/codecs/encoding.pb.h"
-#include "sinks/packet_messages.h"
-#include "sinks/wire_message.h"
+#include "sinks/message/message_view.h"
+#include "sinks/message/wire_message.h"
 
 namespace metlog {
 
@@ -23,12 +23,12 @@ class Encoder {
 
   // Appends one record for the message to *out: a line ending in '\n' (JSON,
   // TEXT) or a length-delimited Message (PROTOBUF). `message` and `fields`
-  // are what PacketMessages::wire() and fields() hold for one message, i.e.
+  // are what MessageView::wire() and fields() hold for one message, i.e.
   // bytes the walker already validated.
   virtual void Append(const WireMessage& message,
                       absl::Span<const FieldView> fields, std::string* out) = 0;
 
-  void Append(const MessageRef& message, std::string* out) {
+  void Append(const MessageView& message, std::string* out) {
     Append(message.wire(), message.fields(), out);
   }
 

@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "sinks/wire_message.h"
+#include "sinks/message/wire_message.h"
 
 namespace metlog {
 

@@ -6,7 +6,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -45,14 +45,15 @@ TEST(ProtobufEncoderTest, RecordsReadBackAsTheMessagesTheRouterCarries) {
   MessageBatch batch(sent);
   ProtobufEncoder encoder;
   std::string out;
-  for (const MessageRef& message : batch.refs()) encoder.Append(message, &out);
+  for (const MessageView& message : batch.views())
+    encoder.Append(message, &out);
   const std::vector<v1::Message> read = ReadRecords(out);
   ASSERT_EQ(read.size(), 3u);
   for (size_t i = 0; i < read.size(); ++i) {
-    // *message is what the router's parse gives, filled-in uuid included.
-    EXPECT_TRUE(
-        google::protobuf::util::MessageDifferencer::Equals(read[i], *batch[i]))
-        << read[i].DebugString() << " vs " << batch[i]->DebugString();
+    // message() is what the router's parse gives, filled-in uuid included.
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(
+        read[i], batch[i].message()))
+        << read[i].DebugString() << " vs " << batch[i].message().DebugString();
     EXPECT_EQ(read[i].uuid().size(), 16u);
   }
   EXPECT_EQ(read[1].uuid(), std::string(16, 'u'));

@@ -1,5 +1,6 @@
 #include "sinks/codecs/repaired_strings_log.h"
 
+#include "absl/time/clock.h"
 #include "glog/logging.h"
 
 namespace metlog {

@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {

@@ -17,10 +17,10 @@ ConsoleSink::ConsoleSink(const sinks::ConsoleOptions& options)
       encoder_(MakeEncoder(CodecOf(options))) {}
 
 // stdout is the operator's to read; a write to it takes no deadline.
-absl::Status ConsoleSink::Write(absl::Span<const MessageRef> batch,
+absl::Status ConsoleSink::Write(absl::Span<const MessageView> batch,
                                 absl::Time /*deadline*/) {
   records_.clear();
-  for (const MessageRef& message : batch) encoder_->Append(message, &records_);
+  for (const MessageView& message : batch) encoder_->Append(message, &records_);
   repaired_log_.Update(*encoder_);
   if (fwrite(records_.data(), 1, records_.size(), out_) != records_.size()) {
     return TransientError("console: short write");

@@ -19,7 +19,7 @@ class ConsoleSink : public Sink {
  public:
   explicit ConsoleSink(const sinks::ConsoleOptions& options);
 
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override;
   // Encodes from the wire view: queues hold the packet's bytes, no parse.
   bool ReadsMessages() const override { return false; }

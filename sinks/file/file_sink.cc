@@ -78,13 +78,13 @@ absl::Status FileSink::Rotate() {
 }
 
 // Local files take no deadline: a write to a disk does not wait on a peer.
-absl::Status FileSink::Write(absl::Span<const MessageRef> batch,
+absl::Status FileSink::Write(absl::Span<const MessageView> batch,
                              absl::Time /*deadline*/) {
   if (fd_ < 0) {
     if (absl::Status status = Open(); !status.ok()) return status;
   }
   records_.clear();
-  for (const MessageRef& message : batch) encoder_->Append(message, &records_);
+  for (const MessageView& message : batch) encoder_->Append(message, &records_);
   repaired_log_.Update(*encoder_);
   const std::string& text = records_;
   if (options_.max_bytes() > 0 && size_ > 0 &&

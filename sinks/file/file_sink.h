@@ -30,7 +30,7 @@ class FileSink : public Sink {
   ~FileSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override;
   // Encodes from the wire view: queues hold the packet's bytes, no parse.
   bool ReadsMessages() const override { return false; }

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -60,8 +61,8 @@ TEST(FileSinkTest, WritesJsonLinesThatParseBack) {
   options.set_sync(sinks::FileOptions::EVERY_BATCH);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 3).refs(), absl::InfiniteFuture()).ok());
-  ASSERT_TRUE(sink.Write(Batch(3, 2).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 3).views(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Batch(3, 2).views(), absl::InfiniteFuture()).ok());
   sink.Stop();
   const auto lines = Lines(options.path());
   ASSERT_EQ(lines.size(), 5u);
@@ -78,7 +79,7 @@ TEST(FileSinkTest, EncodingOptionChoosesTheCodec) {
   options.set_format(sinks::FileOptions::TEXT);  // encoding wins
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 2).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 2).views(), absl::InfiniteFuture()).ok());
   sink.Stop();
   std::ifstream file(options.path(), std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(file)),
@@ -99,7 +100,7 @@ TEST(FileSinkTest, TextFormatIsTheConsoleLine) {
   options.set_format(sinks::FileOptions::TEXT);
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 1).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 1).views(), absl::InfiniteFuture()).ok());
   sink.Stop();
   EXPECT_THAT(Lines(options.path())[0],
               HasSubstr("type=\"log\" logger=\"\" host=\"\" pid=0 "
@@ -114,7 +115,7 @@ TEST(FileSinkTest, RotatesBySizeAndKeepsTheNewestFiles) {
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
   for (int i = 0; i < 40; ++i)
-    ASSERT_TRUE(sink.Write(Batch(i, 1).refs(), absl::InfiniteFuture()).ok());
+    ASSERT_TRUE(sink.Write(Batch(i, 1).views(), absl::InfiniteFuture()).ok());
   sink.Stop();
   const std::string& path = options.path();
   EXPECT_TRUE(Exists(path));
@@ -149,14 +150,14 @@ TEST(FileSinkTest, ReopenFollowsAnOutsideRotation) {
   options.set_path(TempPath("logrotate.jsonl"));
   FileSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(Batch(0, 1).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Batch(0, 1).views(), absl::InfiniteFuture()).ok());
   ASSERT_EQ(
       std::rename(options.path().c_str(), (options.path() + ".old").c_str()),
       0);
-  ASSERT_TRUE(sink.Write(Batch(1, 1).refs(), absl::InfiniteFuture())
+  ASSERT_TRUE(sink.Write(Batch(1, 1).views(), absl::InfiniteFuture())
                   .ok());  // still the renamed file
   ASSERT_TRUE(sink.Reopen().ok());
-  ASSERT_TRUE(sink.Write(Batch(2, 1).refs(), absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(sink.Write(Batch(2, 1).views(), absl::InfiniteFuture()).ok());
   sink.Stop();
   EXPECT_EQ(Lines(options.path() + ".old").size(), 2u);
   ASSERT_EQ(Lines(options.path()).size(), 1u);

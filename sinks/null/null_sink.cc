@@ -15,11 +15,11 @@ class NullSink : public Sink {
 
   bool ReadsMessages() const override { return read_messages_; }
 
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time /*deadline*/) override {
     if (read_messages_) {
-      for (const MessageRef& message : batch) {
-        read_bytes_ += message->payload().size();
+      for (const MessageView& message : batch) {
+        read_bytes_ += message.message().payload().size();
       }
     }
     return absl::OkStatus();

@@ -13,8 +13,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/net/host_port.h"
 #include "httplib.h"
-#include "sinks/host_port.h"
 
 namespace metlog {
 namespace {
@@ -166,7 +166,7 @@ absl::Status PrometheusSink::Start() {
   return absl::OkStatus();
 }
 
-std::string PrometheusSink::Labels(const MessageRef& message) const {
+std::string PrometheusSink::Labels(const MessageView& message) const {
   if (options_.label_fields().empty()) return "";
   std::string labels = "{";
   for (const std::string& key : options_.label_fields()) {
@@ -186,7 +186,7 @@ std::string PrometheusSink::Labels(const MessageRef& message) const {
   return labels;
 }
 
-bool PrometheusSink::Apply(const MessageRef& message) {
+bool PrometheusSink::Apply(const MessageView& message) {
   std::optional<Metric> metric = ReadMetric(message);
   if (!metric.has_value()) return false;
   std::optional<std::string> rendered =
@@ -236,13 +236,13 @@ bool PrometheusSink::Apply(const MessageRef& message) {
 }
 
 // Updates memory only: nothing here waits on a peer.
-absl::Status PrometheusSink::Write(absl::Span<const MessageRef> batch,
+absl::Status PrometheusSink::Write(absl::Span<const MessageView> batch,
                                    absl::Time /*deadline*/) {
   if (server_ == nullptr) {
     if (absl::Status status = Start(); !status.ok()) return status;
   }
   absl::MutexLock lock(&mu_);
-  for (const MessageRef& message : batch) {
+  for (const MessageView& message : batch) {
     if (!Apply(message)) ++unusable_;
   }
   return absl::OkStatus();

@@ -40,7 +40,7 @@ class PrometheusSink : public Sink {
 
   // Binds the listen address and starts serving.
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override;
   // Metrics are read from the wire view (sinks/metric.h).
   bool ReadsMessages() const override { return false; }
@@ -66,8 +66,8 @@ class PrometheusSink : public Sink {
   };
 
   // Applies one message; false when it is no metric.
-  bool Apply(const MessageRef& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  std::string Labels(const MessageRef& message) const;
+  bool Apply(const MessageView& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string Labels(const MessageView& message) const;
 
   const sinks::PrometheusOptions options_;
   const std::vector<double> buckets_;

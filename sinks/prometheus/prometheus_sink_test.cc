@@ -3,11 +3,12 @@
 #include "sinks/prometheus/prometheus_sink.h"
 
 #include "absl/strings/str_cat.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peers.h"
+#include "sinks/message/message_batch.h"
+#include "tools/testing/peers.h"
 
 namespace metlog {
 namespace {
@@ -52,7 +53,7 @@ TEST(PrometheusSinkTest, ExpositionFormat) {
                                Metric("timer", "db.query", "70"),
                                Metric("timer", "db.query", "700"),
                                Metric("gauge", "depth", "-3"), log})
-                     .refs(),
+                     .views(),
                  absl::InfiniteFuture())
           .ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
@@ -92,7 +93,7 @@ TEST(PrometheusSinkTest, SummaryHasSumAndCountOnly) {
   options.set_timer_type(sinks::PrometheusOptions::SUMMARY);
   PrometheusSink sink(options);
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(MessageBatch({Metric("timer", "db", "4")}).refs(),
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("timer", "db", "4")}).views(),
                          absl::InfiniteFuture())
                   .ok());
   const std::string text = sink.Exposition();
@@ -114,7 +115,7 @@ TEST(PrometheusSinkTest, LabelCardinalityIsBoundedAndRefusalsCounted) {
                                        Metric("counter", "c", "1", "c"),
                                        Metric("counter", "c", "1", "d"),
                                        Metric("counter", "c", "1", "a")})
-                             .refs(),
+                             .views(),
                          absl::InfiniteFuture())
                   .ok());
   EXPECT_EQ(sink.TakeUnusable(), 0u);
@@ -140,7 +141,7 @@ TEST(PrometheusSinkTest, SecondSinkOnTheSamePortFailsToStart) {
               HasSubstr(absl::StrCat("cannot listen on ", address)));
   // The first keeps serving.
   ASSERT_TRUE(first
-                  .Write(MessageBatch({Metric("gauge", "depth", "5")}).refs(),
+                  .Write(MessageBatch({Metric("gauge", "depth", "5")}).views(),
                          absl::InfiniteFuture())
                   .ok());
   absl::StatusOr<std::string> body = testing::HttpGet(first.port(), "/metrics");
@@ -198,7 +199,7 @@ TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {
                                        Metric("counter", "orders", "4"),
                                        Metric("timer", "db", "50"),
                                        Metric("gauge", "depth", "17")})
-                             .refs(),
+                             .views(),
                          absl::InfiniteFuture())
                   .ok());
   auto prometheus =

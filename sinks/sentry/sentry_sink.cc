@@ -198,12 +198,12 @@ absl::Status SentrySink::Post(const std::string& envelope,
                                 absl::Now());
 }
 
-absl::Status SentrySink::Write(absl::Span<const MessageRef> batch,
+absl::Status SentrySink::Write(absl::Span<const MessageView> batch,
                                absl::Time deadline) {
   if (absl::Status status = Start(); !status.ok()) return status;
   uint64_t unusable = 0;
-  for (const MessageRef& ref : batch) {
-    const v1::Message& message = *ref;
+  for (const MessageView& view : batch) {
+    const v1::Message& message = view.message();
     const std::string envelope = SentryEnvelope(
         SentryEventId(message), SentryEventJson(message, options_));
     absl::Status status = Post(envelope, deadline);

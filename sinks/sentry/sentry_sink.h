@@ -38,7 +38,7 @@ class SentrySink : public Sink {
   // (the runner retries the batch; Sentry drops the events it already has by
   // event_id); an event Sentry refuses (another 4xx) is left out and counted
   // in TakeUnusable.
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override;
   // Aborts the transfer in progress (libcurl checks about once a second at
   // worst) and every later one: the runner calls it only on shutdown.

@@ -14,7 +14,7 @@
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
-#include "sinks/packet_messages.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -117,7 +117,7 @@ absl::Time Later() { return absl::Now() + absl::Seconds(30); }
 TEST(SentrySinkTest, PostsOneEnvelopePerEventWithTheAuthHeader) {
   ScriptedSentry server({{200}, {200}});
   std::unique_ptr<Sink> sink = SinkFor(server);
-  ASSERT_TRUE(sink->Write(Exceptions(2).refs(), Later()).ok());
+  ASSERT_TRUE(sink->Write(Exceptions(2).views(), Later()).ok());
   EXPECT_EQ(sink->TakeUnusable(), 0u);
   const std::vector<httplib::Request> requests = server.Requests();
   ASSERT_EQ(requests.size(), 2u);
@@ -135,7 +135,7 @@ TEST(SentrySinkTest, PostsOneEnvelopePerEventWithTheAuthHeader) {
 TEST(SentrySinkTest, TooManyRequestsIsTransientWithRetryAfter) {
   ScriptedSentry server({{429, {{"Retry-After", "7"}}}});
   std::unique_ptr<Sink> sink = SinkFor(server);
-  const absl::Status status = sink->Write(Exceptions(3).refs(), Later());
+  const absl::Status status = sink->Write(Exceptions(3).views(), Later());
   EXPECT_TRUE(IsTransient(status)) << status;
   EXPECT_EQ(RetryDelay(status), absl::Seconds(7));
   // The batch stops at the first transient failure.
@@ -149,7 +149,7 @@ TEST(SentrySinkTest, RateLimitHeaderWinsForTheErrorCategory) {
                             "3600:transaction:key, 30:error;default:project"},
                            {"Retry-After", "5"}}}});
   std::unique_ptr<Sink> sink = SinkFor(server);
-  const absl::Status status = sink->Write(Exceptions(2).refs(), Later());
+  const absl::Status status = sink->Write(Exceptions(2).views(), Later());
   EXPECT_TRUE(IsTransient(status)) << status;
   EXPECT_EQ(RetryDelay(status), absl::Seconds(30));
 }
@@ -157,7 +157,7 @@ TEST(SentrySinkTest, RateLimitHeaderWinsForTheErrorCategory) {
 TEST(SentrySinkTest, ServerErrorWithoutHeadersLeavesTheDelayToTheRunner) {
   ScriptedSentry server({{502}, {502}});
   std::unique_ptr<Sink> sink = SinkFor(server);
-  const absl::Status status = sink->Write(Exceptions(1).refs(), Later());
+  const absl::Status status = sink->Write(Exceptions(1).views(), Later());
   EXPECT_TRUE(IsTransient(status)) << status;
   EXPECT_EQ(RetryDelay(status), absl::ZeroDuration());
 }
@@ -165,7 +165,7 @@ TEST(SentrySinkTest, ServerErrorWithoutHeadersLeavesTheDelayToTheRunner) {
 TEST(SentrySinkTest, OtherClientErrorsDropThatEventAloneAndCountIt) {
   ScriptedSentry server({{200}, {400}, {413}, {200}});
   std::unique_ptr<Sink> sink = SinkFor(server);
-  EXPECT_TRUE(sink->Write(Exceptions(4).refs(), Later()).ok());
+  EXPECT_TRUE(sink->Write(Exceptions(4).views(), Later()).ok());
   EXPECT_EQ(sink->TakeUnusable(), 2u);
   EXPECT_EQ(server.Requests().size(), 4u);
   EXPECT_EQ(sink->TakeUnusable(), 0u);
@@ -191,14 +191,14 @@ TEST(SentrySinkTest, AnUnreachableServerIsTransient) {
   absl::StatusOr<std::unique_ptr<Sink>> sink =
       Create("dsn: 'http://k@127.0.0.1:1/7'");
   ASSERT_TRUE(sink.ok());
-  EXPECT_TRUE(IsTransient((*sink)->Write(Exceptions(1).refs(), Later())));
+  EXPECT_TRUE(IsTransient((*sink)->Write(Exceptions(1).views(), Later())));
 }
 
 TEST(SentrySinkTest, WriteReturnsByItsDeadline) {
   ScriptedSentry server({{200, {}, /*hold=*/true}});
   std::unique_ptr<Sink> sink = SinkFor(server);
   const absl::Status status =
-      sink->Write(Exceptions(1).refs(), absl::Now() + absl::Milliseconds(300));
+      sink->Write(Exceptions(1).views(), absl::Now() + absl::Milliseconds(300));
   EXPECT_TRUE(IsTransient(status)) << status;
   EXPECT_THAT(std::string(status.message()), HasSubstr("imeout"));
 }
@@ -209,7 +209,7 @@ TEST(SentrySinkTest, CancelEndsAWriteInProgress) {
   absl::Status status;
   std::atomic<bool> returned{false};
   std::thread writer([&] {
-    status = sink->Write(Exceptions(1).refs(), absl::Now() + absl::Hours(1));
+    status = sink->Write(Exceptions(1).views(), absl::Now() + absl::Hours(1));
     returned = true;
   });
   // Cancel once the request is in flight (or the write failed before).

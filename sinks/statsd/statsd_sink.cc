@@ -9,8 +9,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "client/socket_address.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
+#include "client/net/socket_address.h"
 #include "sinks/metric.h"
 
 namespace metlog {
@@ -51,7 +51,7 @@ absl::Status StatsdSink::Start() {
   return absl::OkStatus();
 }
 
-std::vector<std::string> StatsdSink::Lines(const MessageRef& message) const {
+std::vector<std::string> StatsdSink::Lines(const MessageView& message) const {
   std::optional<Metric> metric = ReadMetric(message);
   if (!metric.has_value()) return {};
   std::optional<std::string> name =
@@ -101,14 +101,14 @@ absl::Status StatsdSink::SendDatagram(const std::string& datagram,
   }
 }
 
-absl::Status StatsdSink::Write(absl::Span<const MessageRef> batch,
+absl::Status StatsdSink::Write(absl::Span<const MessageView> batch,
                                absl::Time deadline) {
   if (fd_ < 0) {
     if (absl::Status status = Start(); !status.ok()) return status;
   }
   uint64_t unusable = 0;
   std::string datagram;
-  for (const MessageRef& message : batch) {
+  for (const MessageView& message : batch) {
     std::vector<std::string> lines = Lines(message);
     // Left out and counted rather than failing the whole batch with
     // EMSGSIZE, which no retry could cure.

@@ -23,7 +23,7 @@ class StatsdSink : public Sink {
   ~StatsdSink() override;
 
   absl::Status Start() override;
-  absl::Status Write(absl::Span<const MessageRef> batch,
+  absl::Status Write(absl::Span<const MessageView> batch,
                      absl::Time deadline) override;
   // Metrics are read from the wire view (sinks/metric.h).
   bool ReadsMessages() const override { return false; }
@@ -32,7 +32,7 @@ class StatsdSink : public Sink {
 
   // The statsd lines for one message (a negative gauge takes two, since
   // statsd reads "-5" as a decrement); empty when it is no metric.
-  std::vector<std::string> Lines(const MessageRef& message) const;
+  std::vector<std::string> Lines(const MessageView& message) const;
 
  private:
   absl::Status SendDatagram(const std::string& datagram, absl::Time deadline);

@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "integration_tests/peers.h"
+#include "sinks/message/message_batch.h"
+#include "tools/testing/peers.h"
 
 namespace metlog {
 namespace {
@@ -71,7 +72,7 @@ TEST(StatsdSinkTest, ALineOverTheUdpLimitIsLeftOutAndCounted) {
   const absl::Status status =
       sink.Write(MessageBatch({Metric("counter", std::string(70000, 'x'), "1"),
                                Metric("counter", "fits", "1")})
-                     .refs(),
+                     .views(),
                  absl::InfiniteFuture());
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(sink.TakeUnusable(), 1u);
@@ -103,7 +104,7 @@ TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   log.set_type("log");
   batch.push_back(log);
   ASSERT_TRUE(
-      sink.Write(MessageBatch(batch).refs(), absl::InfiniteFuture()).ok());
+      sink.Write(MessageBatch(batch).views(), absl::InfiniteFuture()).ok());
   EXPECT_EQ(sink.TakeUnusable(), 1u);
   EXPECT_EQ(sink.TakeUnusable(), 0u);
 

@@ -315,7 +315,7 @@ test('a message with a bad severity is dropped and counted; its packet still goe
 });
 
 test('what the router would reject is dropped and counted, not counted as sent', async () => {
-  // The router's limits (proto/config.proto, sinks/wire_message.cc): a
+  // The router's limits (proto/config.proto, sinks/message/wire_message.cc): a
   // message over 64 KiB, a severity outside 0..7, a field without a name.
   const pull = await startPull();
   const client = clientOn(pull.endpoint);

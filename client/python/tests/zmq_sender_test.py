@@ -270,7 +270,7 @@ class ZmqSenderTest(unittest.TestCase):
                          [['eu'], ['eu']])
 
     def test_messages_the_router_rejects_are_dropped_not_sent(self):
-        # The router's limits (proto/config.proto, sinks/wire_message.cc):
+        # The router's limits (proto/config.proto, sinks/message/wire_message.cc):
         # a message over 64 KiB, a severity outside 0..7, a field without
         # a name. Counting them as sent would hide their loss.
         client, sender = self.make_client()

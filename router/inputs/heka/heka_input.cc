@@ -13,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 #include "glog/logging.h"
 #include "router/inputs/heka/heka_stream.h"
 

@@ -6,7 +6,7 @@
 #include "router/input_registry.h"
 #include "router/inputs/heka/heka_input.h"
 #include "router/inputs/heka/heka_input.pb.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
 
 namespace metlog {
 namespace {

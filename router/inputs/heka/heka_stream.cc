@@ -123,7 +123,7 @@ DecodeResult HekaStream::Feed(absl::string_view bytes) {
   }
   buffer_.erase(0, pos);
   if (spans.empty()) return result;
-  result.packet = PacketMessages::Create(accepted);
+  result.packet = SharedPacket::Create(accepted);
   result.packet->Reserve(spans.size());
   const absl::string_view kept = result.packet->bytes();
   const int64_t now_ns = absl::GetCurrentTimeNanos();

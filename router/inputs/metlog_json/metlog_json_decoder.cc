@@ -210,7 +210,7 @@ DecodeResult MetlogJsonDecoder::Decode(absl::string_view datagram) {
                         limits_.max_message_bytes()));
     return result;
   }
-  result.packet = PacketMessages::Create(encoded_);
+  result.packet = SharedPacket::Create(encoded_);
   std::string problem;
   if (const std::optional<RejectReason> reason = RejectReasonFor(
           result.packet->Add(result.packet->bytes(),

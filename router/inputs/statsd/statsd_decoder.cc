@@ -46,7 +46,7 @@ DecodeResult StatsdDecoder::Decode(absl::string_view datagram) {
     }
   }
   if (spans_.empty()) return result;
-  result.packet = PacketMessages::Create(encoded_);
+  result.packet = SharedPacket::Create(encoded_);
   result.packet->Reserve(spans_.size());
   const absl::string_view kept = result.packet->bytes();
   const int64_t now_ns = absl::GetCurrentTimeNanos();

@@ -36,7 +36,7 @@ TEST(StatsdDecoderTest, EachKindOfLineBecomesItsMetricMessage) {
       "tagged:2|c|@0.5|#env:prod,canary\n");
   ASSERT_EQ(result.rejected_total(), 0u) << result.first_error;
   ASSERT_EQ(result.accepted(), 8u);
-  const PacketMessages& packet = *result.packet;
+  const SharedPacket& packet = *result.packet;
 
   const v1::Message& counter = packet.Parsed(0);
   EXPECT_EQ(counter.type(), "counter");

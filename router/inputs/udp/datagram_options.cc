@@ -1,7 +1,7 @@
 #include "router/inputs/udp/datagram_options.h"
 
 #include "router/input_registry.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
 
 namespace metlog {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "client/socket_address.h"
+#include "client/net/socket_address.h"
 #include "glog/logging.h"
 
 namespace metlog {

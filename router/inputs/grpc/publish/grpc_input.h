@@ -3,7 +3,7 @@
 // acknowledged once queued for every matching sink.
 //
 // The request is read as the bytes that arrived, not parsed by protobuf:
-// the decoder's bounds (PacketMessages) apply to it as to any packet, and
+// the decoder's bounds (SharedPacket) apply to it as to any packet, and
 // bytes that are no Batch are refused and counted like a malformed packet.
 #ifndef METLOG_ROUTER_INPUTS_GRPC_PUBLISH_GRPC_INPUT_H_
 #define METLOG_ROUTER_INPUTS_GRPC_PUBLISH_GRPC_INPUT_H_

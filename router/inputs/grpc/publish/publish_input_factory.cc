@@ -9,7 +9,7 @@
 #include "router/input_registry.h"
 #include "router/inputs/grpc/publish/grpc_input.h"
 #include "router/inputs/grpc/publish/publish_input.pb.h"
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
 
 namespace metlog {
 namespace {

@@ -1,4 +1,4 @@
-#include "client/uuid.h"
+#include "client/envelope/uuid.h"
 
 #include <cstdint>
 

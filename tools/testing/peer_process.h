@@ -1,8 +1,8 @@
 // Starts real servers (and the router) for tests: a child process with its
 // output in $TEST_TMPDIR, stopped with SIGTERM (then SIGKILL) when the
 // handle goes away; plus free loopback ports and readiness checks.
-#ifndef METLOG_INTEGRATION_TESTS_PEER_PROCESS_H_
-#define METLOG_INTEGRATION_TESTS_PEER_PROCESS_H_
+#ifndef METLOG_TOOLS_TESTING_PEER_PROCESS_H_
+#define METLOG_TOOLS_TESTING_PEER_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -75,4 +75,4 @@ absl::StatusOr<std::string> HttpGet(int port, const std::string& path);
 
 }  // namespace metlog::testing
 
-#endif  // METLOG_INTEGRATION_TESTS_PEER_PROCESS_H_
+#endif  // METLOG_TOOLS_TESTING_PEER_PROCESS_H_

@@ -1,11 +1,12 @@
-#include "sinks/packet_messages.h"
+#include "sinks/message/shared_packet.h"
 
 #include <thread>
 
 #include "absl/random/random.h"
-#include "client/field.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "sinks/message/message_batch.h"
 
 namespace metlog {
 namespace {
@@ -138,7 +139,7 @@ TEST(WireMessageTest, RefusesTagsAndLengthsLongerThanProtobufReads) {
   }
 }
 
-TEST(PacketMessagesTest, FootprintCountsTheParseBeforeItHappens) {
+TEST(SharedPacketTest, FootprintCountsTheParseBeforeItHappens) {
   v1::Message sent;
   sent.set_type("counter");
   sent.set_logger("shop");
@@ -157,7 +158,7 @@ TEST(PacketMessagesTest, FootprintCountsTheParseBeforeItHappens) {
   v1::Message unknown_fields = sent;
   unknown_fields.mutable_unknown_fields()->AddLengthDelimited(100, "x");
   absl::StatusOr<PacketRef> packet =
-      PacketMessages::FromMessages({sent, sent, unknown_fields, {}});
+      SharedPacket::FromMessages({sent, sent, unknown_fields, {}});
   ASSERT_TRUE(packet.ok()) << packet.status();
   const size_t before = (*packet)->footprint();
   (*packet)->Parse();
@@ -168,11 +169,11 @@ TEST(PacketMessagesTest, FootprintCountsTheParseBeforeItHappens) {
   EXPECT_EQ((*packet)->Parsed(2).unknown_fields().field_count(), 1);
 }
 
-TEST(PacketMessagesTest, ParsesOnFirstReadFillingUuidAndTimestamp) {
+TEST(SharedPacketTest, ParsesOnFirstReadFillingUuidAndTimestamp) {
   v1::Message sent;
   sent.set_type("log");
   sent.set_payload("hello");
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages({sent});
+  absl::StatusOr<PacketRef> packet = SharedPacket::FromMessages({sent});
   ASSERT_TRUE(packet.ok()) << packet.status();
   const v1::Message& parsed = (*packet)->Parsed(0);
   EXPECT_EQ(parsed.payload(), "hello");
@@ -182,7 +183,7 @@ TEST(PacketMessagesTest, ParsesOnFirstReadFillingUuidAndTimestamp) {
   EXPECT_EQ(&(*packet)->Parsed(0), &parsed);  // parsed once, then shared
 }
 
-TEST(PacketMessagesTest, ThreadsReadingAtOnceShareOneParse) {
+TEST(SharedPacketTest, ThreadsReadingAtOnceShareOneParse) {
   std::vector<v1::Message> sent(100);
   for (int i = 0; i < 100; ++i) sent[i].set_payload(std::to_string(i));
   const MessageBatch batch(sent);
@@ -190,7 +191,8 @@ TEST(PacketMessagesTest, ThreadsReadingAtOnceShareOneParse) {
   std::vector<std::thread> readers;
   for (auto& mine : seen) {
     readers.emplace_back([&batch, &mine] {
-      for (size_t i = 0; i < batch.size(); ++i) mine.push_back(&*batch[i]);
+      for (size_t i = 0; i < batch.size(); ++i)
+        mine.push_back(&batch[i].message());
     });
   }
   for (std::thread& reader : readers) reader.join();
@@ -200,10 +202,10 @@ TEST(PacketMessagesTest, ThreadsReadingAtOnceShareOneParse) {
   }
 }
 
-TEST(PacketMessagesTest, FromMessagesRefusesAnInvalidMessage) {
+TEST(SharedPacketTest, FromMessagesRefusesAnInvalidMessage) {
   v1::Message bad;
   bad.set_severity(12);
-  absl::StatusOr<PacketRef> packet = PacketMessages::FromMessages({bad});
+  absl::StatusOr<PacketRef> packet = SharedPacket::FromMessages({bad});
   EXPECT_FALSE(packet.ok());
   EXPECT_THAT(packet.status().message(), HasSubstr("severity 12"));
 }

@@ -1,5 +1,5 @@
-#ifndef METLOG_CLIENT_UUID_H_
-#define METLOG_CLIENT_UUID_H_
+#ifndef METLOG_CLIENT_ENVELOPE_UUID_H_
+#define METLOG_CLIENT_ENVELOPE_UUID_H_
 
 #include <array>
 #include <string>
@@ -14,4 +14,4 @@ std::string RandomUuid(absl::BitGenRef random);
 
 }  // namespace metlog
 
-#endif  // METLOG_CLIENT_UUID_H_
+#endif  // METLOG_CLIENT_ENVELOPE_UUID_H_

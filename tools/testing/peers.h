@@ -1,15 +1,15 @@
 // The real back ends the sink tests talk to, each started on free loopback
 // ports with its data under $TEST_TMPDIR and stopped when the handle goes:
 // Etsy statsd (npm), Graphite's carbon-cache, Prometheus.
-#ifndef METLOG_INTEGRATION_TESTS_PEERS_H_
-#define METLOG_INTEGRATION_TESTS_PEERS_H_
+#ifndef METLOG_TOOLS_TESTING_PEERS_H_
+#define METLOG_TOOLS_TESTING_PEERS_H_
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "integration_tests/peer_process.h"
+#include "tools/testing/peer_process.h"
 
 namespace metlog::testing {
 
@@ -70,4 +70,4 @@ class Prometheus {
 
 }  // namespace metlog::testing
 
-#endif  // METLOG_INTEGRATION_TESTS_PEERS_H_
+#endif  // METLOG_TOOLS_TESTING_PEERS_H_

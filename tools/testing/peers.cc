@@ -1,4 +1,4 @@
-#include "integration_tests/peers.h"
+#include "tools/testing/peers.h"
 
 #include <sys/stat.h>
 

@@ -1,4 +1,4 @@
-#include "integration_tests/router_process.h"
+#include "tools/testing/router_process.h"
 
 #include <algorithm>
 #include <fstream>

@@ -1,7 +1,7 @@
 // "host:port" strings turned into socket addresses, shared by the UDP
 // sender, the router's UDP input and the statsd and carbon sinks.
-#ifndef METLOG_CLIENT_SOCKET_ADDRESS_H_
-#define METLOG_CLIENT_SOCKET_ADDRESS_H_
+#ifndef METLOG_CLIENT_NET_SOCKET_ADDRESS_H_
+#define METLOG_CLIENT_NET_SOCKET_ADDRESS_H_
 
 #include <sys/socket.h>
 
@@ -36,4 +36,4 @@ absl::StatusOr<int> ConnectedUdpSocket(absl::string_view host_port);
 
 }  // namespace metlog
 
-#endif  // METLOG_CLIENT_SOCKET_ADDRESS_H_
+#endif  // METLOG_CLIENT_NET_SOCKET_ADDRESS_H_

@@ -1,4 +1,4 @@
-#include "sinks/host_port.h"
+#include "client/net/host_port.h"
 
 #include <cstdint>
 

@@ -2,8 +2,8 @@
 // needs, as views into the bytes, with no parse into a v1::Message and no
 // allocation. Reading also validates the message completely, so the later
 // full parse (only when a sink reads the message) cannot fail.
-#ifndef METLOG_SINKS_WIRE_MESSAGE_H_
-#define METLOG_SINKS_WIRE_MESSAGE_H_
+#ifndef METLOG_SINKS_MESSAGE_WIRE_MESSAGE_H_
+#define METLOG_SINKS_MESSAGE_WIRE_MESSAGE_H_
 
 #include <array>
 #include <cstdint>
@@ -210,4 +210,4 @@ bool ReadFieldValue(const FieldView& field, int index, FieldValue* value);
 
 }  // namespace metlog
 
-#endif  // METLOG_SINKS_WIRE_MESSAGE_H_
+#endif  // METLOG_SINKS_MESSAGE_WIRE_MESSAGE_H_

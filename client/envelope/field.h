@@ -2,8 +2,8 @@
 //   client.Metlog("db", "slow query", {MakeField("rows", 5),
 //                                      MakeField("table", "users"),
 //                                      MakeField("elapsed", 12.5, "ms")});
-#ifndef METLOG_CLIENT_FIELD_H_
-#define METLOG_CLIENT_FIELD_H_
+#ifndef METLOG_CLIENT_ENVELOPE_FIELD_H_
+#define METLOG_CLIENT_ENVELOPE_FIELD_H_
 
 #include <string>
 #include <type_traits>
@@ -72,4 +72,4 @@ v1::Field MakeField(absl::string_view name, const T& value,
 
 }  // namespace metlog
 
-#endif  // METLOG_CLIENT_FIELD_H_
+#endif  // METLOG_CLIENT_ENVELOPE_FIELD_H_

@@ -1,8 +1,8 @@
 // Checks "host:port" option text before anything resolves or binds it, so a
 // config naming an impossible address is refused when it is loaded, not
 // when a sink or input starts.
-#ifndef METLOG_SINKS_HOST_PORT_H_
-#define METLOG_SINKS_HOST_PORT_H_
+#ifndef METLOG_CLIENT_NET_HOST_PORT_H_
+#define METLOG_CLIENT_NET_HOST_PORT_H_
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -22,4 +22,4 @@ absl::Status CheckHostPort(absl::string_view option, absl::string_view value,
 
 }  // namespace metlog
 
-#endif  // METLOG_SINKS_HOST_PORT_H_
+#endif  // METLOG_CLIENT_NET_HOST_PORT_H_

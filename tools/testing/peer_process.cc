@@ -1,4 +1,4 @@
-#include "integration_tests/peer_process.h"
+#include "tools/testing/peer_process.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

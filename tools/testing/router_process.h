@@ -1,8 +1,8 @@
 // Runs the real //router binary for a test: writes its config, starts it,
 // learns the endpoints it bound (configs use port "*" or 0), captures its
 // output, and stops it with SIGTERM.
-#ifndef METLOG_INTEGRATION_TESTS_ROUTER_PROCESS_H_
-#define METLOG_INTEGRATION_TESTS_ROUTER_PROCESS_H_
+#ifndef METLOG_TOOLS_TESTING_ROUTER_PROCESS_H_
+#define METLOG_TOOLS_TESTING_ROUTER_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "integration_tests/peer_process.h"
+#include "tools/testing/peer_process.h"
 
 namespace metlog::testing {
 
@@ -55,4 +55,4 @@ class RouterProcess {
 
 }  // namespace metlog::testing
 
-#endif  // METLOG_INTEGRATION_TESTS_ROUTER_PROCESS_H_
+#endif  // METLOG_TOOLS_TESTING_ROUTER_PROCESS_H_

@@ -1,4 +1,4 @@
-#include "sinks/wire_message.h"
+#include "sinks/message/wire_message.h"
 
 #include <algorithm>
 #include <cstring>
