@@ -51,6 +51,16 @@ absl::Status CheckUdp(const v1::UdpInputConfig& udp, const std::string& name) {
   return absl::OkStatus();
 }
 
+absl::Status CheckStatsd(const v1::StatsdInputConfig& statsd,
+                         const std::string& name) {
+  if (statsd.reader_threads() < 1 ||
+      statsd.reader_threads() > kMaxDecodeThreads) {
+    return OutOfRange(absl::StrCat(name, ": reader_threads"),
+                      statsd.reader_threads(), 1, kMaxDecodeThreads);
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckInputsAndLimits(const v1::RouterConfig& config) {
@@ -63,6 +73,7 @@ absl::Status CheckInputsAndLimits(const v1::RouterConfig& config) {
     absl::Status status;
     if (input.has_zmq()) status = CheckZmq(input.zmq(), name);
     if (input.has_udp()) status = CheckUdp(input.udp(), name);
+    if (input.has_statsd()) status = CheckStatsd(input.statsd(), name);
     if (!status.ok()) return status;
   }
   // Empty turns the admin service off.

@@ -70,11 +70,16 @@ absl::StatusOr<std::unique_ptr<Input>> CreateInput(
       if (!input.ok()) return input.status();
       return std::unique_ptr<Input>(*std::move(input));
     }
-    case v1::InputConfig::kStatsd:
-      return UdpInput::Create(
-          config.name().empty() ? "statsd" : config.name(),
-          config.statsd().address(), config.statsd().receive_buffer_bytes(),
-          std::make_unique<StatsdDecoder>(limits), dispatcher);
+    case v1::InputConfig::kStatsd: {
+      std::vector<std::unique_ptr<DatagramDecoder>> decoders;
+      for (uint32_t i = 0; i < config.statsd().reader_threads(); ++i) {
+        decoders.push_back(std::make_unique<StatsdDecoder>(limits));
+      }
+      return UdpInput::Create(config.name().empty() ? "statsd" : config.name(),
+                              config.statsd().address(),
+                              config.statsd().receive_buffer_bytes(),
+                              std::move(decoders), dispatcher);
+    }
     case v1::InputConfig::kMetlogJson:
       return UdpInput::Create(
           config.name().empty() ? "metlog_json" : config.name(),

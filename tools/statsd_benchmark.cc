@@ -37,6 +37,8 @@ ABSL_FLAG(double, start_rate, 20000, "First rate, lines per second.");
 ABSL_FLAG(double, max_rate, 4000000, "Highest rate tried, lines per second.");
 ABSL_FLAG(double, max_loss, 0.001, "Loss at which a side's ladder stops.");
 ABSL_FLAG(bool, router, true, "Measure the router.");
+ABSL_FLAG(int, reader_threads, 1,
+          "The router's statsd input's reader_threads.");
 ABSL_FLAG(bool, etsy, true, "Measure Etsy statsd.");
 
 namespace metlog {
@@ -235,17 +237,19 @@ double Ladder(const Side& side, int lines) {
 }
 
 int Run() {
-  const std::string config_text = R"pb(
-    inputs { statsd { address: "127.0.0.1:0" } }
-    stats_interval_ms: 0
-    sinks {
-      name: "null"
-      queue { overflow: BLOCK }
-      options {
-        [type.googleapis.com/metlog.sinks.NullOptions] {}
-      }
-    }
-  )pb";
+  const std::string config_text = absl::StrFormat(
+      R"pb(
+        inputs { statsd { address: "127.0.0.1:0" reader_threads: %d } }
+        stats_interval_ms: 0
+        sinks {
+          name: "null"
+          queue { overflow: BLOCK }
+          options {
+            [type.googleapis.com/metlog.sinks.NullOptions] {}
+          }
+        }
+      )pb",
+      absl::GetFlag(FLAGS_reader_threads));
   v1::RouterConfig config;
   if (!ParseTextProto(config_text, "benchmark", &config).ok()) return 1;
   auto router = Router::Create(config);
