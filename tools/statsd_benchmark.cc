@@ -1,12 +1,13 @@
 // The router's statsd input beside Etsy statsd, fed by the same load
 // generator in one run (issue 13):
-//   bazel run -c opt //tools:statsd_benchmark -- \
-//       --etsy_statsd=/opt/metlog-peers/node_modules/statsd
+//   bazel run -c opt //tools:statsd_benchmark
 // For 1 and 20 lines per datagram, each side gets rising rates (lines per
 // second, 1.25x a step, paced with sendmmsg) until it loses 0.1 % or more; loss
 // is counted from each side's own stats: the router's input counters (and its
 // null sink's, which must agree), Etsy's statsd.packets_received and
-// statsd.metrics_received from its management port.
+// statsd.metrics_received from its management port. The router's ladder
+// starts at the rate Etsy held. Both ladders are run --runs times and the
+// summary gives the medians: the machine is shared.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,7 +19,9 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -37,6 +40,9 @@ ABSL_FLAG(double, start_rate, 20000, "First rate, lines per second.");
 ABSL_FLAG(double, max_rate, 4000000, "Highest rate tried, lines per second.");
 ABSL_FLAG(double, max_loss, 0.001, "Loss at which a side's ladder stops.");
 ABSL_FLAG(bool, router, true, "Measure the router.");
+ABSL_FLAG(int, runs, 5,
+          "Rounds of both ladders; the summary gives their medians (the "
+          "machine is shared, so one run says little).");
 ABSL_FLAG(int, reader_threads, 1,
           "The router's statsd input's reader_threads.");
 ABSL_FLAG(bool, etsy, true, "Measure Etsy statsd.");
@@ -125,6 +131,12 @@ struct Side {
   std::function<Received()> received;
 };
 
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 int FreePort(int type) {
   const int fd = socket(AF_INET, type, 0);
   sockaddr_in address{};
@@ -196,11 +208,11 @@ pid_t StartEtsy(int port, int mgmt_port, const std::string& config) {
 
 // Rising rates until the side loses max_loss or more; prints each step and
 // returns the highest rate (lines per second) received with less.
-double Ladder(const Side& side, int lines) {
+double Ladder(const Side& side, int lines, double start_rate) {
   const std::vector<std::string> datagrams = Datagrams(lines);
   const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
   double best = 0;
-  for (double line_rate = absl::GetFlag(FLAGS_start_rate);
+  for (double line_rate = start_rate;
        line_rate <= absl::GetFlag(FLAGS_max_rate); line_rate *= kStep) {
     const double rate = line_rate / lines;
     // The VM is shared: a rate fails only if a second try fails too.
@@ -285,18 +297,25 @@ int Run() {
       "net.core.rmem_max %s (caps the router's 4 MiB SO_RCVBUF; "
       "Etsy keeps Node's default)\n",
       rmem_max.c_str());
-  std::vector<std::string> summary;
-  for (int lines : {1, 20}) {
-    const double etsy_rate =
-        absl::GetFlag(FLAGS_etsy) ? Ladder(etsy_side, lines) : 0;
-    const double router_rate =
-        absl::GetFlag(FLAGS_router) ? Ladder(metlog, lines) : 0;
-    summary.push_back(absl::StrFormat(
-        "%2d lines/datagram: etsy %9.0f lines/s, router %9.0f lines/s "
-        "(%.1fx), each below %.1f %% loss",
-        lines, etsy_rate, router_rate,
-        etsy_rate > 0 ? router_rate / etsy_rate : 0,
-        100 * absl::GetFlag(FLAGS_max_loss)));
+  // Per lines per datagram: each run's rates, Etsy's and the router's.
+  std::map<int, std::vector<std::pair<double, double>>> rates;
+  const int runs = absl::GetFlag(FLAGS_runs);
+  for (int run = 1; run <= runs; ++run) {
+    for (int lines : {1, 20}) {
+      const double start_rate = absl::GetFlag(FLAGS_start_rate);
+      const double etsy_rate =
+          absl::GetFlag(FLAGS_etsy) ? Ladder(etsy_side, lines, start_rate) : 0;
+      const double router_rate =
+          absl::GetFlag(FLAGS_router)
+              ? Ladder(metlog, lines, std::max(start_rate, etsy_rate))
+              : 0;
+      rates[lines].emplace_back(etsy_rate, router_rate);
+      std::printf(
+          "run %d/%d, %2d lines/datagram: etsy %9.0f lines/s, router %9.0f "
+          "lines/s (%.1fx)\n",
+          run, runs, lines, etsy_rate, router_rate,
+          etsy_rate > 0 ? router_rate / etsy_rate : 0);
+    }
   }
   kill(etsy, SIGTERM);
   waitpid(etsy, nullptr, 0);
@@ -307,7 +326,24 @@ int Run() {
       "router: input accepted %llu, null sink received %llu\n",
       static_cast<unsigned long long>(stats.inputs(0).messages_accepted()),
       static_cast<unsigned long long>(stats.sinks(0).received()));
-  for (const std::string& line : summary) std::printf("%s\n", line.c_str());
+  std::printf("medians of %d runs, each rate the highest below %.1f %% loss:\n",
+              runs, 100 * absl::GetFlag(FLAGS_max_loss));
+  for (const auto& [lines, pairs] : rates) {
+    std::vector<double> etsy, router, ratio;
+    for (const auto& [e, r] : pairs) {
+      etsy.push_back(e);
+      router.push_back(r);
+      ratio.push_back(e > 0 ? r / e : 0);
+    }
+    std::printf(
+        "%2d lines/datagram: etsy %9.0f lines/s (%7.0f dgr/s), router %9.0f "
+        "lines/s (%7.0f dgr/s), router/etsy %.1fx (per-run ratios from "
+        "%.1fx to %.1fx)\n",
+        lines, Median(etsy), Median(etsy) / lines, Median(router),
+        Median(router) / lines, Median(ratio),
+        *std::min_element(ratio.begin(), ratio.end()),
+        *std::max_element(ratio.begin(), ratio.end()));
+  }
   return 0;
 }
 
