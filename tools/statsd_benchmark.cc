@@ -36,7 +36,7 @@
 ABSL_FLAG(std::string, etsy_statsd, "/opt/metlog-peers/node_modules/statsd",
           "Etsy statsd's directory (holding stats.js).");
 ABSL_FLAG(double, seconds, 2, "How long each rate is sent.");
-ABSL_FLAG(double, start_rate, 20000, "First rate, lines per second.");
+ABSL_FLAG(double, start_rate, 5000, "First rate, lines per second.");
 ABSL_FLAG(double, max_rate, 4000000, "Highest rate tried, lines per second.");
 ABSL_FLAG(double, max_loss, 0.001, "Loss at which a side's ladder stops.");
 ABSL_FLAG(bool, router, true, "Measure the router.");
