@@ -206,44 +206,69 @@ pid_t StartEtsy(int port, int mgmt_port, const std::string& config) {
   return pid;
 }
 
-// Rising rates until the side loses max_loss or more; prints each step and
-// returns the highest rate (lines per second) received with less.
+// Sends to `side` at `rate` datagrams per second for --seconds and prints
+// what it received; returns the loss, and the rate actually sent.
+struct Attempt {
+  double loss = 1;
+  double sent_rate = 0;
+};
+
+Attempt Try(const Side& side, const std::vector<std::string>& datagrams,
+            int lines, double rate) {
+  const Received before = side.received();
+  const absl::Time start = absl::Now();
+  const uint64_t sent = SendAt(side.port, datagrams, rate,
+                               absl::Seconds(absl::GetFlag(FLAGS_seconds)));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  // Let the receiver catch up, until its counters stop moving (a loaded
+  // machine can hold it back for a while): otherwise what it reads late
+  // would count as this attempt's loss and the next one's gain.
+  Received after = side.received();
+  for (int i = 0; i < 50; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    const Received now = side.received();
+    if (now.lines == after.lines) break;
+    after = now;
+  }
+  const uint64_t got = after.datagrams - before.datagrams;
+  const uint64_t got_lines = after.lines - before.lines;
+  Attempt attempt;
+  attempt.loss = 1.0 - static_cast<double>(got_lines) / (sent * lines);
+  attempt.sent_rate = sent / seconds;
+  std::printf(
+      "%-6s %2d lines/datagram  asked %9.0f dgr/s  sent %9.0f dgr/s  "
+      "received %9llu dgr %10llu lines  loss %7.3f %%\n",
+      side.name.c_str(), lines, rate, attempt.sent_rate,
+      static_cast<unsigned long long>(got),
+      static_cast<unsigned long long>(got_lines), 100 * attempt.loss);
+  std::fflush(stdout);
+  return attempt;
+}
+
+// Rising rates until the side loses max_loss or more; returns the highest
+// rate (lines per second) received with less.
 double Ladder(const Side& side, int lines, double start_rate) {
   const std::vector<std::string> datagrams = Datagrams(lines);
-  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  const double max_loss = absl::GetFlag(FLAGS_max_loss);
   double best = 0;
   for (double line_rate = start_rate;
        line_rate <= absl::GetFlag(FLAGS_max_rate); line_rate *= kStep) {
     const double rate = line_rate / lines;
-    // The VM is shared: a rate fails only if a second try fails too.
-    double loss = 1, seconds = 1;
-    uint64_t sent = 0;
-    for (int attempt = 0; attempt < 2 && loss >= absl::GetFlag(FLAGS_max_loss);
-         ++attempt) {
-      const Received before = side.received();
-      const absl::Time start = absl::Now();
-      sent = SendAt(side.port, datagrams, rate, duration);
-      seconds = absl::ToDoubleSeconds(absl::Now() - start);
-      absl::SleepFor(absl::Milliseconds(300));  // let the receiver catch up
-      const Received after = side.received();
-      const uint64_t got = after.datagrams - before.datagrams;
-      const uint64_t got_lines = after.lines - before.lines;
-      loss = 1.0 - static_cast<double>(got_lines) / (sent * lines);
-      std::printf(
-          "%-6s %2d lines/datagram  asked %9.0f dgr/s  sent %9.0f dgr/s  "
-          "received %9llu dgr %10llu lines  loss %7.3f %%\n",
-          side.name.c_str(), lines, rate, sent / seconds,
-          static_cast<unsigned long long>(got),
-          static_cast<unsigned long long>(got_lines), 100 * loss);
-      std::fflush(stdout);
+    // The machine is shared: a step fails only if a second try fails too,
+    // by losing or by the load generator falling behind the rate asked.
+    bool held = false, lost = false;
+    for (int attempt = 0; attempt < 2 && !held; ++attempt) {
+      const Attempt result = Try(side, datagrams, lines, rate);
+      lost = result.loss >= max_loss;
+      if (!lost) best = std::max(best, result.sent_rate * lines);
+      held = !lost && result.sent_rate >= 0.95 * rate;
     }
-    if (loss >= absl::GetFlag(FLAGS_max_loss)) break;
-    best = std::max(best, sent * lines / seconds);
-    if (sent / seconds < 0.95 * rate) {
+    if (held) continue;
+    if (!lost) {
       std::printf("%-6s the load generator is the limit here\n",
                   side.name.c_str());
-      break;
     }
+    break;
   }
   return best;
 }
