@@ -246,6 +246,10 @@ TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
            Input("GrpcPublishInputConfig", "", "require_signature: true")),
        "f: input \"grpc\": require_signature: Publish batches carry no "
        "signature"},
+      {WithInputs(Input("StatsdInputConfig", "reader_threads: 0", "name: 's'")),
+       "f: input \"s\": reader_threads is 0; it must be in 1..64"},
+      {WithInputs(Input("StatsdInputConfig", "reader_threads: 65")),
+       "reader_threads is 65"},
       {WithInputs(Zmq() + " admin { listen_address: ':' }"),
        "f: admin: listen_address \":\" is not host:port"},
       {WithInputs(Zmq() + " limits { max_packet_bytes: 0 }"),

@@ -1,12 +1,13 @@
 // The router's statsd input beside Etsy statsd, fed by the same load
 // generator in one run (issue 13):
-//   bazel run -c opt //tools:statsd_benchmark -- \
-//       --etsy_statsd=/opt/metlog-peers/node_modules/statsd
+//   bazel run -c opt //tools:statsd_benchmark
 // For 1 and 20 lines per datagram, each side gets rising rates (lines per
 // second, 1.25x a step, paced with sendmmsg) until it loses 0.1 % or more; loss
 // is counted from each side's own stats: the router's input counters (and its
 // null sink's, which must agree), Etsy's statsd.packets_received and
-// statsd.metrics_received from its management port.
+// statsd.metrics_received from its management port. The router's ladder
+// starts at the rate Etsy held. Both ladders are run --runs times and the
+// summary gives the medians: the machine is shared.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,7 +19,9 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -33,10 +36,15 @@
 ABSL_FLAG(std::string, etsy_statsd, "/opt/metlog-peers/node_modules/statsd",
           "Etsy statsd's directory (holding stats.js).");
 ABSL_FLAG(double, seconds, 2, "How long each rate is sent.");
-ABSL_FLAG(double, start_rate, 20000, "First rate, lines per second.");
+ABSL_FLAG(double, start_rate, 5000, "First rate, lines per second.");
 ABSL_FLAG(double, max_rate, 4000000, "Highest rate tried, lines per second.");
 ABSL_FLAG(double, max_loss, 0.001, "Loss at which a side's ladder stops.");
 ABSL_FLAG(bool, router, true, "Measure the router.");
+ABSL_FLAG(int, runs, 5,
+          "Rounds of both ladders; the summary gives their medians (the "
+          "machine is shared, so one run says little).");
+ABSL_FLAG(int, reader_threads, 1,
+          "The router's statsd input's reader_threads.");
 ABSL_FLAG(bool, etsy, true, "Measure Etsy statsd.");
 
 namespace metlog {
@@ -123,6 +131,12 @@ struct Side {
   std::function<Received()> received;
 };
 
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 int FreePort(int type) {
   const int fd = socket(AF_INET, type, 0);
   sockaddr_in address{};
@@ -192,66 +206,94 @@ pid_t StartEtsy(int port, int mgmt_port, const std::string& config) {
   return pid;
 }
 
-// Rising rates until the side loses max_loss or more; prints each step and
-// returns the highest rate (lines per second) received with less.
-double Ladder(const Side& side, int lines) {
+// Sends to `side` at `rate` datagrams per second for --seconds and prints
+// what it received; returns the loss, and the rate actually sent.
+struct Attempt {
+  double loss = 1;
+  double sent_rate = 0;
+};
+
+Attempt Try(const Side& side, const std::vector<std::string>& datagrams,
+            int lines, double rate) {
+  const Received before = side.received();
+  const absl::Time start = absl::Now();
+  const uint64_t sent = SendAt(side.port, datagrams, rate,
+                               absl::Seconds(absl::GetFlag(FLAGS_seconds)));
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  // Let the receiver catch up, until its counters stop moving (a loaded
+  // machine can hold it back for a while): otherwise what it reads late
+  // would count as this attempt's loss and the next one's gain.
+  Received after = side.received();
+  for (int i = 0; i < 50; ++i) {
+    absl::SleepFor(absl::Milliseconds(200));
+    const Received now = side.received();
+    if (now.lines == after.lines) break;
+    after = now;
+  }
+  const uint64_t got = after.datagrams - before.datagrams;
+  const uint64_t got_lines = after.lines - before.lines;
+  Attempt attempt;
+  attempt.loss = 1.0 - static_cast<double>(got_lines) / (sent * lines);
+  attempt.sent_rate = sent / seconds;
+  std::printf(
+      "%-6s %2d lines/datagram  asked %9.0f dgr/s  sent %9.0f dgr/s  "
+      "received %9llu dgr %10llu lines  loss %7.3f %%\n",
+      side.name.c_str(), lines, rate, attempt.sent_rate,
+      static_cast<unsigned long long>(got),
+      static_cast<unsigned long long>(got_lines), 100 * attempt.loss);
+  std::fflush(stdout);
+  return attempt;
+}
+
+// Rising rates until the side loses max_loss or more; returns the highest
+// rate (lines per second) received with less.
+double Ladder(const Side& side, int lines, double start_rate) {
   const std::vector<std::string> datagrams = Datagrams(lines);
-  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  const double max_loss = absl::GetFlag(FLAGS_max_loss);
   double best = 0;
-  for (double line_rate = absl::GetFlag(FLAGS_start_rate);
+  for (double line_rate = start_rate;
        line_rate <= absl::GetFlag(FLAGS_max_rate); line_rate *= kStep) {
     const double rate = line_rate / lines;
-    // The VM is shared: a rate fails only if a second try fails too.
-    double loss = 1, seconds = 1;
-    uint64_t sent = 0;
-    for (int attempt = 0; attempt < 2 && loss >= absl::GetFlag(FLAGS_max_loss);
-         ++attempt) {
-      const Received before = side.received();
-      const absl::Time start = absl::Now();
-      sent = SendAt(side.port, datagrams, rate, duration);
-      seconds = absl::ToDoubleSeconds(absl::Now() - start);
-      absl::SleepFor(absl::Milliseconds(300));  // let the receiver catch up
-      const Received after = side.received();
-      const uint64_t got = after.datagrams - before.datagrams;
-      const uint64_t got_lines = after.lines - before.lines;
-      loss = 1.0 - static_cast<double>(got_lines) / (sent * lines);
-      std::printf(
-          "%-6s %2d lines/datagram  asked %9.0f dgr/s  sent %9.0f dgr/s  "
-          "received %9llu dgr %10llu lines  loss %7.3f %%\n",
-          side.name.c_str(), lines, rate, sent / seconds,
-          static_cast<unsigned long long>(got),
-          static_cast<unsigned long long>(got_lines), 100 * loss);
-      std::fflush(stdout);
+    // The machine is shared: a step fails only if a second try fails too,
+    // by losing or by the load generator falling behind the rate asked.
+    bool held = false, lost = false;
+    for (int attempt = 0; attempt < 2 && !held; ++attempt) {
+      const Attempt result = Try(side, datagrams, lines, rate);
+      lost = result.loss >= max_loss;
+      if (!lost) best = std::max(best, result.sent_rate * lines);
+      held = !lost && result.sent_rate >= 0.95 * rate;
     }
-    if (loss >= absl::GetFlag(FLAGS_max_loss)) break;
-    best = std::max(best, sent * lines / seconds);
-    if (sent / seconds < 0.95 * rate) {
+    if (held) continue;
+    if (!lost) {
       std::printf("%-6s the load generator is the limit here\n",
                   side.name.c_str());
-      break;
     }
+    break;
   }
   return best;
 }
 
 int Run() {
-  const std::string config_text = R"pb(
-    inputs {
-      options {
-        [type.googleapis.com/metlog.v1.StatsdInputConfig] {
-          address: "127.0.0.1:0"
+  const std::string config_text = absl::StrFormat(
+      R"pb(
+        inputs {
+          options {
+            [type.googleapis.com/metlog.v1.StatsdInputConfig] {
+              address: "127.0.0.1:0"
+              reader_threads: %d
+            }
+          }
         }
-      }
-    }
-    stats_interval_ms: 0
-    sinks {
-      name: "null"
-      queue { overflow: BLOCK }
-      options {
-        [type.googleapis.com/metlog.sinks.NullOptions] {}
-      }
-    }
-  )pb";
+        stats_interval_ms: 0
+        sinks {
+          name: "null"
+          queue { overflow: BLOCK }
+          options {
+            [type.googleapis.com/metlog.sinks.NullOptions] {}
+          }
+        }
+      )pb",
+      absl::GetFlag(FLAGS_reader_threads));
   v1::RouterConfig config;
   if (!ParseTextProto(config_text, "benchmark", &config).ok()) return 1;
   auto router = Router::Create(config);
@@ -287,18 +329,25 @@ int Run() {
       "net.core.rmem_max %s (caps the router's 4 MiB SO_RCVBUF; "
       "Etsy keeps Node's default)\n",
       rmem_max.c_str());
-  std::vector<std::string> summary;
-  for (int lines : {1, 20}) {
-    const double etsy_rate =
-        absl::GetFlag(FLAGS_etsy) ? Ladder(etsy_side, lines) : 0;
-    const double router_rate =
-        absl::GetFlag(FLAGS_router) ? Ladder(metlog, lines) : 0;
-    summary.push_back(absl::StrFormat(
-        "%2d lines/datagram: etsy %9.0f lines/s, router %9.0f lines/s "
-        "(%.1fx), each below %.1f %% loss",
-        lines, etsy_rate, router_rate,
-        etsy_rate > 0 ? router_rate / etsy_rate : 0,
-        100 * absl::GetFlag(FLAGS_max_loss)));
+  // Per lines per datagram: each run's rates, Etsy's and the router's.
+  std::map<int, std::vector<std::pair<double, double>>> rates;
+  const int runs = absl::GetFlag(FLAGS_runs);
+  for (int run = 1; run <= runs; ++run) {
+    for (int lines : {1, 20}) {
+      const double start_rate = absl::GetFlag(FLAGS_start_rate);
+      const double etsy_rate =
+          absl::GetFlag(FLAGS_etsy) ? Ladder(etsy_side, lines, start_rate) : 0;
+      const double router_rate =
+          absl::GetFlag(FLAGS_router)
+              ? Ladder(metlog, lines, std::max(start_rate, etsy_rate))
+              : 0;
+      rates[lines].emplace_back(etsy_rate, router_rate);
+      std::printf(
+          "run %d/%d, %2d lines/datagram: etsy %9.0f lines/s, router %9.0f "
+          "lines/s (%.1fx)\n",
+          run, runs, lines, etsy_rate, router_rate,
+          etsy_rate > 0 ? router_rate / etsy_rate : 0);
+    }
   }
   kill(etsy, SIGTERM);
   waitpid(etsy, nullptr, 0);
@@ -309,7 +358,24 @@ int Run() {
       "router: input accepted %llu, null sink received %llu\n",
       static_cast<unsigned long long>(stats.inputs(0).messages_accepted()),
       static_cast<unsigned long long>(stats.sinks(0).received()));
-  for (const std::string& line : summary) std::printf("%s\n", line.c_str());
+  std::printf("medians of %d runs, each rate the highest below %.1f %% loss:\n",
+              runs, 100 * absl::GetFlag(FLAGS_max_loss));
+  for (const auto& [lines, pairs] : rates) {
+    std::vector<double> etsy, router, ratio;
+    for (const auto& [e, r] : pairs) {
+      etsy.push_back(e);
+      router.push_back(r);
+      ratio.push_back(e > 0 ? r / e : 0);
+    }
+    std::printf(
+        "%2d lines/datagram: etsy %9.0f lines/s (%7.0f dgr/s), router %9.0f "
+        "lines/s (%7.0f dgr/s), router/etsy %.1fx (per-run ratios from "
+        "%.1fx to %.1fx)\n",
+        lines, Median(etsy), Median(etsy) / lines, Median(router),
+        Median(router) / lines, Median(ratio),
+        *std::min_element(ratio.begin(), ratio.end()),
+        *std::max_element(ratio.begin(), ratio.end()));
+  }
   return 0;
 }
 

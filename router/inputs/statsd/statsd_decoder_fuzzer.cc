@@ -1,10 +1,13 @@
 // Random datagrams through the statsd decoder: whatever it accepts must be
 // a message protobuf reads back as the metric its line named, and every
-// line is either accepted or counted.
+// line is either accepted or counted, and every value accepted as a number
+// is one to absl::SimpleAtod.
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "proto/metlog.pb.h"
 #include "router/inputs/statsd/statsd_decoder.h"
@@ -46,6 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const metlog::v1::Message& m = result.packet->Parsed(i);
     Check(m.type() == metlog::StatsdMessageType(expected[i].kind));
     Check(m.payload() == expected[i].value);
+    // The parser checks plain decimals itself: they must be numbers to
+    // SimpleAtod too.
+    double number = 0;
+    Check(expected[i].kind == metlog::StatsdSample::Kind::kSet ||
+          (absl::SimpleAtod(m.payload(), &number) && std::isfinite(number)));
     Check(m.fields_size() >= 1 && m.fields(0).name() == "name" &&
           m.fields(0).value_string_size() == 1 &&
           m.fields(0).value_string(0) == expected[i].name);

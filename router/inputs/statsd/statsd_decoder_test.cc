@@ -1,7 +1,9 @@
 #include "router/inputs/statsd/statsd_decoder.h"
 
+#include <cmath>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/metlog.pb.h"
@@ -110,6 +112,44 @@ TEST(StatsdDecoderTest, BadLinesAreCountedAndTheRestIsKept) {
   EXPECT_THAT(result.first_error, HasSubstr("no metric name"));
   EXPECT_EQ(result.packet->Parsed(0).payload(), "1");
   EXPECT_EQ(result.packet->Parsed(1).payload(), "2");
+}
+
+TEST(StatsdDecoderTest, ANumberIsWhatSimpleAtodReadsAsFinite) {
+  // Plain decimals are checked without SimpleAtod: both ways must agree.
+  const std::string values[] = {
+      "1",
+      "320.5",
+      "007",
+      "1.",
+      ".5",
+      "1e3",
+      " 1",
+      "1 ",
+      "1.2.3",
+      "-",
+      "-0",
+      "-1.5",
+      "0x10",
+      "inf",
+      "nan",
+      "1..2",
+      "1.e5",
+      "1,5",
+      "٣",
+      "+1",
+      std::string(30, '9'),
+      std::string(31, '9'),
+      std::string(400, '9'),
+      std::string(200, '9') + "." + std::string(200, '9')};
+  StatsdDecoder decoder{v1::LimitsConfig()};
+  for (const std::string& value : values) {
+    double number = 0;
+    const bool expected = value[0] != '+' && absl::SimpleAtod(value, &number) &&
+                          std::isfinite(number);
+    EXPECT_EQ(decoder.Decode("x:" + value + "|c").accepted(),
+              expected ? 1u : 0u)
+        << "\"" << value << "\"";
+  }
 }
 
 TEST(StatsdDecoderTest, LengthsAreBounded) {

@@ -2,6 +2,8 @@
 // metlog.v1.StatsdInputConfig.
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "router/input_registry.h"
 #include "router/inputs/statsd/statsd_decoder.h"
@@ -12,6 +14,9 @@
 namespace metlog {
 namespace {
 
+// Beyond this a value is a typo: the machine has not that many cores.
+constexpr uint32_t kMaxReaderThreads = 64;
+
 class StatsdInputFactory : public TypedInputFactory<v1::StatsdInputConfig> {
  public:
   std::string default_name() const override { return "statsd"; }
@@ -20,6 +25,11 @@ class StatsdInputFactory : public TypedInputFactory<v1::StatsdInputConfig> {
   absl::Status CheckOptions(const v1::StatsdInputConfig& options,
                             const v1::InputConfig&,
                             const v1::RouterConfig&) const override {
+    if (options.reader_threads() < 1 ||
+        options.reader_threads() > kMaxReaderThreads) {
+      return OptionOutOfRange("reader_threads", options.reader_threads(), 1,
+                              kMaxReaderThreads);
+    }
     return CheckDatagramOptions(options.address(),
                                 options.receive_buffer_bytes());
   }
@@ -33,10 +43,14 @@ class StatsdInputFactory : public TypedInputFactory<v1::StatsdInputConfig> {
   absl::StatusOr<std::unique_ptr<Input>> CreateInput(
       const v1::StatsdInputConfig& options,
       const InputEnvironment& environment) const override {
+    // One decoder per reader thread: a decoder keeps per-thread state.
+    std::vector<std::unique_ptr<DatagramDecoder>> decoders;
+    for (uint32_t i = 0; i < options.reader_threads(); ++i) {
+      decoders.push_back(std::make_unique<StatsdDecoder>(environment.limits));
+    }
     return UdpInput::Create(environment.name, options.address(),
                             options.receive_buffer_bytes(),
-                            std::make_unique<StatsdDecoder>(environment.limits),
-                            environment.dispatcher);
+                            std::move(decoders), environment.dispatcher);
   }
 };
 

@@ -1,7 +1,9 @@
 #include "router/inputs/statsd/statsd_line.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -11,6 +13,34 @@ namespace {
 
 bool IsNumber(absl::string_view text, double* value) {
   return absl::SimpleAtod(text, value) && std::isfinite(*value);
+}
+
+// Digits with an optional fraction ("42", "320.5"), short enough to be
+// finite: what SimpleAtod accepts, checked without it (it was a sixth of a
+// line's decoding). Anything else goes to SimpleAtod.
+bool IsPlainDecimal(absl::string_view text) {
+  constexpr size_t kMaxPlainDigits = 30;
+  if (text.empty() || text.size() > kMaxPlainDigits) return false;
+  const size_t dot = text.find('.');
+  const absl::string_view whole = text.substr(0, dot);
+  auto digits = [](absl::string_view part) {
+    return !part.empty() &&
+           std::all_of(part.begin(), part.end(), absl::ascii_isdigit);
+  };
+  return digits(whole) &&
+         (dot == absl::string_view::npos || digits(text.substr(dot + 1)));
+}
+
+// Whether `text` is a finite number; `*negative` says if it is below 0.
+bool IsValue(absl::string_view text, bool* negative) {
+  if (IsPlainDecimal(text)) {
+    *negative = false;
+    return true;
+  }
+  double number = 0;
+  if (!IsNumber(text, &number)) return false;
+  *negative = number < 0;
+  return true;
 }
 
 absl::Status ParseTags(absl::string_view text, StatsdSample* sample) {
@@ -85,12 +115,12 @@ absl::Status ParseSample(absl::string_view name, absl::string_view text,
     sample->delta = true;
     if (value[0] == '+') value.remove_prefix(1);
   }
-  double number = 0;
-  if (!IsNumber(value, &number) || (!value.empty() && value[0] == '+')) {
+  bool negative = false;
+  if (!IsValue(value, &negative) || (!value.empty() && value[0] == '+')) {
     return absl::InvalidArgumentError(
         absl::StrCat("value \"", value, "\" is not a number"));
   }
-  if (sample->kind == StatsdSample::Kind::kTimer && number < 0) {
+  if (sample->kind == StatsdSample::Kind::kTimer && negative) {
     return absl::InvalidArgumentError("a timer cannot be negative");
   }
   sample->value = value;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/config.pb.h"
@@ -24,6 +25,16 @@ class UdpInput : public Input {
       uint32_t receive_buffer_bytes, std::unique_ptr<DatagramDecoder> decoder,
       Dispatcher* dispatcher);
 
+  // The same with one reader thread per decoder, all reading the one
+  // socket (datagrams are independent, so their order across threads does
+  // not matter). A datagram longer than `max_datagram_bytes` is refused
+  // undecoded ("oversized_packet"); the default keeps every UDP payload.
+  static absl::StatusOr<std::unique_ptr<UdpInput>> Create(
+      std::string name, const std::string& address,
+      uint32_t receive_buffer_bytes,
+      std::vector<std::unique_ptr<DatagramDecoder>> decoders,
+      Dispatcher* dispatcher, size_t max_datagram_bytes = 65536);
+
   // Binds now, so a bad address or a port in use fails the router's start.
   // `verifier` (may be null) checks packets' signatures.
   static absl::StatusOr<std::unique_ptr<UdpInput>> Create(
@@ -33,21 +44,26 @@ class UdpInput : public Input {
   ~UdpInput() override;
 
   void Start() override;
-  // Stops between two datagrams; what the kernel still holds is not read.
+  // Stops between two batches of datagrams; what the kernel still holds is
+  // not read.
   void Stop(absl::Time deadline) override;
   std::string address() const override { return address_; }
 
  private:
-  UdpInput(std::string name, int fd, std::unique_ptr<DatagramDecoder> decoder,
-           Dispatcher* dispatcher);
-  void Run();
+  UdpInput(std::string name, int fd,
+           std::vector<std::unique_ptr<DatagramDecoder>> decoders,
+           Dispatcher* dispatcher, size_t max_datagram_bytes);
+  // One reader thread: takes datagrams in batches (recvmmsg) and decodes
+  // them with `decoder`, its own.
+  void Run(DatagramDecoder* decoder);
 
   const int fd_;
   std::string address_;
-  const std::unique_ptr<DatagramDecoder> decoder_;
+  const std::vector<std::unique_ptr<DatagramDecoder>> decoders_;
   Dispatcher* const dispatcher_;
+  const size_t max_datagram_bytes_;
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::vector<std::thread> threads_;
 };
 
 }  // namespace metlog
