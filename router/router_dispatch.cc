@@ -21,6 +21,13 @@ uint64_t Router::RouteMessages(absl::Span<const PacketRef> packets,
   thread_local std::vector<MessageView> matched;
   // Per message of the group, in order: whether any sink took it.
   thread_local std::vector<uint8_t> taken;
+  // A packet no one will parse is charged to queues without its parse (a
+  // tail opened meanwhile may still parse it: bounded by the packet's own
+  // memory bound, and rare).
+  if (!routing->any_reads_messages &&
+      tail_count_.load(std::memory_order_relaxed) == 0) {
+    for (const PacketRef& packet : packets) packet->ChargeNoParse();
+  }
   if (count_unmatched) {
     size_t messages = 0;
     for (const PacketRef& packet : packets) messages += packet->size();

@@ -219,5 +219,42 @@ TEST(RouterTest, AReloadDoesNotWedgeOnASinkStuckOnADownBackEnd) {
   (*router)->Stop();
 }
 
+// Queues are charged a packet's parse only when some sink reads parsed
+// messages: a default config's file and console sinks do not.
+TEST(RouterTest, QueuesAreChargedTheParseOnlyWhenASinkReadsMessages) {
+  const std::string stuck = absl::StrCat(
+      "sinks { name: \"stuck\" queue { max_retry_duration_ms: 60000 } "
+      "options { [type.googleapis.com/metlog.sinks.CarbonOptions] { "
+      "address: \"127.0.0.1:",
+      ClosedPort(), "\" } } }\n");
+  PacketRef sizing = Packet({"counter", "counter", "counter"});
+  const uint64_t with_parse = sizing->footprint();
+  sizing->ChargeNoParse();
+  const uint64_t without_parse = sizing->footprint();
+  ASSERT_LT(without_parse, with_parse);
+
+  for (const bool reader : {false, true}) {
+    auto router = Router::Create(Config(
+        reader ? stuck +
+                     "sinks { name: \"reader\" options { "
+                     "[type.googleapis.com/metlog.sinks.NullOptions] { "
+                     "read_messages: true } } }\n"
+               : stuck));
+    ASSERT_TRUE(router.ok()) << router.status();
+    (*router)->Start();
+    Dispatch(**router, {"counter", "counter", "counter"});
+    const v1::StatsResponse stats =
+        AwaitStats(**router, [](const v1::StatsResponse& s) {
+          const v1::SinkStats* sink =
+              SinkNamed(s, "stuck", v1::SinkStats::ACTIVE);
+          return sink != nullptr && sink->queued_bytes() > 0;
+        });
+    EXPECT_EQ(SinkNamed(stats, "stuck", v1::SinkStats::ACTIVE)->queued_bytes(),
+              reader ? with_parse : without_parse)
+        << (reader ? "with" : "without") << " a sink reading messages";
+    (*router)->Stop();
+  }
+}
+
 }  // namespace
 }  // namespace metlog

@@ -64,6 +64,9 @@ absl::StatusOr<std::shared_ptr<const RoutingTable>> BuildRoutingTable(
     table->routes.push_back(
         {sink_config, std::move(compiled->matcher), std::move(runner)});
   }
+  for (const Route& route : table->routes) {
+    table->any_reads_messages |= route.runner->reads_messages();
+  }
   return table;
 }
 

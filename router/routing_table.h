@@ -25,6 +25,8 @@ struct Route {
 // started with.
 struct RoutingTable {
   std::vector<Route> routes;
+  // Whether any route's sink reads parsed messages (ReadsMessages()).
+  bool any_reads_messages = false;
 };
 
 // Whether the sink's match compiles and the sink registry accepts its

@@ -120,7 +120,8 @@ WireProblem SharedPacket::Add(absl::string_view bytes, int64_t now_ns,
 size_t SharedPacket::footprint() const {
   return sizeof(*this) +
          (owner_ != nullptr ? bytes_.size() : copy_.capacity()) +
-         HeapBytes(slots_) + HeapBytes(fields_) + parse_reserve();
+         HeapBytes(slots_) + HeapBytes(fields_) +
+         (parse_charged_ ? parse_reserve() : 0);
 }
 
 void SharedPacket::Release(uint32_t references) const {
