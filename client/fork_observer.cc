@@ -16,6 +16,7 @@ namespace {
 struct Registry {
   std::mutex mu;
   std::vector<ForkObserver*> observers;
+  std::vector<ForkObserver*> innermost;  // locked last, released first
 };
 
 Registry& TheRegistry() {
@@ -27,10 +28,15 @@ void Prepare() {
   Registry& registry = TheRegistry();
   registry.mu.lock();
   for (ForkObserver* observer : registry.observers) observer->BeforeFork();
+  for (ForkObserver* observer : registry.innermost) observer->BeforeFork();
 }
 
 void Parent() {
   Registry& registry = TheRegistry();
+  for (auto it = registry.innermost.rbegin(); it != registry.innermost.rend();
+       ++it) {
+    (*it)->AfterForkInParent();
+  }
   for (auto it = registry.observers.rbegin(); it != registry.observers.rend();
        ++it) {
     (*it)->AfterForkInParent();
@@ -41,6 +47,10 @@ void Parent() {
 void Child() {
   UseForkSafeClock();
   Registry& registry = TheRegistry();
+  for (auto it = registry.innermost.rbegin(); it != registry.innermost.rend();
+       ++it) {
+    (*it)->AfterForkInChild();
+  }
   for (auto it = registry.observers.rbegin(); it != registry.observers.rend();
        ++it) {
     (*it)->AfterForkInChild();
@@ -49,14 +59,25 @@ void Child() {
   registry.mu.unlock();
 }
 
+void InstallForkHandlersOnce() {
+  static const int installed = pthread_atfork(Prepare, Parent, Child);
+  (void)installed;
+}
+
 }  // namespace
 
 void RegisterForkObserver(ForkObserver* observer) {
-  static const int installed = pthread_atfork(Prepare, Parent, Child);
-  (void)installed;
+  InstallForkHandlersOnce();
   Registry& registry = TheRegistry();
   std::lock_guard<std::mutex> lock(registry.mu);
   registry.observers.push_back(observer);
+}
+
+void RegisterInnermostForkObserver(ForkObserver* observer) {
+  InstallForkHandlersOnce();
+  Registry& registry = TheRegistry();
+  std::lock_guard<std::mutex> lock(registry.mu);
+  registry.innermost.push_back(observer);
 }
 
 void UnregisterForkObserver(ForkObserver* observer) {

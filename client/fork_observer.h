@@ -28,6 +28,12 @@ class ForkObserver {
 void RegisterForkObserver(ForkObserver* observer);
 void UnregisterForkObserver(ForkObserver* observer);
 
+// For a lock that is taken while other observers' locks are held (the
+// symbolizer's, inside a sender's): locked after every other observer's
+// before the fork and released before them after it, whenever it registered,
+// so the fork takes locks in the order the code does. Never unregistered.
+void RegisterInnermostForkObserver(ForkObserver* observer);
+
 }  // namespace metlog
 
 #endif  // METLOG_CLIENT_FORK_OBSERVER_H_

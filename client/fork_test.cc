@@ -11,12 +11,14 @@
 #include <cstdio>
 #include <atomic>
 #include <map>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "client/immediate_senders.h"
 #include "client/metlog.h"
 #include "client/pull_collector.h"
 #include "client/senders.h"
@@ -195,6 +197,31 @@ TEST(ForkTest, UdpSenderWorksInTheChild) {
   ASSERT_TRUE(client->Flush(absl::Seconds(5)));
   EXPECT_EQ(client->Stats().sent, 2u);
   close(receiver);
+  alarm(0);
+}
+
+// A sender made after the first Exception() registered the symbolizer's
+// lock, sending exceptions while another thread forks: the fork must take
+// the locks in the order sending does (sender's, then symbolizer's), or
+// both threads wait for each other forever.
+TEST(ForkTest, ForkingWhileAnotherThreadSendsExceptionsDoesNotDeadlock) {
+  alarm(60);  // a deadlock fails the test instead of hanging it
+  Client first(std::make_unique<CaptureSender>(), "first");
+  first.Exception(std::runtime_error("registers the symbolizer"));
+  Client second(std::make_unique<CaptureSender>(10), "second");
+  std::atomic<bool> stop{false};
+  std::thread sender([&] {
+    while (!stop.load()) second.Exception(std::runtime_error("y"));
+  });
+  for (int i = 0; i < 2000; ++i) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(0);
+    EXPECT_EQ(WaitForChild(pid, absl::Seconds(20)), 0);
+  }
+  stop.store(true);
+  sender.join();
+  EXPECT_GT(second.Stats().sent, 0u);
   alarm(0);
 }
 

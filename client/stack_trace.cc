@@ -25,7 +25,9 @@ class SymbolizerLock : public ForkObserver {
     // Leaked: fork handlers may run while static destructors do.
     static SymbolizerLock* const lock = [] {
       auto* made = new SymbolizerLock;
-      RegisterForkObserver(made);
+      // Taken inside a sender's lock (LockedSender symbolizes while
+      // sending), so the fork must take it after every sender's.
+      RegisterInnermostForkObserver(made);
       return made;
     }();
     return *lock;
