@@ -28,6 +28,7 @@ using testing::ReadFile;
 using testing::RouterProcess;
 using testing::Runfile;
 using testing::TempPath;
+using ::testing::Not;
 
 void Run(const std::string& command) {
   ASSERT_EQ(
@@ -288,6 +289,30 @@ TEST_F(TlsTest, CheckRefusesAKeyThatIsNotTheCertificates) {
                       .c_str());
   EXPECT_EQ(WEXITSTATUS(status), 1);
   EXPECT_THAT(ReadFile(out), HasSubstr("is not the key of cert_file"));
+}
+
+// An encrypted key is refused with a clear error; OpenSSL must not stop
+// start-up (or --check) to ask for its pass phrase.
+TEST_F(TlsTest, CheckRefusesAnEncryptedKeyWithoutAskingForItsPassPhrase) {
+  metlog::Run(absl::StrCat("openssl pkey -in ", TempPath("router.key"),
+                   " -aes256 -passout pass:secret -out ",
+                   TempPath("encrypted.key")));
+  const std::string config = TempPath("encrypted_key.textproto");
+  std::ofstream(config) << absl::StrCat(
+      R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} } } admin { tls { cert_file: ")",
+      TempPath("router.pem"), R"(" key_file: ")", TempPath("encrypted.key"),
+      R"(" } }
+      sinks { name: "null"
+              options { [type.googleapis.com/metlog.sinks.NullOptions] {} } })");
+  const std::string out = TempPath("encrypted_key.out");
+  const int status = std::system(
+      absl::StrCat("script -qec '", Runfile("router/router"),
+                   " --check --config=", config, "' /dev/null < /dev/null > ",
+                   out, " 2>&1")
+          .c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 1) << ReadFile(out);
+  EXPECT_THAT(ReadFile(out), HasSubstr("holds no unencrypted PEM private key"));
+  EXPECT_THAT(ReadFile(out), Not(HasSubstr("pass phrase")));
 }
 
 }  // namespace

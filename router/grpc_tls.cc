@@ -24,6 +24,10 @@ struct KeyFree {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 };
 
+// OpenSSL's default for an encrypted key is to ask for a pass phrase on the
+// terminal, which would block start-up and --check; refusing makes it fail.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
 std::unique_ptr<BIO, BioFree> MemoryBio(const std::string& pem) {
   return std::unique_ptr<BIO, BioFree>(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -38,14 +42,14 @@ absl::Status CheckCertificateAndKey(absl::string_view what,
   // OpenSSL queues errors per thread; gRPC's handshakes must not find ours.
   absl::Cleanup clear_errors = [] { ERR_clear_error(); };
   std::unique_ptr<X509, X509Free> cert(
-      PEM_read_bio_X509(MemoryBio(cert_pem).get(), nullptr, nullptr, nullptr));
+      PEM_read_bio_X509(MemoryBio(cert_pem).get(), nullptr, NoPassphrase, nullptr));
   if (cert == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": cert_file \"", tls.cert_file(),
                      "\" holds no PEM certificate"));
   }
   std::unique_ptr<EVP_PKEY, KeyFree> key(PEM_read_bio_PrivateKey(
-      MemoryBio(key_pem).get(), nullptr, nullptr, nullptr));
+      MemoryBio(key_pem).get(), nullptr, NoPassphrase, nullptr));
   if (key == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": key_file \"", tls.key_file(),
