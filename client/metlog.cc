@@ -158,6 +158,21 @@ struct ClientCore : private ForkObserver {
 
   void SendMessage(std::unique_ptr<v1::Message> message,
                    std::unique_ptr<RawStackTrace> stack = nullptr) {
+    // What the router would refuse whole (a field without a name, which no
+    // matcher could name) is refused here, counted; what has one right
+    // value is set to it (a uuid is 16 bytes or made here, severity 0..7).
+    for (const v1::Field& field : message->fields()) {
+      if (field.name().empty()) {
+        invalid.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    if (message->has_uuid() && message->uuid().size() != 16) {
+      message->clear_uuid();
+    }
+    if (message->has_severity()) {
+      message->set_severity(Client::ClampSeverity(message->severity()));
+    }
     PendingMessage pending;
     pending.origin = &origin;
     pending.timestamp_ns = WallNanos();
@@ -196,6 +211,14 @@ struct ClientCore : private ForkObserver {
 };
 
 namespace {
+
+// The router refuses a message with a field without a name.
+bool HasUnnamedTag(absl::Span<const Tag> tags) {
+  for (const Tag& tag : tags) {
+    if (tag.name().empty()) return true;
+  }
+  return false;
+}
 
 std::unique_ptr<MetricExtras> MakeExtras(absl::Span<const Tag> fields,
                                          absl::string_view logger,
@@ -313,6 +336,10 @@ void Client::SendMetricWithFields(PendingMessage::Kind kind,
                                   absl::string_view name, int64_t count,
                                   double value, absl::Span<const Tag> fields,
                                   const MetricOptions& options) {
+  if (HasUnnamedTag(fields)) {
+    core_->invalid.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   core_->SendMetric(kind, name, count, value, options.rate,
                     MakeExtras(fields, options.logger, options.severity));
 }
@@ -367,6 +394,10 @@ ScopedTimer Client::Timer(absl::string_view name, absl::Span<const Tag> fields,
                           const MetricOptions& options) {
   // A disabled timer never reads the clock or sends.
   if (!core_->filter.TimerEnabled(name)) {
+    return ScopedTimer({}, name, "", options);
+  }
+  if (HasUnnamedTag(fields)) {
+    core_->invalid.fetch_add(1, std::memory_order_relaxed);
     return ScopedTimer({}, name, "", options);
   }
   std::string fields_wire;

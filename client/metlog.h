@@ -28,6 +28,9 @@
 //   sampled_out); > 1 is 1. Gauges are never sampled.
 // - TimerSend and Gauge with NaN or an infinite value are dropped and counted
 //   invalid (the router would refuse them); negative values are sent.
+// - A field or tag without a name (the router refuses such a message whole)
+//   drops the call, counted invalid. A plugin's or Metlog() message with a
+//   uuid that is not 16 bytes gets a random one; its severity is clamped.
 // - A log call with arguments is formatted with absl::StrFormat; a format
 //   that does not match its arguments (checked when compiling under clang,
 //   at run time under GCC) sends the format string itself, counted in
@@ -84,7 +87,7 @@ enum Severity : int32_t {
 struct ClientStats : SenderStats {
   uint64_t filtered = 0;       // refused by the client's filters
   uint64_t sampled_out = 0;    // skipped by sampling (rate < 1), by design
-  uint64_t invalid = 0;        // NaN or infinite values, NaN rates
+  uint64_t invalid = 0;  // NaN or infinite values, NaN rates, unnamed fields
   uint64_t format_errors = 0;  // sent unformatted (counted in sent too)
 };
 

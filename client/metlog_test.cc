@@ -480,5 +480,26 @@ TEST(ClientTest, ATimerMayOutliveItsClientAndCanBeCancelled) {
   orphan.reset();  // the client is gone: sends nothing, touches nothing
 }
 
+// What the router would refuse never leaves the client counted as sent.
+TEST(ClientTest, WhatTheRouterWouldRefuseIsCountedInvalidOrRepaired) {
+  CapturingClient c;
+  c.client->Incr("hits", 1, {{"", "x"}});
+  { auto timer = c.client->Timer("t", {{"", 1}}); }
+  c.client->Metlog("audit", "x", {MakeField("", 1)});
+  EXPECT_EQ(c.client->Stats().invalid, 3u);
+  EXPECT_TRUE(c.Messages().empty());
+
+  c.client->AddPlugin("bad", [](v1::Message* m) {
+    m->set_type("order");
+    m->set_uuid("order-42");
+    m->set_severity(9);
+  });
+  ASSERT_TRUE(c.client->Call("bad"));
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].uuid().size(), 16u);
+  EXPECT_EQ(messages[0].severity(), 7);
+}
+
 }  // namespace
 }  // namespace metlog
