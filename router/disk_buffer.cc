@@ -528,6 +528,14 @@ bool DiskBuffer::AwaitDiskSpace(const absl::Status& failed,
   return !closed_;
 }
 
+absl::Status DiskBuffer::OpenNewSegmentWaiting(absl::Time deadline) {
+  absl::Status opened = OpenNewSegment();
+  while (!opened.ok() && AwaitDiskSpace(opened, deadline)) {
+    opened = OpenNewSegment();
+  }
+  return opened;
+}
+
 DiskAppendResult DiskBuffer::Append(absl::Span<const absl::string_view> records,
                                     absl::Time deadline) {
   DiskAppendResult result;
@@ -568,7 +576,7 @@ DiskAppendResult DiskBuffer::Append(absl::Span<const absl::string_view> records,
     if (segments_.back().bytes + encoded.size() + record_bytes >
         options_.max_segment_bytes) {
       result.status = flush();
-      if (result.status.ok()) result.status = OpenNewSegment();
+      if (result.status.ok()) result.status = OpenNewSegmentWaiting(deadline);
       if (!result.status.ok()) break;
     }
     if (TotalBytes() + encoded.size() + record_bytes >
@@ -579,7 +587,7 @@ DiskAppendResult DiskBuffer::Append(absl::Span<const absl::string_view> records,
       // Another Append may have filled the active segment while this waited.
       if (result.status.ok() &&
           segments_.back().bytes + record_bytes > options_.max_segment_bytes) {
-        result.status = OpenNewSegment();
+        result.status = OpenNewSegmentWaiting(deadline);
       }
       if (!result.status.ok()) break;
     }

@@ -173,6 +173,10 @@ class DiskBuffer {
   absl::StatusOr<Segment> Scan(uint64_t id);
   void LoadCursor();
   absl::Status WriteCursor() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // OpenNewSegment, waiting for space as full_action BLOCK asks (creating a
+  // file or syncing the old one can hit ENOSPC too).
+  absl::Status OpenNewSegmentWaiting(absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status OpenNewSegment() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes encoded records at the end of the active segment.
   absl::Status WriteEncoded(const std::string& encoded, uint64_t records)
