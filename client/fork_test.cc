@@ -8,8 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <stdexcept>
 #include <thread>
@@ -205,7 +205,11 @@ TEST(ForkTest, UdpSenderWorksInTheChild) {
 // the locks in the order sending does (sender's, then symbolizer's), or
 // both threads wait for each other forever.
 TEST(ForkTest, ForkingWhileAnotherThreadSendsExceptionsDoesNotDeadlock) {
-  alarm(60);  // a deadlock fails the test instead of hanging it
+  // A deadlock fails the test instead of hanging it. Each fork waits for
+  // the sender to leave its lock, so forks are slow: they stop after 60 s
+  // (or 2000), well before the alarm.
+  alarm(240);
+  const absl::Time forks_end = absl::Now() + absl::Seconds(60);
   Client first(std::make_unique<CaptureSender>(), "first");
   first.Exception(std::runtime_error("registers the symbolizer"));
   Client second(std::make_unique<CaptureSender>(10), "second");
@@ -213,7 +217,7 @@ TEST(ForkTest, ForkingWhileAnotherThreadSendsExceptionsDoesNotDeadlock) {
   std::thread sender([&] {
     while (!stop.load()) second.Exception(std::runtime_error("y"));
   });
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < 2000 && absl::Now() < forks_end; ++i) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) _exit(0);
