@@ -3,8 +3,8 @@
 #include <array>
 #include <cstring>
 
-#include "client/stack_trace.h"
 #include "client/envelope/uuid.h"
+#include "client/stack_trace.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
 

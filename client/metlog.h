@@ -85,8 +85,8 @@ enum Severity : int32_t {
 };
 
 struct ClientStats : SenderStats {
-  uint64_t filtered = 0;       // refused by the client's filters
-  uint64_t sampled_out = 0;    // skipped by sampling (rate < 1), by design
+  uint64_t filtered = 0;     // refused by the client's filters
+  uint64_t sampled_out = 0;  // skipped by sampling (rate < 1), by design
   uint64_t invalid = 0;  // NaN or infinite values, NaN rates, unnamed fields
   uint64_t format_errors = 0;  // sent unformatted (counted in sent too)
 };

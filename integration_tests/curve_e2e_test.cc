@@ -18,8 +18,8 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/protobuf_records.h"
-#include "tools/testing/router_process.h"
 #include "proto/admin.grpc.pb.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {
@@ -51,18 +51,18 @@ KeyFiles KeyGen(const std::string& name) {
 }
 
 std::string Config(const KeyFiles& router, const std::string& allowed_file) {
-  return absl::StrCat(R"(inputs { name: "curve" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+  return absl::StrCat(
+      R"(inputs { name: "curve" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
         endpoint: "tcp://127.0.0.1:*"
         curve { secret_key_file: ")",
-                      router.secret_key_file, R"(" allowed_clients_file: ")",
-                      allowed_file, R"(" } } } }
+      router.secret_key_file, R"(" allowed_clients_file: ")", allowed_file,
+      R"(" } } } }
       admin { listen_address: "127.0.0.1:0" }
       stats_interval_ms: 0
       sinks { name: "all" queue { flush_interval_ms: 10 }
         options { [type.googleapis.com/metlog.sinks.FileOptions] {
           path: ")",
-                      TempPath("curve_all.pb"),
-                      R"(" encoding { codec: PROTOBUF } } } })");
+      TempPath("curve_all.pb"), R"(" encoding { codec: PROTOBUF } } } })");
 }
 
 // A real client of the router's input; CURVE with `keys` unless empty.
@@ -175,7 +175,8 @@ TEST(CurveTest, UnlistedClientsAreRefusedWhileAllowedOnesFlow) {
 
 TEST(CurveTest, CheckNamesAMissingKeyFile) {
   const std::string config = TempPath("missing_key.textproto");
-  std::ofstream(config) << R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { curve {
+  std::ofstream(config)
+      << R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { curve {
       secret_key_file: "/nonexistent/router.key"
       allowed_client_keys: "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7" } } } }
       sinks { name: "null"
@@ -201,19 +202,20 @@ TEST(CurveTest, CheckWarnsAboutAnInputBeyondLoopbackOnlyWithoutCurve) {
   const std::string check = absl::StrCat(
       Runfile("router/router"), " --check --config=", config, " 2> ", out);
 
-  std::ofstream(config) << R"(inputs { name: "open" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+  std::ofstream(config)
+      << R"(inputs { name: "open" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
       endpoint: "tcp://0.0.0.0:5565" } } })"
-                        << sink;
+      << sink;
   ASSERT_EQ(std::system(check.c_str()), 0);
   EXPECT_THAT(ReadFile(out), HasSubstr("warning: input \"open\" listens on "
                                        "tcp://0.0.0.0:5565, beyond loopback"));
 
-  std::ofstream(config) << R"(inputs { name: "curve" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+  std::ofstream(config)
+      << R"(inputs { name: "curve" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
       endpoint: "tcp://0.0.0.0:5565"
       curve { secret_key_file: ")"
-                        << router_keys.secret_key_file
-                        << R"(" allowed_client_keys: ")" << client.public_key
-                        << R"(" } } } })" << sink;
+      << router_keys.secret_key_file << R"(" allowed_client_keys: ")"
+      << client.public_key << R"(" } } } })" << sink;
   ASSERT_EQ(std::system(check.c_str()), 0);
   EXPECT_EQ(ReadFile(out), "");
 }

@@ -179,8 +179,8 @@ TEST_F(AdminServiceTest, PublishOnAPortOfItsOwnServesPublishAlone) {
 
 TEST_F(AdminServiceTest, PublishOnAPortInUseFailsTheRouter) {
   int port = 0;
-  auto taken = StartAdminServer("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                                 service_.get(), &port);
+  auto taken = StartAdminServer(
+      "127.0.0.1:0", grpc::InsecureServerCredentials(), service_.get(), &port);
   ASSERT_TRUE(taken.ok()) << taken.status();
   v1::RouterConfig config;
   ASSERT_TRUE(

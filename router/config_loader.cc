@@ -81,9 +81,9 @@ absl::Status Validate(const v1::RouterConfig& config,
     }
     // 0 would fail every write at once, so nothing could be delivered.
     if (queue.write_timeout_ms() == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          source, ": sink \"", sink.name(),
-          "\": queue write_timeout_ms must be at least 1"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": sink \"", sink.name(),
+                       "\": queue write_timeout_ms must be at least 1"));
     }
     if (!sink.has_options()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -207,7 +207,8 @@ TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
       {WithInputs(Zmq("decode_threads: 100000")),
        "f: input \"zmq\": decode_threads is 100000; it must be in 1..64"},
       {WithInputs(Zmq("decode_threads: 0")), "decode_threads is 0"},
-      {WithInputs(absl::StrCat(Zmq(), "\n", Zmq("endpoint: 'tcp://127.0.0.1:5599'"))),
+      {WithInputs(
+           absl::StrCat(Zmq(), "\n", Zmq("endpoint: 'tcp://127.0.0.1:5599'"))),
        "f: input name \"zmq\" is used twice"},
       {absl::StrCat(Zmq(),
                     "\nsinks { name: \"n\" queue { write_timeout_ms: 0 } "

@@ -4,9 +4,9 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "client/net/host_port.h"
 #include "router/grpc_tls.h"
 #include "router/input_registry.h"
-#include "client/net/host_port.h"
 
 namespace metlog {
 

@@ -41,8 +41,8 @@ absl::Status CheckCertificateAndKey(absl::string_view what,
                                     const std::string& key_pem) {
   // OpenSSL queues errors per thread; gRPC's handshakes must not find ours.
   absl::Cleanup clear_errors = [] { ERR_clear_error(); };
-  std::unique_ptr<X509, X509Free> cert(
-      PEM_read_bio_X509(MemoryBio(cert_pem).get(), nullptr, NoPassphrase, nullptr));
+  std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(
+      MemoryBio(cert_pem).get(), nullptr, NoPassphrase, nullptr));
   if (cert == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, ": cert_file \"", tls.cert_file(),
