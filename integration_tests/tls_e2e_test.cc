@@ -3,9 +3,7 @@
 // openssl command: a client with a certificate from that CA publishes and
 // its message is delivered; a client without a certificate, with one from
 // another CA, or in plaintext is refused; metlogctl speaks TLS with flags.
-#include <unistd.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -17,18 +15,19 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "integration_tests/protobuf_records.h"
-#include "tools/testing/router_process.h"
 #include "proto/admin.grpc.pb.h"
+#include "tools/testing/peer_process.h"
+#include "tools/testing/router_process.h"
 
 namespace metlog {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::ReadFile;
 using testing::RouterProcess;
 using testing::Runfile;
 using testing::TempPath;
-using ::testing::Not;
 
 void Run(const std::string& command) {
   ASSERT_EQ(
@@ -222,23 +221,9 @@ TEST_F(TlsTest, WithoutRequirementTlsClientsNeedNoCertificate) {
             (std::vector<std::string>{"anonymous", "with cert"}));
 }
 
-// A port nothing listens on now, for a server whose address the test must
-// know before the router starts.
-int FreeTcpPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
 TEST_F(TlsTest, APublishInputOnItsOwnPortServesTlsToo) {
   const std::string publish_address =
-      absl::StrCat("127.0.0.1:", FreeTcpPort());
+      absl::StrCat("127.0.0.1:", testing::FreeTcpPort());
   auto router = RouterProcess::Start(
       "tls_publish",
       absl::StrCat(
@@ -253,7 +238,8 @@ TEST_F(TlsTest, APublishInputOnItsOwnPortServesTlsToo) {
           sinks { name: "all" queue { flush_interval_ms: 10 }
             options { [type.googleapis.com/metlog.sinks.FileOptions] {
               path: ")",
-          TempPath("tls_publish.pb"), R"(" encoding { codec: PROTOBUF } } } })"));
+          TempPath("tls_publish.pb"),
+          R"(" encoding { codec: PROTOBUF } } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
 
   v1::Ack ack;
@@ -278,8 +264,9 @@ TEST_F(TlsTest, APublishInputOnItsOwnPortServesTlsToo) {
 TEST_F(TlsTest, CheckRefusesAKeyThatIsNotTheCertificates) {
   const std::string config = TempPath("wrong_key.textproto");
   std::ofstream(config) << absl::StrCat(
-      R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} } } admin { tls { cert_file: ")", TempPath("router.pem"),
-      R"(" key_file: ")", TempPath("client.key"), R"(" } }
+      R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} } } admin { tls { cert_file: ")",
+      TempPath("router.pem"), R"(" key_file: ")", TempPath("client.key"),
+      R"(" } }
       sinks { name: "null"
               options { [type.googleapis.com/metlog.sinks.NullOptions] {} } })");
   const std::string out = TempPath("wrong_key.out");
@@ -295,8 +282,8 @@ TEST_F(TlsTest, CheckRefusesAKeyThatIsNotTheCertificates) {
 // start-up (or --check) to ask for its pass phrase.
 TEST_F(TlsTest, CheckRefusesAnEncryptedKeyWithoutAskingForItsPassPhrase) {
   metlog::Run(absl::StrCat("openssl pkey -in ", TempPath("router.key"),
-                   " -aes256 -passout pass:secret -out ",
-                   TempPath("encrypted.key")));
+                           " -aes256 -passout pass:secret -out ",
+                           TempPath("encrypted.key")));
   const std::string config = TempPath("encrypted_key.textproto");
   std::ofstream(config) << absl::StrCat(
       R"(inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {} } } admin { tls { cert_file: ")",
@@ -305,11 +292,11 @@ TEST_F(TlsTest, CheckRefusesAnEncryptedKeyWithoutAskingForItsPassPhrase) {
       sinks { name: "null"
               options { [type.googleapis.com/metlog.sinks.NullOptions] {} } })");
   const std::string out = TempPath("encrypted_key.out");
-  const int status = std::system(
-      absl::StrCat("script -qec '", Runfile("router/router"),
-                   " --check --config=", config, "' /dev/null < /dev/null > ",
-                   out, " 2>&1")
-          .c_str());
+  const int status =
+      std::system(absl::StrCat("script -qec '", Runfile("router/router"),
+                               " --check --config=", config,
+                               "' /dev/null < /dev/null > ", out, " 2>&1")
+                      .c_str());
   EXPECT_EQ(WEXITSTATUS(status), 1) << ReadFile(out);
   EXPECT_THAT(ReadFile(out), HasSubstr("holds no unencrypted PEM private key"));
   EXPECT_THAT(ReadFile(out), Not(HasSubstr("pass phrase")));

@@ -2,10 +2,6 @@
 // on a back end that is down), and its counters.
 #include "router/router.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/text_proto.h"
+#include "tools/testing/peer_process.h"
 
 namespace metlog {
 namespace {
@@ -73,20 +70,6 @@ v1::StatsResponse AwaitStats(const Router& router, Predicate done) {
     stats = router.Stats();
   }
   return stats;
-}
-
-// A loopback TCP port nothing listens on: connecting is refused, as with a
-// carbon that is down.
-int ClosedPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t length = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
 }
 
 TEST(RouterTest, ACreationThatFailsOnALaterSinkReportsItAndCleansUp) {
@@ -169,7 +152,7 @@ TEST(RouterTest, AReloadDoesNotWedgeOnASinkStuckOnADownBackEnd) {
       "max_retry_duration_ms: 3600000 } options { "
       "[type.googleapis.com/metlog.sinks.CarbonOptions] { address: "
       "\"127.0.0.1:",
-      ClosedPort(), "\" } } }\n");
+      testing::FreeTcpPort(), "\" } } }\n");
   auto router = Router::Create(Config(stuck));
   ASSERT_TRUE(router.ok()) << router.status();
   (*router)->Start();
@@ -226,7 +209,7 @@ TEST(RouterTest, QueuesAreChargedTheParseOnlyWhenASinkReadsMessages) {
       "sinks { name: \"stuck\" queue { max_retry_duration_ms: 60000 } "
       "options { [type.googleapis.com/metlog.sinks.CarbonOptions] { "
       "address: \"127.0.0.1:",
-      ClosedPort(), "\" } } }\n");
+      testing::FreeTcpPort(), "\" } } }\n");
   PacketRef sizing = Packet({"counter", "counter", "counter"});
   const uint64_t with_parse = sizing->footprint();
   sizing->ChargeNoParse();
@@ -235,10 +218,9 @@ TEST(RouterTest, QueuesAreChargedTheParseOnlyWhenASinkReadsMessages) {
 
   for (const bool reader : {false, true}) {
     auto router = Router::Create(Config(
-        reader ? stuck +
-                     "sinks { name: \"reader\" options { "
-                     "[type.googleapis.com/metlog.sinks.NullOptions] { "
-                     "read_messages: true } } }\n"
+        reader ? stuck + "sinks { name: \"reader\" options { "
+                         "[type.googleapis.com/metlog.sinks.NullOptions] { "
+                         "read_messages: true } } }\n"
                : stuck));
     ASSERT_TRUE(router.ok()) << router.status();
     (*router)->Start();
