@@ -110,6 +110,29 @@ PacketDecoder::PacketDecoder(const v1::LimitsConfig& limits,
                              std::shared_ptr<const PacketVerifier> verifier)
     : limits_(limits), verifier_(std::move(verifier)) {}
 
+void DecodeResult::Reject(RejectReason reason, std::string error) {
+  ++rejected[static_cast<int>(reason)];
+  if (first_error.empty()) first_error = std::move(error);
+}
+
+void DecodeResult::KeepMessages(
+    absl::string_view bytes, absl::Span<const std::pair<size_t, size_t>> spans,
+    absl::BitGenRef random) {
+  if (spans.empty()) return;
+  packet = SharedPacket::Create(bytes);
+  packet->Reserve(spans.size());
+  const absl::string_view kept = packet->bytes();
+  const int64_t now_ns = absl::GetCurrentTimeNanos();
+  for (const auto& [start, size] : spans) {
+    std::string problem;
+    if (const std::optional<RejectReason> reason = RejectReasonFor(
+            packet->Add(kept.substr(start, size), now_ns, random, &problem));
+        reason.has_value()) {
+      Reject(*reason, std::move(problem));
+    }
+  }
+}
+
 DecodeResult PacketDecoder::Decode(absl::string_view packet) {
   return Decode(packet, nullptr);
 }
@@ -122,21 +145,17 @@ DecodeResult PacketDecoder::Decode(std::unique_ptr<const PacketBytes> packet) {
 DecodeResult PacketDecoder::Decode(absl::string_view packet,
                                    std::unique_ptr<const PacketBytes> owner) {
   DecodeResult result;
-  auto reject = [&result](RejectReason reason, std::string error) {
-    ++result.rejected[static_cast<int>(reason)];
-    if (result.first_error.empty()) result.first_error = std::move(error);
-  };
   if (packet.size() > limits_.max_packet_bytes()) {
-    reject(RejectReason::kOversizedPacket,
-           absl::StrCat("packet of ", packet.size(), " bytes exceeds ",
-                        limits_.max_packet_bytes()));
+    result.Reject(RejectReason::kOversizedPacket,
+                  absl::StrCat("packet of ", packet.size(), " bytes exceeds ",
+                               limits_.max_packet_bytes()));
     result.unkept_bytes = std::move(owner);
     return result;
   }
   absl::string_view batch;
   std::string signature, error;
   if (!ReadBatch(packet, &batch, &signature, &error)) {
-    reject(RejectReason::kMalformedPacket, std::move(error));
+    result.Reject(RejectReason::kMalformedPacket, std::move(error));
     result.unkept_bytes = std::move(owner);
     return result;
   }
@@ -157,7 +176,7 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
         break;
     }
     if (refusal != RejectReason::kCount) {
-      reject(refusal, std::move(error));
+      result.Reject(refusal, std::move(error));
       result.unkept_bytes = std::move(owner);
       return result;
     }
@@ -186,23 +205,25 @@ DecodeResult PacketDecoder::Decode(absl::string_view packet,
   absl::string_view bytes;
   while (NextLengthDelimited(batch_in, /*field_number=*/1, &bytes, &error)) {
     if (bytes.size() > limits_.max_message_bytes()) {
-      reject(RejectReason::kOversizedMessage,
-             absl::StrCat("message of ", bytes.size(), " bytes exceeds ",
-                          limits_.max_message_bytes()));
+      result.Reject(RejectReason::kOversizedMessage,
+                    absl::StrCat("message of ", bytes.size(), " bytes exceeds ",
+                                 limits_.max_message_bytes()));
       continue;
     }
     std::string problem_text;
     const std::optional<RejectReason> reason = RejectReasonFor(
         result.packet->Add(bytes, now_ns, random_, &problem_text));
     if (reason == RejectReason::kMalformedMessage) {
-      reject(*reason, absl::StrCat("message does not parse: ", problem_text));
+      result.Reject(*reason,
+                    absl::StrCat("message does not parse: ", problem_text));
     } else if (reason.has_value()) {
-      reject(*reason, std::move(problem_text));
+      result.Reject(*reason, std::move(problem_text));
     }
   }
   if (!error.empty()) {
     // Messages before the damage are kept; the rest of the batch is lost.
-    reject(RejectReason::kMalformedPacket, absl::StrCat("batch: ", error));
+    result.Reject(RejectReason::kMalformedPacket,
+                  absl::StrCat("batch: ", error));
   }
   return result;
 }

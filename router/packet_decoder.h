@@ -9,10 +9,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "proto/config.pb.h"
 #include "router/packet_verifier.h"
 #include "sinks/message/shared_packet.h"
@@ -56,6 +58,15 @@ struct DecodeResult {
   std::string signer;
 
   size_t accepted() const { return packet == nullptr ? 0 : packet->size(); }
+  // Counts one refusal and keeps the first problem for the log line.
+  void Reject(RejectReason reason, std::string error);
+  // For inputs that encode messages themselves: `packet` becomes a copy of
+  // `bytes` holding the messages at `spans` (start, size), each checked by
+  // SharedPacket::Add, those it refuses counted. Nothing when `spans` is
+  // empty.
+  void KeepMessages(absl::string_view bytes,
+                    absl::Span<const std::pair<size_t, size_t>> spans,
+                    absl::BitGenRef random);
   uint64_t rejected_total() const;
 };
 

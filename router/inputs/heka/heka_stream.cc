@@ -63,10 +63,6 @@ HekaStream::HekaStream(const v1::LimitsConfig& limits,
 
 DecodeResult HekaStream::Feed(absl::string_view bytes) {
   DecodeResult result;
-  auto reject = [&result](RejectReason reason, std::string error) {
-    ++result.rejected[static_cast<int>(reason)];
-    if (result.first_error.empty()) result.first_error = std::move(error);
-  };
   buffer_.append(bytes.data(), bytes.size());
   const absl::string_view in = buffer_;
   std::string accepted;
@@ -77,8 +73,8 @@ DecodeResult HekaStream::Feed(absl::string_view bytes) {
     if (start != pos) {
       const size_t skipped =
           (start == absl::string_view::npos ? in.size() : start) - pos;
-      reject(RejectReason::kMalformedPacket,
-             absl::StrCat(skipped, " bytes outside a frame"));
+      result.Reject(RejectReason::kMalformedPacket,
+                    absl::StrCat(skipped, " bytes outside a frame"));
       if (start == absl::string_view::npos) {
         pos = in.size();
         break;
@@ -93,14 +89,15 @@ DecodeResult HekaStream::Feed(absl::string_view bytes) {
         !header.ParseFromArray(in.data() + pos + 2,
                                static_cast<int>(header_length)) ||
         !header.has_message_length()) {
-      reject(RejectReason::kMalformedPacket, "malformed frame header");
+      result.Reject(RejectReason::kMalformedPacket, "malformed frame header");
       ++pos;  // resynchronise on the next 0x1E
       continue;
     }
     if (header.message_length() > limits_.max_message_bytes()) {
-      reject(RejectReason::kOversizedMessage,
-             absl::StrCat("message of ", header.message_length(),
-                          " bytes exceeds ", limits_.max_message_bytes()));
+      result.Reject(
+          RejectReason::kOversizedMessage,
+          absl::StrCat("message of ", header.message_length(),
+                       " bytes exceeds ", limits_.max_message_bytes()));
       ++pos;
       continue;
     }
@@ -114,7 +111,7 @@ DecodeResult HekaStream::Feed(absl::string_view bytes) {
       const RejectReason refusal =
           CheckHmac(header, message, keys_.get(), require_signature_, &error);
       if (refusal != RejectReason::kCount) {
-        reject(refusal, std::move(error));
+        result.Reject(refusal, std::move(error));
         continue;
       }
     }
@@ -122,20 +119,7 @@ DecodeResult HekaStream::Feed(absl::string_view bytes) {
     accepted.append(message.data(), message.size());
   }
   buffer_.erase(0, pos);
-  if (spans.empty()) return result;
-  result.packet = SharedPacket::Create(accepted);
-  result.packet->Reserve(spans.size());
-  const absl::string_view kept = result.packet->bytes();
-  const int64_t now_ns = absl::GetCurrentTimeNanos();
-  for (const auto& [start, size] : spans) {
-    std::string problem;
-    if (const std::optional<RejectReason> reason =
-            RejectReasonFor(result.packet->Add(kept.substr(start, size), now_ns,
-                                               random_, &problem));
-        reason.has_value()) {
-      reject(*reason, std::move(problem));
-    }
-  }
+  result.KeepMessages(accepted, spans, random_);
   return result;
 }
 
