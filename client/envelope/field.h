@@ -70,6 +70,24 @@ v1::Field MakeField(absl::string_view name, const T& value,
   return field;
 }
 
+// How many values `field` holds in the array its value_type names (values
+// in the other arrays are not its values).
+inline int FieldValueCount(const v1::Field& field) {
+  switch (field.value_type()) {
+    case v1::Field::STRING:
+      return field.value_string_size();
+    case v1::Field::BYTES:
+      return field.value_bytes_size();
+    case v1::Field::INTEGER:
+      return field.value_integer_size();
+    case v1::Field::DOUBLE:
+      return field.value_double_size();
+    case v1::Field::BOOL:
+      return field.value_bool_size();
+  }
+  return 0;
+}
+
 }  // namespace metlog
 
 #endif  // METLOG_CLIENT_ENVELOPE_FIELD_H_

@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "client/envelope/field.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
@@ -222,22 +223,6 @@ void ExpectValue(const v1::Field& field, int i, const rapidjson::Value& json) {
   }
 }
 
-int ValueCount(const v1::Field& field) {
-  switch (field.value_type()) {
-    case v1::Field::STRING:
-      return field.value_string_size();
-    case v1::Field::BYTES:
-      return field.value_bytes_size();
-    case v1::Field::INTEGER:
-      return field.value_integer_size();
-    case v1::Field::DOUBLE:
-      return field.value_double_size();
-    case v1::Field::BOOL:
-      return field.value_bool_size();
-  }
-  return 0;
-}
-
 std::string Rfc3339(int64_t nanos) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", absl::FromUnixNanos(nanos),
                           absl::UTCTimeZone());
@@ -273,7 +258,7 @@ TEST(JsonEncoderTest, RandomMessagesReadBackAsTheProtobufMessage) {
       const std::string name = RepairUtf8(field.name());
       ASSERT_TRUE(fields.HasMember(name.c_str())) << name << " in " << line;
       const rapidjson::Value& value = fields[name.c_str()];
-      const int count = ValueCount(field);
+      const int count = FieldValueCount(field);
       if (count == 1) {
         ExpectValue(field, 0, value);
       } else {

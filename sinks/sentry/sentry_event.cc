@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/envelope/field.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "re2/re2.h"
@@ -162,22 +163,6 @@ void WriteFieldValue(JsonWriter& writer, const v1::Field& field, int index,
   }
 }
 
-int ValueCount(const v1::Field& field) {
-  switch (field.value_type()) {
-    case v1::Field::STRING:
-      return field.value_string_size();
-    case v1::Field::BYTES:
-      return field.value_bytes_size();
-    case v1::Field::INTEGER:
-      return field.value_integer_size();
-    case v1::Field::DOUBLE:
-      return field.value_double_size();
-    case v1::Field::BOOL:
-      return field.value_bool_size();
-  }
-  return 0;
-}
-
 bool IsExceptionField(absl::string_view name) {
   return std::find(std::begin(kExceptionFields), std::end(kExceptionFields),
                    name) != std::end(kExceptionFields);
@@ -308,7 +293,7 @@ std::string EventJson(const v1::Message& message,
     for (const v1::Field& field : message.fields()) {
       if (IsExceptionField(field.name()) || IsTag(field)) continue;
       String(writer, Truncated(field.name(), budget.max_string_bytes));
-      const int count = ValueCount(field);
+      const int count = FieldValueCount(field);
       if (count == 1) {
         WriteFieldValue(writer, field, 0, budget.max_string_bytes);
         continue;
