@@ -4,13 +4,13 @@
 
 namespace metlog {
 
-bool DistinctMembers::Add(absl::string_view member, bool may_grow) {
+DistinctMembers::Added DistinctMembers::Add(absl::string_view member,
+                                            bool may_grow) {
   const uint64_t hash = absl::Hash<absl::string_view>()(member);
-  if (!may_grow || hashes_.size() >= kMaxMembers || hashes_.contains(hash)) {
-    return false;
-  }
+  if (hashes_.contains(hash)) return Added::kKnown;
+  if (!may_grow || hashes_.size() >= kMaxMembers) return Added::kRefused;
   hashes_.insert(hash);
-  return true;
+  return Added::kNew;
 }
 
 }  // namespace metlog

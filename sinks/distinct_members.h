@@ -21,10 +21,11 @@ class DistinctMembers {
  public:
   static constexpr size_t kMaxMembers = 10000;
 
+  enum class Added { kNew, kKnown, kRefused };
   // Adds `member` when it is new, the set is below kMaxMembers and
-  // `may_grow` (the caller's own budget allows one more). True when it was
-  // added.
-  bool Add(absl::string_view member, bool may_grow = true);
+  // `may_grow` (the caller's own budget allows one more); kRefused when a
+  // new member was not kept.
+  Added Add(absl::string_view member, bool may_grow = true);
   size_t count() const { return hashes_.size(); }
 
  private:

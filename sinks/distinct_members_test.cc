@@ -10,9 +10,9 @@ namespace {
 
 TEST(DistinctMembersTest, CountsEachMemberOnce) {
   DistinctMembers members;
-  EXPECT_TRUE(members.Add("u-1"));
-  EXPECT_TRUE(members.Add("u-2"));
-  EXPECT_FALSE(members.Add("u-1"));
+  EXPECT_EQ(members.Add("u-1"), DistinctMembers::Added::kNew);
+  EXPECT_EQ(members.Add("u-2"), DistinctMembers::Added::kNew);
+  EXPECT_EQ(members.Add("u-1"), DistinctMembers::Added::kKnown);
   EXPECT_EQ(members.count(), 2u);
 }
 
@@ -22,14 +22,15 @@ TEST(DistinctMembersTest, StopsGrowingAtItsBound) {
     members.Add(absl::StrCat("member-", i));
   }
   EXPECT_EQ(members.count(), DistinctMembers::kMaxMembers);
-  EXPECT_FALSE(members.Add("one more"));
+  EXPECT_EQ(members.Add("one more"), DistinctMembers::Added::kRefused);
   // Members already kept are still recognised.
-  EXPECT_FALSE(members.Add("member-0"));
+  EXPECT_EQ(members.Add("member-0"), DistinctMembers::Added::kKnown);
 }
 
 TEST(DistinctMembersTest, ACallersBudgetCanRefuseNewMembers) {
   DistinctMembers members;
-  EXPECT_FALSE(members.Add("u-1", /*may_grow=*/false));
+  EXPECT_EQ(members.Add("u-1", /*may_grow=*/false),
+            DistinctMembers::Added::kRefused);
   EXPECT_EQ(members.count(), 0u);
 }
 
