@@ -69,6 +69,8 @@ std::optional<Metric> ReadMetric(const MessageView& message) {
     metric.kind = Metric::Kind::kCounter;
   } else if (wire.type == "timer") {
     metric.kind = Metric::Kind::kTimer;
+  } else if (wire.type == "histogram") {
+    metric.kind = Metric::Kind::kHistogram;
   } else if (wire.type == "gauge") {
     metric.kind = Metric::Kind::kGauge;
   } else if (wire.type == "set") {

@@ -2,6 +2,10 @@
 // speak metrics (statsd, carbon, prometheus):
 //   counter: type "counter", payload = count, fields "name", "rate";
 //   timer:   type "timer", payload = milliseconds, fields "name", "rate";
+//   histogram: type "histogram", payload = a value in any unit, fields
+//            "name", "rate": a distribution like a timer's, not of
+//            durations (statsd's "h"; the back ends store it as they store
+//            timers);
 //   gauge:   type "gauge", payload = value, field "name"; with the bool
 //            field "delta" = true the payload is a signed change to the
 //            gauge's current value (statsd's "g" with an explicit +/-),
@@ -23,7 +27,7 @@
 namespace metlog {
 
 struct Metric {
-  enum class Kind { kCounter, kTimer, kGauge, kSet };
+  enum class Kind { kCounter, kTimer, kHistogram, kGauge, kSet };
   Kind kind;
   std::string name;    // the "name" field, or the rendered template
   double value = 0;    // the payload as a number; 0 for a set
@@ -33,8 +37,8 @@ struct Metric {
 };
 
 // The metric a message carries, or nullopt when it is not a counter, timer,
-// gauge or set, has no name, or its payload is not a finite number (for a
-// set: is empty).
+// histogram, gauge or set, has no name, or its payload is not a finite number
+// (for a set: is empty).
 std::optional<Metric> ReadMetric(const MessageView& message);
 
 // The first value of field `name` as text (numbers formatted), or nullopt.

@@ -37,6 +37,8 @@ TEST(MetricTest, ReadsEachKind) {
   EXPECT_EQ(metric->value, 3);
   EXPECT_EQ(metric->rate, 0.25);
   EXPECT_EQ(Read(Metric("timer", "12.5"))->kind, Metric::Kind::kTimer);
+  EXPECT_EQ(Read(Metric("histogram", "-0.5"))->kind, Metric::Kind::kHistogram);
+  EXPECT_EQ(Read(Metric("histogram", "-0.5"))->value, -0.5);
   EXPECT_EQ(Read(Metric("gauge", "-4"))->value, -4);
 }
 

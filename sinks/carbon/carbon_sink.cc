@@ -182,6 +182,7 @@ absl::Status CarbonSink::Write(absl::Span<const MessageView> batch,
         slot.value += metric->value / metric->rate;
         break;
       case Metric::Kind::kTimer:
+      case Metric::Kind::kHistogram:
         slot.value += metric->value;
         slot.count += 1;
         break;

@@ -82,7 +82,9 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
       sink.Write(MessageBatch({Metric("counter", "same", "2", second),
                                Metric("counter", "same", "3", second, 0.5), log,
                                Metric("timer", "lat", "10", second),
-                               Metric("timer", "lat", "20", second)})
+                               Metric("timer", "lat", "20", second),
+                               Metric("histogram", "size", "1", second),
+                               Metric("histogram", "size", "-4", second)})
                      .views(),
                  absl::InfiniteFuture())
           .ok());
@@ -93,6 +95,7 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.same", 1), ElementsAre(12));  // 2+6+4
   EXPECT_THAT(carbon->Values("metlog.shop.lat", 1), ElementsAre(15));
+  EXPECT_THAT(carbon->Values("metlog.shop.size", 1), ElementsAre(-1.5));
 }
 
 v1::Message GaugeDelta(const std::string& name, const std::string& change,

@@ -235,7 +235,8 @@ bool PrometheusSink::Apply(const MessageView& message) {
           break;
       }
       break;
-    case Metric::Kind::kTimer: {
+    case Metric::Kind::kTimer:
+    case Metric::Kind::kHistogram: {
       series.sum += metric->value * weight;
       series.count += weight;
       const auto bucket =
@@ -285,7 +286,8 @@ std::string PrometheusSink::Exposition() const {
                           "\n");
         }
         break;
-      case Metric::Kind::kTimer: {
+      case Metric::Kind::kTimer:
+      case Metric::Kind::kHistogram: {
         const bool histogram =
             options_.timer_type() == sinks::PrometheusOptions::HISTOGRAM;
         absl::StrAppend(&out, "# TYPE ", name, " ",

@@ -121,6 +121,28 @@ TEST(PrometheusSinkTest, GaugeDeltasChangeTheValueAndSetsCountMembers) {
               HasSubstr("metlog_users{logger=\"shop\",region=\"us\"} 1\n"));
 }
 
+TEST(PrometheusSinkTest, HistogramsAreExposedLikeTimersUnderTheirOwnName) {
+  PrometheusSink sink(Options());
+  ASSERT_TRUE(sink.Start().ok());
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("histogram", "size", "-2"),
+                                       Metric("histogram", "size", "50"),
+                                       Metric("histogram", "size", "500")})
+                             .views(),
+                         absl::InfiniteFuture())
+                  .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 0u);
+  const std::string text = sink.Exposition();
+  EXPECT_THAT(text, HasSubstr("# TYPE metlog_size histogram\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_size_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"10\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_size_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"100\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_size_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(
+      text, HasSubstr("metlog_size_sum{logger=\"shop\",region=\"eu\"} 548\n"));
+}
+
 TEST(PrometheusSinkTest, SetMembersAreBoundedAndRefusalsCounted) {
   PrometheusSink sink(Options());
   ASSERT_TRUE(sink.Start().ok());

@@ -74,6 +74,9 @@ std::vector<std::string> StatsdSink::Lines(const MessageView& message) const {
     case Metric::Kind::kCounter:
       return {absl::StrCat(full_name, ":", metric->value, "|c", sampled)};
     case Metric::Kind::kTimer:
+    case Metric::Kind::kHistogram:
+      // Etsy statsd has no "h" (it would count the line as a counter): a
+      // histogram is sent as the timer, statsd's one distribution type.
       return {absl::StrCat(full_name, ":", metric->value, "|ms", sampled)};
     case Metric::Kind::kGauge:
       if (metric->delta) {

@@ -55,6 +55,8 @@ TEST(StatsdSinkTest, LinesFollowTheStatsdProtocol) {
               ElementsAre("p.depth:+4|g"));
   EXPECT_THAT(LinesOf(sink, GaugeDelta("depth", "-4")),
               ElementsAre("p.depth:-4|g"));
+  EXPECT_THAT(LinesOf(sink, Metric("histogram", "size", "-0.5", 0.5)),
+              ElementsAre("p.size:-0.5|ms|@0.5"));
   EXPECT_THAT(LinesOf(sink, Metric("set", "users", "u-17")),
               ElementsAre("p.users:u-17|s"));
   EXPECT_THAT(LinesOf(sink, Metric("set", "users", "a:b|c\nd")),
@@ -129,7 +131,7 @@ TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   EXPECT_EQ(statsd->ValueOf("counters", "statsd.bad_lines_seen"), "0");
 }
 
-TEST(StatsdSinkTest, EtsyStatsdAppliesGaugeDeltasAndTakesSets) {
+TEST(StatsdSinkTest, EtsyStatsdAppliesGaugeDeltasAndTakesSetsAndHistograms) {
   auto statsd = EtsyStatsd::Start();
   ASSERT_TRUE(statsd.ok()) << statsd.status();
   sinks::StatsdOptions options;
@@ -148,6 +150,8 @@ TEST(StatsdSinkTest, EtsyStatsdAppliesGaugeDeltasAndTakesSets) {
                    Metric("gauge", "depth", "10"), GaugeDelta("depth", "-3"),
                    Metric("gauge", "low", "-4"), GaugeDelta("low", "-1"),
                    Metric("set", "users", "u-1"), Metric("set", "users", "u:2"),
+                   Metric("histogram", "size", "3"),
+                   Metric("histogram", "size", "0.5"),
                    Metric("counter", "done", "1")})
                   .views(),
               absl::InfiniteFuture())
@@ -156,6 +160,7 @@ TEST(StatsdSinkTest, EtsyStatsdAppliesGaugeDeltasAndTakesSets) {
   ASSERT_EQ(statsd->ValueOf("counters", "shop.done"), "1");
   EXPECT_EQ(statsd->ValueOf("gauges", "shop.depth"), "7");  // 5 + 2, 10, - 3
   EXPECT_EQ(statsd->ValueOf("gauges", "shop.low"), "-5");
+  EXPECT_EQ(statsd->ValueOf("timers", "shop.size"), "[ 3, 0.5 ]");
   // The management port lists no sets: that statsd took the set lines shows
   // as no bad line.
   EXPECT_EQ(statsd->ValueOf("counters", "statsd.bad_lines_seen"), "0");
