@@ -7,9 +7,9 @@
 //            durations (statsd's "h"; the back ends store it as they store
 //            timers);
 //   gauge:   type "gauge", payload = value, field "name"; with the bool
-//            field "delta" = true the payload is a signed change to the
-//            gauge's current value (statsd's "g" with an explicit +/-),
-//            not a new value;
+//            field "delta" = true (a text "true" is read the same) the
+//            payload is a signed change to the gauge's current value
+//            (statsd's "g" with an explicit +/-), not a new value;
 //   set:     type "set", payload = a member (any non-empty text), field
 //            "name": the back end counts the distinct members it sees
 //            (statsd's "s").
