@@ -106,6 +106,10 @@ size_t MessageWriter::Prepare(PendingMessage& pending, absl::BitGenRef random) {
       type_ = {true, "timer"};
       number_.emplace(pending.value);
       break;
+    case PendingMessage::Kind::kHistogram:
+      type_ = {true, "histogram"};
+      number_.emplace(pending.value);
+      break;
     case PendingMessage::Kind::kGauge:
       type_ = {true, "gauge"};
       number_.emplace(pending.value);
@@ -186,6 +190,7 @@ size_t MessageWriter::ConventionFieldsSize() const {
   switch (pending_->kind) {
     case PendingMessage::Kind::kCounter:
     case PendingMessage::Kind::kTimer:
+    case PendingMessage::Kind::kHistogram:
       return DelimitedSize(NameFieldBodySize(pending_->text)) +
              DelimitedSize(kRateFieldBodySize);
     case PendingMessage::Kind::kGauge:
@@ -204,6 +209,7 @@ uint8_t* MessageWriter::WriteConventionFields(uint8_t* out) const {
   switch (pending_->kind) {
     case PendingMessage::Kind::kCounter:
     case PendingMessage::Kind::kTimer:
+    case PendingMessage::Kind::kHistogram:
     case PendingMessage::Kind::kGauge: {
       *out++ = kFieldsTag;
       out = CodedOutputStream::WriteVarint32ToArray(

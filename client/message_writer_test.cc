@@ -111,6 +111,12 @@ TEST(MessageWriterTest, CountersTimersAndGaugesMatchTheReference) {
     p.value = -1e-300;
     return p;
   });
+  ExpectWriterMatchesMaterialize([] {
+    PendingMessage p = Metric(PendingMessage::Kind::kHistogram, "size");
+    p.value = -0.5;
+    p.rate = 0.1;
+    return p;
+  });
 }
 
 TEST(MessageWriterTest, LogLinesMatchTheReference) {
@@ -129,7 +135,7 @@ TEST(MessageWriterTest, LogLinesMatchTheReference) {
 TEST(MessageWriterTest, MetricsWithTagsLoggerAndSeverityMatchTheReference) {
   for (const auto kind :
        {PendingMessage::Kind::kCounter, PendingMessage::Kind::kTimer,
-        PendingMessage::Kind::kGauge}) {
+        PendingMessage::Kind::kHistogram, PendingMessage::Kind::kGauge}) {
     ExpectWriterMatchesMaterialize([kind] {
       PendingMessage p = Metric(kind, "requests");
       p.value = 2.5;
@@ -165,6 +171,21 @@ TEST(MessageWriterTest, FullMessagesMatchTheReference) {
       [] { return Full(std::make_unique<v1::Message>()); });
   ExpectWriterMatchesMaterialize(
       [] { return Full(std::make_unique<v1::Message>(), nullptr); });
+  // A set: a whole message whose tags, logger and severity come as extras.
+  ExpectWriterMatchesMaterialize([] {
+    auto message = std::make_unique<v1::Message>();
+    message->set_type("set");
+    message->set_payload("alice");
+    message->set_severity(6);
+    *message->add_fields() = MakeField("name", "users");
+    PendingMessage p = Full(std::move(message));
+    p.extras = std::make_unique<MetricExtras>();
+    const Tag tags[] = {{"region", "eu"}, {"shard", 3}};
+    p.extras->SetFields(tags);
+    p.extras->logger = "edge";
+    p.extras->severity = 4;
+    return p;
+  });
 }
 
 TEST(MessageWriterTest, ExceptionsWithTheirStackMatchTheReference) {

@@ -39,6 +39,8 @@ absl::string_view TypeOf(PendingMessage::Kind kind) {
       return "counter";
     case PendingMessage::Kind::kTimer:
       return "timer";
+    case PendingMessage::Kind::kHistogram:
+      return "histogram";
     case PendingMessage::Kind::kGauge:
       return "gauge";
     case PendingMessage::Kind::kLog:
@@ -157,7 +159,8 @@ struct ClientCore : private ForkObserver {
   }
 
   void SendMessage(std::unique_ptr<v1::Message> message,
-                   std::unique_ptr<RawStackTrace> stack = nullptr) {
+                   std::unique_ptr<RawStackTrace> stack = nullptr,
+                   std::unique_ptr<MetricExtras> extras = nullptr) {
     // What the router would refuse whole (a field without a name, which no
     // matcher could name) is refused here, counted; what has one right
     // value is set to it (a uuid is 16 bytes or made here, severity 0..7).
@@ -178,6 +181,7 @@ struct ClientCore : private ForkObserver {
     pending.timestamp_ns = WallNanos();
     pending.message = std::move(message);
     pending.stack = std::move(stack);
+    pending.extras = std::move(extras);
     sender->Send(std::move(pending));
   }
 
@@ -382,6 +386,42 @@ void Client::Gauge(absl::string_view name, double value,
                    absl::Span<const Tag> fields, const MetricOptions& options) {
   SendMetricWithFields(PendingMessage::Kind::kGauge, name, 0, value, fields,
                        options);
+}
+
+void Client::Histogram(absl::string_view name, double value, double rate) {
+  SendMetric(PendingMessage::Kind::kHistogram, name, 0, value, rate);
+}
+
+void Client::Histogram(absl::string_view name, double value,
+                       absl::Span<const Tag> fields,
+                       const MetricOptions& options) {
+  SendMetricWithFields(PendingMessage::Kind::kHistogram, name, 0, value, fields,
+                       options);
+}
+
+void Client::Set(absl::string_view name, absl::string_view member) {
+  Set(name, member, {});
+}
+
+void Client::Set(absl::string_view name, absl::string_view member,
+                 absl::Span<const Tag> fields, const MetricOptions& options) {
+  const int32_t severity = options.severity.has_value()
+                               ? ClampSeverity(*options.severity)
+                               : core_->origin.severity;
+  if (!Admit("set", severity)) return;
+  // The router and every back end refuse an empty member.
+  if (member.empty() || HasUnnamedTag(fields)) {
+    core_->invalid.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // A member is text, which the numeric metric path has no room for: a set
+  // travels as a whole message, with its tags and overrides as extras.
+  auto message = std::make_unique<v1::Message>();
+  message->set_type("set");
+  message->set_payload(std::string(member));
+  *message->add_fields() = MakeField("name", name);
+  core_->SendMessage(std::move(message), nullptr,
+                     MakeExtras(fields, options.logger, options.severity));
 }
 
 ScopedTimer Client::Timer(absl::string_view name, double rate) {

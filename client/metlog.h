@@ -26,8 +26,9 @@
 //   filtered by it like any message.
 // - rate: NaN drops the call (counted invalid); <= 0 never sends (counted
 //   sampled_out); > 1 is 1. Gauges are never sampled.
-// - TimerSend and Gauge with NaN or an infinite value are dropped and counted
-//   invalid (the router would refuse them); negative values are sent.
+// - TimerSend, Histogram and Gauge with NaN or an infinite value are dropped
+//   and counted invalid (the router would refuse them); negative values are
+//   sent. Set with an empty member is dropped and counted invalid.
 // - A field or tag without a name (the router refuses such a message whole)
 //   drops the call, counted invalid. A plugin's or Metlog() message with a
 //   uuid that is not 16 bytes gets a random one; its severity is clamped.
@@ -95,7 +96,7 @@ struct ClientStats : SenderStats {
 // incr(name, count, logger, severity, fields, rate):
 //   metlog.Incr("hits", 1, {{"path", "/"}}, {0.1, kNotice, "edge"});
 struct MetricOptions {
-  double rate = 1.0;  // ignored by Gauge
+  double rate = 1.0;  // ignored by Gauge and Set
   std::optional<int32_t> severity;
   absl::string_view logger;  // empty: the client's
 };
@@ -185,6 +186,24 @@ class Client {
   void Gauge(absl::string_view name, double value);
   void Gauge(absl::string_view name, double value, absl::Span<const Tag> fields,
              const MetricOptions& options = MetricOptions());
+
+  // A histogram sample: a value in any unit (bytes, items, ratio) whose
+  // distribution matters, sampled like Incr; type "histogram". The metric
+  // sinks store it as they store timers (statsd "|ms", carbon the mean per
+  // second, Prometheus a histogram NAME).
+  void Histogram(absl::string_view name, double value, double rate = 1.0);
+  void Histogram(absl::string_view name, double value,
+                 absl::Span<const Tag> fields,
+                 const MetricOptions& options = MetricOptions());
+
+  // A set member (type "set", payload = member): back ends count the
+  // distinct members of `name` (statsd "|s"; carbon per second; Prometheus
+  // since the router's sink started). Never sampled. Costs one protobuf
+  // message on the calling thread, unlike the numeric metrics.
+  void Set(absl::string_view name, absl::string_view member);
+  void Set(absl::string_view name, absl::string_view member,
+           absl::Span<const Tag> fields,
+           const MetricOptions& options = MetricOptions());
 
   // Times a scope: `auto t = client.Timer("db");` sends on destruction.
   ScopedTimer Timer(absl::string_view name, double rate = 1.0);

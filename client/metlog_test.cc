@@ -87,6 +87,66 @@ TEST(ClientTest, TimerAndGaugeFollowTheConventions) {
   EXPECT_EQ(FindField(messages[1], "rate"), nullptr);
 }
 
+TEST(ClientTest, HistogramAndSetFollowTheConventions) {
+  CapturingClient c;
+  c.client->Histogram("payload.bytes", 512.5);
+  c.client->Histogram("ratio", -0.25, 0.999999999);
+  c.client->Set("users", "alice");
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[0].type(), "histogram");
+  EXPECT_EQ(messages[0].payload(), "512.5");
+  EXPECT_EQ(messages[0].logger(), "shop");
+  EXPECT_EQ(messages[0].severity(), kInfo);
+  EXPECT_EQ(FindField(messages[0], "name")->value_string(0), "payload.bytes");
+  EXPECT_EQ(FindField(messages[0], "rate")->value_double(0), 1.0);
+  EXPECT_EQ(messages[1].payload(), "-0.25");
+  EXPECT_EQ(FindField(messages[1], "rate")->value_double(0), 0.999999999);
+  const v1::Message& set = messages[2];
+  EXPECT_EQ(set.type(), "set");
+  EXPECT_EQ(set.payload(), "alice");
+  EXPECT_EQ(set.logger(), "shop");
+  EXPECT_EQ(set.severity(), kInfo);
+  EXPECT_EQ(set.pid(), getpid());
+  EXPECT_EQ(set.uuid().size(), 16u);
+  EXPECT_GT(set.timestamp(), 0);
+  EXPECT_EQ(FindField(set, "name")->value_string(0), "users");
+  EXPECT_EQ(FindField(set, "rate"), nullptr);
+}
+
+TEST(ClientTest, HistogramAndSetTakeFieldsAndOverrides) {
+  v1::FilterConfig config;
+  config.set_max_severity(kWarning);
+  CapturingClient c{MessageFilter(config)};
+  c.client->Histogram("size", 3, {{"table", "users"}, {"name", "ignored"}},
+                      {1.0, kError, "db-layer"});
+  c.client->Set("users", "bob", {{"region", "eu"}, {"rate", "ignored"}},
+                {0.0, kWarning, "edge"});
+  c.client->Set("filtered: info", "carol", {{"region", "eu"}});
+  c.client->Histogram("filtered: info", 1, {{"k", "v"}});
+  const auto messages = c.Messages();
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[0].type(), "histogram");
+  EXPECT_EQ(messages[0].logger(), "db-layer");
+  EXPECT_EQ(messages[0].severity(), kError);
+  EXPECT_EQ(FindField(messages[0], "table")->value_string(0), "users");
+  EXPECT_EQ(FindField(messages[0], "name")->value_string(0), "size");
+  const v1::Message& set = messages[1];
+  EXPECT_EQ(set.type(), "set");
+  EXPECT_EQ(set.payload(), "bob");
+  EXPECT_EQ(set.logger(), "edge");
+  EXPECT_EQ(set.severity(), kWarning);
+  EXPECT_EQ(FindField(set, "region")->value_string(0), "eu");
+  int names = 0, rates = 0;
+  for (const v1::Field& f : set.fields()) {
+    names += f.name() == "name";
+    rates += f.name() == "rate";
+  }
+  EXPECT_EQ(names, 1);
+  EXPECT_EQ(rates, 0);
+  EXPECT_EQ(c.client->Stats().filtered, 2u);
+}
+
 TEST(ClientTest, MetlogCarriesTypedFieldsAndOverrides) {
   CapturingClient c;
   c.client->Metlog("audit", "signed in",
@@ -404,6 +464,11 @@ TEST(ClientTest, EdgeValuesAreDecided) {
   client.Log(42, "above range");
   client.Metlog("custom", "x", {}, 99);
   client.TimerSend("negative is sent", -1.5);
+  client.Histogram("nan", std::nan(""));
+  client.Histogram("inf", std::numeric_limits<double>::infinity(),
+                   {{"k", "v"}});
+  client.Set("empty member", "");
+  client.Set("unnamed tag", "x", {{"", "v"}});
   const auto messages = capture->Messages();
   ASSERT_EQ(messages.size(), 5u);
   EXPECT_EQ(messages[0].type(), "counter");
@@ -412,7 +477,7 @@ TEST(ClientTest, EdgeValuesAreDecided) {
   EXPECT_EQ(messages[2].severity(), kDebug);
   EXPECT_EQ(messages[3].severity(), kDebug);
   EXPECT_EQ(messages[4].payload(), "-1.5");
-  EXPECT_EQ(client.Stats().invalid, 3u);
+  EXPECT_EQ(client.Stats().invalid, 7u);
 }
 
 TEST(ClientTest, MetricsCarryTypedFieldsAndOverrides) {

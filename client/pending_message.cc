@@ -116,6 +116,12 @@ void Materialize(PendingMessage& pending, absl::BitGenRef random,
       AddStringField("name", pending.text, out);
       AddRateField(pending.rate, out);
       break;
+    case PendingMessage::Kind::kHistogram:
+      out->set_type("histogram");
+      out->set_payload(absl::StrCat(pending.value));
+      AddStringField("name", pending.text, out);
+      AddRateField(pending.rate, out);
+      break;
     case PendingMessage::Kind::kGauge:
       out->set_type("gauge");
       out->set_payload(absl::StrCat(pending.value));

@@ -65,7 +65,14 @@ class MetricExtras {
 struct PendingMessage {
   // kLog is a plain log line (type "log", no fields), the most frequent
   // message after counters: it holds its payload inline like a metric name.
-  enum class Kind : uint8_t { kCounter, kTimer, kGauge, kLog, kFull };
+  enum class Kind : uint8_t {
+    kCounter,
+    kTimer,
+    kHistogram,
+    kGauge,
+    kLog,
+    kFull
+  };
 
   Kind kind = Kind::kFull;
   // kLog: its severity (kept in padding, so no metric grows).
@@ -80,11 +87,12 @@ struct PendingMessage {
   std::string text;
   union {
     int64_t count = 0;  // kCounter
-    double value;       // kTimer (milliseconds), kGauge
+    double value;       // kTimer (milliseconds), kHistogram, kGauge
   };
-  double rate = 1.0;                     // kCounter, kTimer
+  double rate = 1.0;                     // kCounter, kTimer, kHistogram
   std::unique_ptr<MetricExtras> extras;  // metric kinds, when used
-  // kFull: the message as the caller built it (any field may be left unset).
+  // kFull: the message as the caller built it (any field may be left unset);
+  // `extras`, when set, add its fields and override its logger and severity.
   std::unique_ptr<v1::Message> message;
   // kFull, from Client::Exception: symbolized into a last field "stack" when
   // the message is built.

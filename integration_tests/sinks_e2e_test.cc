@@ -1,8 +1,18 @@
 // Client → router binary → statsd, carbon, Prometheus and a file at once:
-// the same counter total arrives in all four real back ends.
-#include <fstream>
+// the same counter total arrives in all four real back ends. And every
+// metric type, from the client and from statsd lines, arrives in each
+// metric back end with its meaning: gauge deltas, sets and histograms.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <fstream>
+#include <functional>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "client/metlog.h"
 #include "client/senders.h"
 #include "gmock/gmock.h"
@@ -87,6 +97,145 @@ TEST(SinksEndToEndTest, OneCounterReachesStatsdCarbonPrometheusAndAFile) {
   }
   EXPECT_EQ(file_lines, 4);
   EXPECT_EQ(file_total, 9);
+  ASSERT_TRUE(router->Stop().ok());
+}
+
+// The three metric sinks, taking every metric message; names are
+// LOGGER.NAME in statsd and carbon and LOGGER_NAME in Prometheus.
+std::string MetricSinks(const testing::EtsyStatsd& statsd,
+                        const testing::CarbonCache& carbon,
+                        int prometheus_port) {
+  const std::string metrics =
+      R"(Type == "counter" || Type == "timer" || Type == "histogram" ||)"
+      R"( Type == "gauge" || Type == "set")";
+  return absl::StrCat(
+      R"(
+    sinks { name: "statsd" match: ')",
+      metrics, R"(' queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.StatsdOptions] {
+        address: "127.0.0.1:)",
+      statsd.port(), R"(" name_template: "{logger}.{name}" } } }
+    sinks { name: "carbon" match: ')",
+      metrics, R"(' queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.CarbonOptions] {
+        address: "127.0.0.1:)",
+      carbon.line_port(), R"(" name_template: "{logger}.{name}" } } }
+    sinks { name: "prometheus" match: ')",
+      metrics, R"(' queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.PrometheusOptions] {
+        listen_address: "127.0.0.1:)",
+      prometheus_port, R"(" name_template: "{logger}_{name}" } } }
+  )");
+}
+
+// Carbon's points for `path`, read until `done` holds for them or 20 s
+// have passed (points of one second may be stored one by one).
+std::vector<double> CarbonPointsWhen(
+    const testing::CarbonCache& carbon, const std::string& path,
+    const std::function<bool(const std::vector<double>&)>& done) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::vector<double> points;
+  do {
+    points = carbon.Values(path, 1);
+  } while (!done(points) && absl::Now() < deadline);
+  return points;
+}
+
+void SendDatagram(const std::string& endpoint, const std::string& datagram) {
+  // endpoint is udp://127.0.0.1:PORT
+  std::vector<std::string> parts = absl::StrSplit(endpoint, ':');
+  ASSERT_EQ(parts.size(), 3u) << endpoint;
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(parts[2], &port));
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(sendto(fd, datagram.data(), datagram.size(), 0,
+                   reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
+            static_cast<ssize_t>(datagram.size()));
+  close(fd);
+}
+
+TEST(SinksEndToEndTest, StatsdGaugeDeltasAndSetsKeepTheirMeaningInEachSink) {
+  auto statsd = testing::EtsyStatsd::Start();
+  ASSERT_TRUE(statsd.ok()) << statsd.status();
+  auto carbon = testing::CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  const int prometheus_port = testing::FreeTcpPort();
+  auto router = testing::RouterProcess::Start(
+      "statsd_types",
+      absl::StrCat(R"(
+    inputs { options { [type.googleapis.com/metlog.v1.StatsdInputConfig] { address: "127.0.0.1:0" } } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0)",
+                   MetricSinks(*statsd, *carbon, prometheus_port)));
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto prometheus =
+      testing::Prometheus::Start(absl::StrCat("127.0.0.1:", prometheus_port));
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status();
+
+  // One datagram: its lines reach each sink in order.
+  SendDatagram(router->endpoint(),
+               "level:+5|g\nlevel:10|g\nlevel:-3|g\n"
+               "users:alice|s\nusers:bob|s\nusers:alice|s\nsize:7|h");
+
+  EXPECT_EQ(statsd->ValueOf("gauges", "statsd.level"), "7");
+  EXPECT_EQ(prometheus->Query("statsd_level"), 7);
+  EXPECT_EQ(prometheus->Query("statsd_users"), 2);
+  EXPECT_EQ(prometheus->Query("statsd_size_milliseconds_count"), 1);
+  // The lines may straddle a second: the last point holds the gauge's
+  // latest value, and the set's two members are counted in one second
+  // whichever way the three lines split.
+  EXPECT_EQ(CarbonPointsWhen(*carbon, "statsd.level",
+                             [](const std::vector<double>& points) {
+                               return !points.empty() && points.back() == 7;
+                             })
+                .back(),
+            7);
+  const std::vector<double> users =
+      CarbonPointsWhen(*carbon, "statsd.users", [](const auto& points) {
+        return !points.empty() &&
+               *std::max_element(points.begin(), points.end()) == 2;
+      });
+  ASSERT_FALSE(users.empty());
+  EXPECT_EQ(*std::max_element(users.begin(), users.end()), 2);
+  ASSERT_TRUE(router->Stop().ok());
+}
+
+TEST(SinksEndToEndTest, ClientHistogramsAndSetsReachEachSink) {
+  auto statsd = testing::EtsyStatsd::Start();
+  ASSERT_TRUE(statsd.ok()) << statsd.status();
+  auto carbon = testing::CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  const int prometheus_port = testing::FreeTcpPort();
+  auto router = testing::RouterProcess::Start(
+      "client_types",
+      absl::StrCat(R"(
+    inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0)",
+                   MetricSinks(*statsd, *carbon, prometheus_port)));
+  ASSERT_TRUE(router.ok()) << router.status();
+  auto prometheus =
+      testing::Prometheus::Start(absl::StrCat("127.0.0.1:", prometheus_port));
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status();
+
+  auto sender = MakeZmqSender({router->endpoint()});
+  ASSERT_TRUE(sender.ok());
+  Client client(*std::move(sender), "shop");
+  client.Histogram("batch.size", 40);
+  client.Set("visitors", "alice", {{"page", "/cart"}});
+  ASSERT_TRUE(client.Flush(absl::Seconds(5)));
+
+  EXPECT_EQ(statsd->ValueOf("timers", "shop.batch.size"), "[ 40 ]");
+  EXPECT_EQ(prometheus->Query("shop_batch_size_count"), 1);
+  EXPECT_EQ(prometheus->Query("shop_batch_size_bucket{le=\"50\"}"), 1);
+  EXPECT_EQ(prometheus->Query("shop_visitors"), 1);
+  EXPECT_EQ(carbon->Values("shop.batch.size", 1), std::vector<double>{40});
+  EXPECT_EQ(carbon->Values("shop.visitors", 1), std::vector<double>{1});
   ASSERT_TRUE(router->Stop().ok());
 }
 

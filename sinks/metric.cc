@@ -69,14 +69,23 @@ std::optional<Metric> ReadMetric(const MessageView& message) {
     metric.kind = Metric::Kind::kCounter;
   } else if (wire.type == "timer") {
     metric.kind = Metric::Kind::kTimer;
+  } else if (wire.type == "histogram") {
+    metric.kind = Metric::Kind::kHistogram;
   } else if (wire.type == "gauge") {
     metric.kind = Metric::Kind::kGauge;
+  } else if (wire.type == "set") {
+    metric.kind = Metric::Kind::kSet;
   } else {
     return std::nullopt;
   }
   std::optional<std::string> name = FieldText(message, "name");
   if (!name.has_value() || name->empty()) return std::nullopt;
   metric.name = *std::move(name);
+  if (metric.kind == Metric::Kind::kSet) {
+    if (wire.payload.empty()) return std::nullopt;
+    metric.member = std::string(wire.payload);
+    return metric;
+  }
   if (!absl::SimpleAtod(wire.payload, &metric.value) ||
       !std::isfinite(metric.value)) {
     return std::nullopt;
@@ -87,6 +96,8 @@ std::optional<Metric> ReadMetric(const MessageView& message) {
       metric.rate = value;
     }
   }
+  metric.delta = metric.kind == Metric::Kind::kGauge &&
+                 FieldText(message, "delta").value_or("") == "true";
   return metric;
 }
 

@@ -37,6 +37,8 @@ TEST(MetricTest, ReadsEachKind) {
   EXPECT_EQ(metric->value, 3);
   EXPECT_EQ(metric->rate, 0.25);
   EXPECT_EQ(Read(Metric("timer", "12.5"))->kind, Metric::Kind::kTimer);
+  EXPECT_EQ(Read(Metric("histogram", "-0.5"))->kind, Metric::Kind::kHistogram);
+  EXPECT_EQ(Read(Metric("histogram", "-0.5"))->value, -0.5);
   EXPECT_EQ(Read(Metric("gauge", "-4"))->value, -4);
 }
 
@@ -47,6 +49,30 @@ TEST(MetricTest, RefusesWhatIsNoMetric) {
   v1::Message nameless = Metric("counter", "1");
   nameless.clear_fields();
   EXPECT_FALSE(Read(nameless).has_value());
+}
+
+TEST(MetricTest, AGaugeWithDeltaTrueIsAChange) {
+  v1::Message delta = Metric("gauge", "-4");
+  *delta.add_fields() = MakeField("delta", true);
+  EXPECT_TRUE(Read(delta)->delta);
+  EXPECT_EQ(Read(delta)->value, -4);
+  v1::Message absolute = Metric("gauge", "-4");
+  *absolute.add_fields() = MakeField("delta", false);
+  EXPECT_FALSE(Read(absolute)->delta);
+  EXPECT_FALSE(Read(Metric("gauge", "4"))->delta);
+  // Only a gauge has deltas: a counter is always a change.
+  v1::Message counter = Metric("counter", "4");
+  *counter.add_fields() = MakeField("delta", true);
+  EXPECT_FALSE(Read(counter)->delta);
+}
+
+TEST(MetricTest, ASetCarriesItsMemberAsText) {
+  auto metric = Read(Metric("set", "user-17"));
+  ASSERT_TRUE(metric.has_value());
+  EXPECT_EQ(metric->kind, Metric::Kind::kSet);
+  EXPECT_EQ(metric->name, "orders");
+  EXPECT_EQ(metric->member, "user-17");
+  EXPECT_FALSE(Read(Metric("set", "")).has_value());
 }
 
 TEST(MetricTest, RateOutsideZeroToOneIsIgnored) {

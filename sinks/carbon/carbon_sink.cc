@@ -21,6 +21,11 @@ namespace {
 // the retry (and shutdown).
 constexpr uint32_t kMaxConnectTimeoutMs = 60000;
 
+// How long slots stay to be added to, and gauge values to take deltas, in
+// seconds of message time behind the newest message sent.
+constexpr int64_t kSlotMemorySeconds = 60;
+constexpr int64_t kGaugeMemorySeconds = 3600;
+
 // Graphite paths are dot-separated words; spaces or newlines would split the
 // line.
 std::string SafePath(std::string path) {
@@ -149,6 +154,7 @@ absl::Status CarbonSink::Write(absl::Span<const MessageView> batch,
   }
   // Fold the batch into copies of the slots it touches.
   std::map<SlotKey, Slot> touched;
+  std::map<std::string, GaugeValue> touched_gauges;
   uint64_t unusable = 0;
   for (const MessageView& message : batch) {
     std::optional<Metric> metric = ReadMetric(message);
@@ -176,11 +182,27 @@ absl::Status CarbonSink::Write(absl::Span<const MessageView> batch,
         slot.value += metric->value / metric->rate;
         break;
       case Metric::Kind::kTimer:
+      case Metric::Kind::kHistogram:
         slot.value += metric->value;
         slot.count += 1;
         break;
-      case Metric::Kind::kGauge:
-        slot.value = metric->value;
+      case Metric::Kind::kGauge: {
+        double current = 0;
+        if (metric->delta) {
+          if (auto in_batch = touched_gauges.find(key.first);
+              in_batch != touched_gauges.end()) {
+            current = in_batch->second.value;
+          } else if (auto known = gauges_.find(key.first);
+                     known != gauges_.end()) {
+            current = known->second.value;
+          }
+        }
+        slot.value = current + metric->value;
+        touched_gauges[key.first] = {slot.value, key.second};
+        break;
+      }
+      case Metric::Kind::kSet:
+        slot.members.Add(metric->member);
         break;
     }
   }
@@ -194,9 +216,15 @@ absl::Status CarbonSink::Write(absl::Span<const MessageView> batch,
   if (absl::Status status = Send(text, deadline); !status.ok()) {
     return status;
   }
-  for (auto& [key, slot] : touched) slots_[key] = slot;
+  for (auto& [key, slot] : touched) slots_[key] = std::move(slot);
   for (auto it = slots_.begin(); it != slots_.end();) {
-    it = it->first.second < newest - 60 ? slots_.erase(it) : std::next(it);
+    it = it->first.second < newest - kSlotMemorySeconds ? slots_.erase(it)
+                                                        : std::next(it);
+  }
+  for (auto& [path, gauge] : touched_gauges) gauges_[path] = gauge;
+  for (auto it = gauges_.begin(); it != gauges_.end();) {
+    it = it->second.second < newest - kGaugeMemorySeconds ? gauges_.erase(it)
+                                                          : std::next(it);
   }
   unusable_ += unusable;
   return absl::OkStatus();

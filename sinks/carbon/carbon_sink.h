@@ -9,6 +9,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "sinks/carbon/carbon.pb.h"
+#include "sinks/distinct_members.h"
 #include "sinks/metric.h"
 #include "sinks/sink.h"
 
@@ -16,11 +17,18 @@ namespace metlog {
 
 // Graphite plaintext over TCP. Whisper keeps one value per path and second,
 // so the sink sends per (path, second) the running total of counters, the
-// mean of timers and the last gauge, across batches: two counters in the
-// same second are stored as their sum instead of the second overwriting the
-// first. A dropped connection is a transient error:
-// the runner retries the whole batch after backoff and the sink reconnects,
-// so a batch is never lost to a carbon restart (carbon keeps one value per
+// mean of timers and of histograms, the last gauge and the number of distinct
+// set members, across batches: two counters in the same second are stored as
+// their sum instead of the second overwriting the first. Gauge deltas need the
+// gauge's current value, which carbon cannot tell us: the sink keeps each gauge
+// path's latest value and applies a delta to it. Memory stays bounded as for
+// the slots: a gauge path not written for an hour (by message timestamps) is
+// forgotten, and a delta to it then starts from 0, as Etsy statsd does for a
+// gauge it does not know. A set's slot keeps at most
+// DistinctMembers::kMaxMembers (10 000) members (as hashes): beyond that the
+// stored count stays at 10 000. A dropped connection is a transient error: the
+// runner retries the whole batch after backoff and the sink reconnects, so a
+// batch is never lost to a carbon restart (carbon keeps one value per
 // timestamp, so a batch sent twice stores the same points). Bytes already
 // in the kernel when carbon dies are beyond reach: plaintext has no acks.
 // A carbon that accepts but stops reading cannot hold a write past the
@@ -47,11 +55,18 @@ class CarbonSink : public Sink {
   // What one path has received in one second.
   struct Slot {
     Metric::Kind kind;
-    double value = 0;  // counter total, timer sum, or last gauge
-    double count = 0;  // timer samples
+    double value = 0;         // counter total, timer sum, or last gauge
+    double count = 0;         // timer (or histogram) samples
+    DistinctMembers members;  // a set's
     double Stored() const {
-      return kind == Metric::Kind::kTimer && count > 0 ? value / count : value;
+      if (kind == Metric::Kind::kSet) return members.count();
+      return count > 0 ? value / count : value;
     }
+  };
+  // A gauge path's latest value, and the second it was set.
+  struct GaugeValue {
+    double value = 0;
+    int64_t second = 0;
   };
   using SlotKey = std::pair<std::string, int64_t>;  // path, unix second
 
@@ -69,6 +84,9 @@ class CarbonSink : public Sink {
   // older than a minute are forgotten. Changed only once a batch is sent, so
   // a retried batch is not counted twice.
   std::map<SlotKey, Slot> slots_;
+  // Each gauge path's latest value, for deltas; entries not written for an
+  // hour are forgotten. Changed, like slots_, only once a batch is sent.
+  std::map<std::string, GaugeValue> gauges_;
   // Changed only on the runner's thread, under fd_mu_ so that Cancel, from
   // another thread, never shuts down a descriptor already reused.
   absl::Mutex fd_mu_;

@@ -82,7 +82,9 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
       sink.Write(MessageBatch({Metric("counter", "same", "2", second),
                                Metric("counter", "same", "3", second, 0.5), log,
                                Metric("timer", "lat", "10", second),
-                               Metric("timer", "lat", "20", second)})
+                               Metric("timer", "lat", "20", second),
+                               Metric("histogram", "size", "1", second),
+                               Metric("histogram", "size", "-4", second)})
                      .views(),
                  absl::InfiniteFuture())
           .ok());
@@ -93,6 +95,64 @@ TEST(CarbonSinkTest, SameSecondCountersAddUpAcrossBatches) {
           .ok());
   EXPECT_THAT(carbon->Values("metlog.shop.same", 1), ElementsAre(12));  // 2+6+4
   EXPECT_THAT(carbon->Values("metlog.shop.lat", 1), ElementsAre(15));
+  EXPECT_THAT(carbon->Values("metlog.shop.size", 1), ElementsAre(-1.5));
+}
+
+v1::Message GaugeDelta(const std::string& name, const std::string& change,
+                       absl::Time at) {
+  v1::Message m = Metric("gauge", name, change, at);
+  *m.add_fields() = MakeField("delta", true);
+  return m;
+}
+
+TEST(CarbonSinkTest, GaugeDeltasChangeTheLatestValueAcrossBatches) {
+  auto carbon = CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  CarbonSink sink(OptionsFor(*carbon));
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Time now =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  for (const std::vector<v1::Message>& batch :
+       {std::vector<v1::Message>{
+            GaugeDelta("depth", "5", now - absl::Seconds(3))},
+        std::vector<v1::Message>{
+            Metric("gauge", "depth", "10", now - absl::Seconds(2)),
+            GaugeDelta("depth", "-3", now - absl::Seconds(1))},
+        std::vector<v1::Message>{GaugeDelta("depth", "1", now)}}) {
+    ASSERT_TRUE(
+        sink.Write(MessageBatch(batch).views(), absl::InfiniteFuture()).ok());
+  }
+  EXPECT_EQ(sink.TakeUnusable(), 0u);
+  EXPECT_THAT(carbon->Values("metlog.shop.depth", 4), ElementsAre(5, 10, 7, 8));
+}
+
+TEST(CarbonSinkTest, SetsStoreTheDistinctMembersPerSecond) {
+  auto carbon = CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  CarbonSink sink(OptionsFor(*carbon));
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Time now =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  const absl::Time earlier = now - absl::Seconds(2),
+                   same = now - absl::Seconds(1);
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("set", "users", "u-1", earlier),
+                                       Metric("set", "users", "u-1", same),
+                                       Metric("set", "users", "u-2", same),
+                                       Metric("set", "users", "u-1", same)})
+                             .views(),
+                         absl::InfiniteFuture())
+                  .ok());
+  // A later batch in the same second adds only the members not yet seen.
+  // Its point for `now` arrives with the update, so once carbon stores
+  // three values the update is stored too.
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("set", "users", "u-2", same),
+                                       Metric("set", "users", "u-3", same),
+                                       Metric("set", "users", "u-9", now)})
+                             .views(),
+                         absl::InfiniteFuture())
+                  .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 0u);
+  EXPECT_THAT(carbon->Values("metlog.shop.users", 3), ElementsAre(1, 3, 1));
 }
 
 // A listener that never reads, with a small receive buffer: what a carbon

@@ -219,9 +219,24 @@ bool PrometheusSink::Apply(const MessageView& message) {
       series.value += metric->value * weight;
       break;
     case Metric::Kind::kGauge:
-      series.value = metric->value;
+      series.value =
+          metric->delta ? series.value + metric->value : metric->value;
       break;
-    case Metric::Kind::kTimer: {
+    case Metric::Kind::kSet:
+      switch (
+          series.members.Add(metric->member, set_members_ < kMaxSetMembers)) {
+        case DistinctMembers::Added::kNew:
+          ++set_members_;
+          break;
+        case DistinctMembers::Added::kKnown:
+          break;
+        case DistinctMembers::Added::kRefused:
+          ++set_members_refused_;
+          break;
+      }
+      break;
+    case Metric::Kind::kTimer:
+    case Metric::Kind::kHistogram: {
       series.sum += metric->value * weight;
       series.count += weight;
       const auto bucket =
@@ -264,7 +279,15 @@ std::string PrometheusSink::Exposition() const {
           absl::StrAppend(&out, name, labels, " ", series.value, "\n");
         }
         break;
-      case Metric::Kind::kTimer: {
+      case Metric::Kind::kSet:
+        absl::StrAppend(&out, "# TYPE ", name, " gauge\n");
+        for (const auto& [labels, series] : family.series) {
+          absl::StrAppend(&out, name, labels, " ", series.members.count(),
+                          "\n");
+        }
+        break;
+      case Metric::Kind::kTimer:
+      case Metric::Kind::kHistogram: {
         const bool histogram =
             options_.timer_type() == sinks::PrometheusOptions::HISTOGRAM;
         absl::StrAppend(&out, "# TYPE ", name, " ",
@@ -292,6 +315,10 @@ std::string PrometheusSink::Exposition() const {
                   "# TYPE metlog_prometheus_series_refused_total counter\n"
                   "metlog_prometheus_series_refused_total ",
                   series_refused_, "\n");
+  absl::StrAppend(&out,
+                  "# TYPE metlog_prometheus_set_members_refused_total counter\n"
+                  "metlog_prometheus_set_members_refused_total ",
+                  set_members_refused_, "\n");
   return out;
 }
 

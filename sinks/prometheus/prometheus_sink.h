@@ -10,6 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "sinks/distinct_members.h"
 #include "sinks/metric.h"
 #include "sinks/prometheus/prometheus.pb.h"
 #include "sinks/sink.h"
@@ -29,11 +30,19 @@ namespace metlog {
 absl::Status CheckPrometheusOptions(const sinks::PrometheusOptions& options);
 
 // Keeps the latest state of every series in memory and serves it over HTTP
-// (cpp-httplib) on its own thread. State lives as long as the sink: a
-// reload that changes this sink's config starts from zero, which
+// (cpp-httplib) on its own thread. A gauge delta is added to the series'
+// value (a series' first delta starts from 0). A set becomes a gauge NAME of
+// the distinct members seen since the sink started, kept as hashes: at most
+// DistinctMembers::kMaxMembers (10 000) per series and kMaxSetMembers in
+// all; members beyond are not counted (the gauge stops growing) and are
+// counted in metlog_prometheus_set_members_refused_total. State lives as long
+// as the sink: a reload that changes this sink's config starts from zero, which
 // Prometheus reads as a counter reset.
 class PrometheusSink : public Sink {
  public:
+  // Set members kept over all series: about 16 MB of hashes.
+  static constexpr uint64_t kMaxSetMembers = 1000000;
+
   // `options` must pass CheckPrometheusOptions (the registry checks).
   explicit PrometheusSink(const sinks::PrometheusOptions& options);
   ~PrometheusSink() override;
@@ -59,6 +68,7 @@ class PrometheusSink : public Sink {
     std::vector<double> bucket_counts;  // histogram, cumulative at render
     double sum = 0;
     double count = 0;
+    DistinctMembers members;  // a set's
   };
   struct Family {
     Metric::Kind kind;
@@ -80,6 +90,8 @@ class PrometheusSink : public Sink {
   std::map<std::string, Family> families_ ABSL_GUARDED_BY(mu_);
   uint64_t series_count_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t series_refused_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t set_members_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t set_members_refused_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace metlog

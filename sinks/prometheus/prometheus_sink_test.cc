@@ -29,6 +29,12 @@ v1::Message Metric(const std::string& type, const std::string& name,
   return m;
 }
 
+v1::Message GaugeDelta(const std::string& name, const std::string& change) {
+  v1::Message m = Metric("gauge", name, change);
+  *m.add_fields() = MakeField("delta", true);
+  return m;
+}
+
 sinks::PrometheusOptions Options() {
   sinks::PrometheusOptions options;
   options.set_listen_address("127.0.0.1:0");
@@ -86,6 +92,72 @@ TEST(PrometheusSinkTest, ExpositionFormat) {
   ASSERT_TRUE(served.ok()) << served.status();
   EXPECT_EQ(*served, sink.Exposition());
   sink.Stop();
+}
+
+TEST(PrometheusSinkTest, GaugeDeltasChangeTheValueAndSetsCountMembers) {
+  PrometheusSink sink(Options());
+  ASSERT_TRUE(sink.Start().ok());
+  ASSERT_TRUE(
+      sink.Write(
+              MessageBatch(
+                  {GaugeDelta("depth", "5"), Metric("gauge", "depth", "10"),
+                   GaugeDelta("depth", "-3"), Metric("set", "users", "u-1"),
+                   Metric("set", "users", "u-2"), Metric("set", "users", "u-1"),
+                   Metric("set", "users", "u-1", "us")})
+                  .views(),
+              absl::InfiniteFuture())
+          .ok());
+  ASSERT_TRUE(sink.Write(MessageBatch({GaugeDelta("depth", "1.5")}).views(),
+                         absl::InfiniteFuture())
+                  .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 0u);
+  const std::string text = sink.Exposition();
+  EXPECT_THAT(text, HasSubstr("metlog_depth{logger=\"shop\",region=\"eu\"} "
+                              "8.5\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE metlog_users gauge\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_users{logger=\"shop\",region=\"eu\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_users{logger=\"shop\",region=\"us\"} 1\n"));
+}
+
+TEST(PrometheusSinkTest, HistogramsAreExposedLikeTimersUnderTheirOwnName) {
+  PrometheusSink sink(Options());
+  ASSERT_TRUE(sink.Start().ok());
+  ASSERT_TRUE(sink.Write(MessageBatch({Metric("histogram", "size", "-2"),
+                                       Metric("histogram", "size", "50"),
+                                       Metric("histogram", "size", "500")})
+                             .views(),
+                         absl::InfiniteFuture())
+                  .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 0u);
+  const std::string text = sink.Exposition();
+  EXPECT_THAT(text, HasSubstr("# TYPE metlog_size histogram\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_size_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"10\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_size_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"100\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("metlog_size_bucket{logger=\"shop\","
+                              "region=\"eu\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(
+      text, HasSubstr("metlog_size_sum{logger=\"shop\",region=\"eu\"} 548\n"));
+}
+
+TEST(PrometheusSinkTest, SetMembersAreBoundedAndRefusalsCounted) {
+  PrometheusSink sink(Options());
+  ASSERT_TRUE(sink.Start().ok());
+  std::vector<v1::Message> members;
+  for (size_t i = 0; i < DistinctMembers::kMaxMembers + 3; ++i) {
+    members.push_back(Metric("set", "users", absl::StrCat("u-", i)));
+  }
+  ASSERT_TRUE(
+      sink.Write(MessageBatch(members).views(), absl::InfiniteFuture()).ok());
+  const std::string text = sink.Exposition();
+  EXPECT_THAT(text, HasSubstr(absl::StrCat(
+                        "metlog_users{logger=\"shop\",region=\"eu\"} ",
+                        DistinctMembers::kMaxMembers, "\n")));
+  EXPECT_THAT(text,
+              HasSubstr("metlog_prometheus_set_members_refused_total 3\n"));
 }
 
 TEST(PrometheusSinkTest, SummaryHasSumAndCountOnly) {
@@ -195,13 +267,19 @@ TEST(PrometheusSinkTest, FactoryRefusesOptionsThatBreakTheExposition) {
 TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {
   PrometheusSink sink(Options());
   ASSERT_TRUE(sink.Start().ok());
-  ASSERT_TRUE(sink.Write(MessageBatch({Metric("counter", "orders", "3"),
-                                       Metric("counter", "orders", "4"),
-                                       Metric("timer", "db", "50"),
-                                       Metric("gauge", "depth", "17")})
-                             .views(),
-                         absl::InfiniteFuture())
-                  .ok());
+  ASSERT_TRUE(
+      sink.Write(
+              MessageBatch(
+                  {Metric("counter", "orders", "3"),
+                   Metric("counter", "orders", "4"),
+                   Metric("timer", "db", "50"), Metric("gauge", "depth", "17"),
+                   GaugeDelta("level", "5"), Metric("gauge", "level", "10"),
+                   GaugeDelta("level", "-3"), Metric("set", "users", "u-1"),
+                   Metric("set", "users", "u-2"),
+                   Metric("set", "users", "u-1")})
+                  .views(),
+              absl::InfiniteFuture())
+          .ok());
   auto prometheus =
       testing::Prometheus::Start(absl::StrCat("127.0.0.1:", sink.port()));
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();
@@ -209,6 +287,8 @@ TEST(PrometheusSinkTest, RealPrometheusScrapesTheValues) {
   EXPECT_EQ(prometheus->Query("metlog_db_milliseconds_count"), 1);
   EXPECT_EQ(prometheus->Query("metlog_db_milliseconds_bucket{le=\"100\"}"), 1);
   EXPECT_EQ(prometheus->Query("metlog_depth"), 17);
+  EXPECT_EQ(prometheus->Query("metlog_level"), 7);  // 5, then 10, then -3
+  EXPECT_EQ(prometheus->Query("metlog_users"), 2);
   sink.Stop();
 }
 

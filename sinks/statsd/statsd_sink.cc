@@ -28,6 +28,15 @@ std::string SafeName(std::string name) {
   return name;
 }
 
+// A set member ends at '|' and a line at '\n', and Etsy statsd splits a
+// line's values at ':': members holding them are sent with '_' instead.
+std::string SafeMember(std::string member) {
+  for (char& c : member) {
+    if (c == ':' || c == '|' || c == '\n') c = '_';
+  }
+  return member;
+}
+
 // The largest UDP payload over IPv4: no datagram carries a longer line.
 constexpr size_t kMaxUdpPayload = 65507;
 
@@ -65,13 +74,23 @@ std::vector<std::string> StatsdSink::Lines(const MessageView& message) const {
     case Metric::Kind::kCounter:
       return {absl::StrCat(full_name, ":", metric->value, "|c", sampled)};
     case Metric::Kind::kTimer:
+    case Metric::Kind::kHistogram:
+      // Etsy statsd has no "h" (it would count the line as a counter): a
+      // histogram is sent as the timer, statsd's one distribution type.
       return {absl::StrCat(full_name, ":", metric->value, "|ms", sampled)};
     case Metric::Kind::kGauge:
+      if (metric->delta) {
+        // statsd reads an explicit sign as a change to the current value.
+        return {absl::StrCat(full_name, ":", metric->value < 0 ? "" : "+",
+                             metric->value, "|g")};
+      }
       if (metric->value < 0) {
         return {absl::StrCat(full_name, ":0|g"),
                 absl::StrCat(full_name, ":", metric->value, "|g")};
       }
       return {absl::StrCat(full_name, ":", metric->value, "|g")};
+    case Metric::Kind::kSet:
+      return {absl::StrCat(full_name, ":", SafeMember(metric->member), "|s")};
   }
   return {};
 }

@@ -11,12 +11,13 @@
 namespace metlog {
 
 // Turns metric messages into statsd lines ("name:1|c|@0.1", "name:12.5|ms",
-// "name:7|g") and sends them packed into UDP datagrams. A failed send is
-// classified by its errno (sinks/sink.h): a refused or full socket is
-// transient and the runner retries the whole batch, so after a statsd
-// outage a batch may be counted twice rather than lost; an error no retry
-// can cure is permanent. A metric whose line no UDP datagram can carry is
-// left out and counted as unusable.
+// "name:7|g", a gauge delta "name:+2|g" or "name:-2|g", a set member
+// "name:user-17|s"; a histogram goes as a timer, "name:0.5|ms") and sends them
+// packed into UDP datagrams. A failed send is classified by its errno
+// (sinks/sink.h): a refused or full socket is transient and the runner retries
+// the whole batch, so after a statsd outage a batch may be counted twice rather
+// than lost; an error no retry can cure is permanent. A metric whose line no
+// UDP datagram can carry is left out and counted as unusable.
 class StatsdSink : public Sink {
  public:
   explicit StatsdSink(const sinks::StatsdOptions& options);
@@ -30,8 +31,9 @@ class StatsdSink : public Sink {
   uint64_t TakeUnusable() override;
   void Stop() override;
 
-  // The statsd lines for one message (a negative gauge takes two, since
-  // statsd reads "-5" as a decrement); empty when it is no metric.
+  // The statsd lines for one message (a negative absolute gauge takes two,
+  // "0" then "-5", since statsd reads "-5" alone as a decrement); empty when
+  // it is no metric. A set member's ':', '|' and newlines become '_'.
   std::vector<std::string> Lines(const MessageView& message) const;
 
  private:

@@ -30,6 +30,12 @@ v1::Message Metric(const std::string& type, const std::string& name,
   return m;
 }
 
+v1::Message GaugeDelta(const std::string& name, const std::string& change) {
+  v1::Message m = Metric("gauge", name, change);
+  *m.add_fields() = MakeField("delta", true);
+  return m;
+}
+
 std::vector<std::string> LinesOf(const StatsdSink& sink,
                                  const v1::Message& message) {
   return sink.Lines(MessageBatch({message})[0]);
@@ -45,6 +51,16 @@ TEST(StatsdSinkTest, LinesFollowTheStatsdProtocol) {
               ElementsAre("p.db:12.5|ms"));
   EXPECT_THAT(LinesOf(sink, Metric("gauge", "depth", "-4")),
               ElementsAre("p.depth:0|g", "p.depth:-4|g"));
+  EXPECT_THAT(LinesOf(sink, GaugeDelta("depth", "4")),
+              ElementsAre("p.depth:+4|g"));
+  EXPECT_THAT(LinesOf(sink, GaugeDelta("depth", "-4")),
+              ElementsAre("p.depth:-4|g"));
+  EXPECT_THAT(LinesOf(sink, Metric("histogram", "size", "-0.5", 0.5)),
+              ElementsAre("p.size:-0.5|ms|@0.5"));
+  EXPECT_THAT(LinesOf(sink, Metric("set", "users", "u-17")),
+              ElementsAre("p.users:u-17|s"));
+  EXPECT_THAT(LinesOf(sink, Metric("set", "users", "a:b|c\nd")),
+              ElementsAre("p.users:a_b_c_d|s"));
   EXPECT_THAT(LinesOf(sink, Metric("counter", "a:b|c", "1")),
               ElementsAre("p.a_b_c:1|c"));
   v1::Message log;
@@ -112,6 +128,41 @@ TEST(StatsdSinkTest, EtsyStatsdReceivesCountersTimersAndGauges) {
   EXPECT_EQ(statsd->ValueOf("counters", "shop.sampled"), "2");  // 1 / 0.5
   EXPECT_EQ(statsd->ValueOf("timers", "shop.db"), "[ 12.5, 7 ]");
   EXPECT_EQ(statsd->ValueOf("gauges", "shop.depth"), "17");
+  EXPECT_EQ(statsd->ValueOf("counters", "statsd.bad_lines_seen"), "0");
+}
+
+TEST(StatsdSinkTest, EtsyStatsdAppliesGaugeDeltasAndTakesSetsAndHistograms) {
+  auto statsd = EtsyStatsd::Start();
+  ASSERT_TRUE(statsd.ok()) << statsd.status();
+  sinks::StatsdOptions options;
+  options.set_address(absl::StrCat("127.0.0.1:", statsd->port()));
+  // Dotted names: statsd's management port quotes only those.
+  options.set_name_template("{logger}.{name}");
+  options.set_max_datagram_bytes(20);  // one line per datagram
+  StatsdSink sink(options);
+  ASSERT_TRUE(sink.Start().ok());
+  // statsd handles one socket's datagrams in order: once "done" shows, the
+  // lines before it have been applied.
+  ASSERT_TRUE(
+      sink.Write(
+              MessageBatch(
+                  {GaugeDelta("depth", "5"), GaugeDelta("depth", "2"),
+                   Metric("gauge", "depth", "10"), GaugeDelta("depth", "-3"),
+                   Metric("gauge", "low", "-4"), GaugeDelta("low", "-1"),
+                   Metric("set", "users", "u-1"), Metric("set", "users", "u:2"),
+                   Metric("histogram", "size", "3"),
+                   Metric("histogram", "size", "0.5"),
+                   Metric("counter", "done", "1")})
+                  .views(),
+              absl::InfiniteFuture())
+          .ok());
+  EXPECT_EQ(sink.TakeUnusable(), 0u);
+  ASSERT_EQ(statsd->ValueOf("counters", "shop.done"), "1");
+  EXPECT_EQ(statsd->ValueOf("gauges", "shop.depth"), "7");  // 5 + 2, 10, - 3
+  EXPECT_EQ(statsd->ValueOf("gauges", "shop.low"), "-5");
+  EXPECT_EQ(statsd->ValueOf("timers", "shop.size"), "[ 3, 0.5 ]");
+  // The management port lists no sets: that statsd took the set lines shows
+  // as no bad line.
   EXPECT_EQ(statsd->ValueOf("counters", "statsd.bad_lines_seen"), "0");
 }
 
