@@ -2,9 +2,10 @@
 // The sender behind ZmqSender and UdpSender. send() appends to a bounded
 // in-memory queue and returns; packing (building envelopes, encoding,
 // signing) and handing packets to the transport happen later, one packet per
-// turn of the event loop, so a burst of calls costs the caller only the
-// appends. Nothing here throws or rejects into the application: refused
-// packets and overflow are dropped and counted.
+// turn of the event loop (never the turn of the call that asked for it), so
+// a burst of calls costs the caller only the appends. Nothing here throws or
+// rejects into the application: refused packets and overflow are dropped and
+// counted.
 const { performance } = require('node:perf_hooks');
 const { BatchBuilder, MessageTooLarge, MAX_MESSAGE_BYTES, encodePacket } = require('./encoder');
 const { PacketSigner } = require('./signer');
@@ -88,7 +89,7 @@ class QueuedSender {
     this.pendingMessages = 0; // queued + in the packet being delivered
     this.pendingBytes = 0;
     this.lingerTimer = null;
-    this.draining = null; // the running drain's promise
+    this.draining = null; // the running (or scheduled) drain's promise
     this.closing = false;
     this.closed = null;
     this.deadline = Infinity; // close() sets it: no packing or retry after
@@ -163,7 +164,8 @@ class QueuedSender {
     if (this.lingerTimer === null) {
       this.lingerTimer = setTimeout(() => this.startDrain(), this.options.lingerMs);
     } else if (waiting === this.options.maxBatchMessages) {
-      // A packet's worth is here: no reason to wait for the timer.
+      // A packet's worth is here: no reason to wait for the timer. The drain
+      // starts on a later turn, never inside this call.
       this.startDrain();
     }
   }
@@ -200,13 +202,17 @@ class QueuedSender {
     };
   }
 
+  // Starts a drain on the next turn of the event loop (unless one is running
+  // or scheduled), so that whoever asks for it, send() filling a packet or
+  // the application's flush(), never packs or sends on its own turn. Until
+  // then the queue stays bounded: send() drops and counts what overflows.
   startDrain() {
     if (this.lingerTimer !== null) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
     }
     if (this.draining === null) {
-      this.draining = this.drain().finally(() => {
+      this.draining = nextTurn().then(() => this.drain()).finally(() => {
         this.draining = null;
         // Messages sent during the last packet's delivery start a new round.
         if (this.queue.length > this.head && !this.closing) this.startDrain();

@@ -55,6 +55,41 @@ test('a burst is batched into few packets, in order', async () => {
   await pull.close();
 });
 
+test('no call packs or sends on its own turn, not the one that fills a packet, nor flush()', async () => {
+  const pull = await startPull();
+  const sender = new ZmqSender(pull.endpoint);
+  const client = new MetlogClient({ sender, logger: 'zmq-test' });
+  // Records work done while an application call is still running.
+  let inCall = null;
+  const workInCall = [];
+  for (const [object, method] of [[sender, 'pack'], [sender.transport, 'send']]) {
+    const original = object[method].bind(object);
+    object[method] = (...args) => {
+      if (inCall !== null) workInCall.push(`${method} in ${inCall}`);
+      return original(...args);
+    };
+  }
+  const during = (name, call) => {
+    inCall = name;
+    try {
+      return call();
+    } finally {
+      inCall = null;
+    }
+  };
+  // 1024 (maxBatchMessages) fill a packet; 3000 fill it again and again.
+  for (let i = 1; i <= 3000; i++) during(`incr #${i}`, () => client.incr('burst'));
+  const flushed = during('flush()', () => client.flush());
+  assert.deepEqual(workInCall, []);
+  await flushed;
+  const closed = during('close()', () => client.close());
+  assert.deepEqual(workInCall, []);
+  const stats = await closed;
+  assert.equal(stats.sent, 3000);
+  await pull.waitForMessages(3000);
+  await pull.close();
+});
+
 test('packets stay under maxPacketBytes; a message that alone exceeds it is dropped and counted', async () => {
   const pull = await startPull();
   const client = clientOn(pull.endpoint, { maxPacketBytes: 4096 });
