@@ -158,7 +158,7 @@ export declare class PacketSigner {
 export interface QueuedSenderOptions {
   /** Messages queued or being sent before new ones are dropped (65536). */
   queueCapacity?: number;
-  /** Their estimated bytes before new ones are dropped (16 MiB). */
+  /** Their encoded size (from above; object values as their JSON text) before new ones are dropped (16 MiB). */
   queueBytes?: number;
   /** Largest Packet (128 KiB; UDP caps it at 65507). */
   maxPacketBytes?: number;

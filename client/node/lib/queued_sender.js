@@ -9,6 +9,7 @@
 const { performance } = require('node:perf_hooks');
 const { BatchBuilder, MessageTooLarge, MAX_MESSAGE_BYTES, encodePacket } = require('./encoder');
 const { PacketSigner } = require('./signer');
+const { chargeAsIs, snapshotMessage, chargeOfSnapshot } = require('./queue_charge');
 
 // Packet framing around the batch (tag and length of `batch`, tag of
 // `signature`); a signer adds its own overhead on top.
@@ -30,31 +31,6 @@ const DEFAULTS = Object.freeze({
 const SLICE_MS = 1;
 // Packets a pipelined transport (UDP) may have in the kernel's hands at once.
 const MAX_IN_FLIGHT = 16;
-
-// What one value is charged: strings as UTF-16 code units, byte arrays
-// by length, arrays by their elements; any other value a flat guess.
-function valueBytes(value) {
-  if (typeof value === 'string') return value.length;
-  if (ArrayBuffer.isView(value)) return value.byteLength;
-  if (Array.isArray(value)) {
-    let bytes = 0;
-    for (let i = 0; i < value.length; i++) bytes += 8 + valueBytes(value[i]);
-    return bytes;
-  }
-  return 16;
-}
-
-// What a queued message is charged against queueBytes: a cheap guess of its
-// encoded size. Always a finite number, whatever the message holds.
-function estimateBytes(msg) {
-  let bytes = 96 + valueBytes(msg.type) + valueBytes(msg.logger) + valueBytes(msg.hostname);
-  bytes += valueBytes(msg.payload);
-  const fields = msg.fields;
-  if (fields != null) {
-    for (const name in fields) bytes += name.length + 12 + valueBytes(fields[name]);
-  }
-  return bytes;
-}
 
 function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -140,18 +116,24 @@ class QueuedSender {
       this.counters.droppedClosed++;
       return;
     }
+    if (this.pendingMessages >= this.options.queueCapacity) {
+      this.counters.droppedQueueFull++;
+      return;
+    }
     let bytes;
     try {
-      bytes = estimateBytes(msg);
+      bytes = chargeAsIs(msg);
+      if (bytes < 0) {
+        // Kept as it will be encoded, which is also what it is charged.
+        msg = snapshotMessage(msg);
+        bytes = chargeOfSnapshot(msg);
+      }
     } catch (error) {
       this.lastError = error;
       this.counters.droppedInvalid++;
       return;
     }
-    if (
-      this.pendingMessages >= this.options.queueCapacity ||
-      this.pendingBytes + bytes > this.options.queueBytes
-    ) {
+    if (this.pendingBytes + bytes > this.options.queueBytes) {
       this.counters.droppedQueueFull++;
       return;
     }
@@ -294,7 +276,8 @@ class QueuedSender {
         }
         break;
       }
-      // The charge made at send(): the message's fields may have changed.
+      // The charge made at send() (a sender used directly is charged for
+      // the fields object as it was then, should the caller change it).
       takenBytes += this.charges[this.head];
       this.queue[this.head++] = undefined;
     }
