@@ -17,8 +17,20 @@ const FIELD_BYTES = 24;
 // or a double (8).
 const NUMBER_BYTES = 10;
 
+// A string's UTF-8 bytes: what the envelope carries (a lone surrogate
+// becomes U+FFFD's three, as wellFormed() makes it), and never less than V8
+// holds for it (a byte a character for Latin-1 text, two for the rest).
 function textBytes(text) {
-  return text.length;
+  return Buffer.byteLength(text, 'utf8');
+}
+
+// textBytes() from above, for a call's few texts: a short string is charged
+// the most UTF-8 needs for its UTF-16 units (3 each) rather than measured,
+// as measuring would cost a counter's call more than the bytes it saves.
+const MEASURED_TEXT_CHARS = 32;
+
+function quickTextBytes(text) {
+  return text.length > MEASURED_TEXT_CHARS ? Buffer.byteLength(text, 'utf8') : 3 * text.length;
 }
 
 // A length-delimited value: its tag, its length's varint, itself.
@@ -26,12 +38,12 @@ function delimitedBytes(bytes) {
   return bytes < 128 ? 2 + bytes : bytes < 16384 ? 3 + bytes : 6 + bytes;
 }
 
-// A scalar field value's bytes, or -1 for a value the queue must snapshot
-// first (a list, or one that travels as text).
-function scalarBytes(value) {
+// A scalar field value's bytes (its text's by `measure`), or -1 for a value
+// the queue must snapshot first (a list, or one that travels as text).
+function scalarBytes(value, measure) {
   switch (typeof value) {
     case 'string':
-      return delimitedBytes(textBytes(value));
+      return delimitedBytes(measure(value));
     case 'number':
       return NUMBER_BYTES;
     case 'bigint':
@@ -50,9 +62,9 @@ function scalarBytes(value) {
 
 // The bytes of everything in a message but its fields, its texts being
 // strings.
-function headerBytes(msg) {
-  let bytes = MESSAGE_BYTES + textBytes(msg.type) + textBytes(msg.logger) + textBytes(msg.hostname);
-  return bytes + textBytes(msg.envVersion) + textBytes(msg.payload);
+function headerBytes(msg, measure) {
+  const bytes = MESSAGE_BYTES + measure(msg.type) + measure(msg.logger) + measure(msg.hostname);
+  return bytes + measure(msg.envVersion) + measure(msg.payload);
 }
 
 // The charge of `msg` when it can be queued as it is (strings where the
@@ -67,13 +79,13 @@ function chargeAsIs(msg) {
   ) {
     return -1;
   }
-  let bytes = headerBytes(msg);
+  let bytes = headerBytes(msg, quickTextBytes);
   const fields = msg.fields;
   if (fields == null) return bytes;
   for (const name in fields) {
-    const valueBytes = scalarBytes(fields[name]);
+    const valueBytes = scalarBytes(fields[name], quickTextBytes);
     if (valueBytes < 0) return -1;
-    bytes += FIELD_BYTES + textBytes(name) + valueBytes;
+    bytes += FIELD_BYTES + quickTextBytes(name) + valueBytes;
   }
   return bytes;
 }
@@ -93,16 +105,17 @@ function snapshotMessage(msg) {
   return copy;
 }
 
-// The charge of a snapshotMessage(): at least its encoded size.
+// The charge of a snapshotMessage(), its texts measured: at least its
+// encoded size.
 function chargeOfSnapshot(msg) {
-  let bytes = headerBytes(msg);
+  let bytes = headerBytes(msg, textBytes);
   for (const name of Object.keys(msg.fields)) {
     const value = msg.fields[name];
     bytes += FIELD_BYTES + textBytes(name);
     if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) bytes += scalarBytes(value[i]);
+      for (let i = 0; i < value.length; i++) bytes += scalarBytes(value[i], textBytes);
     } else {
-      bytes += scalarBytes(value);
+      bytes += scalarBytes(value, textBytes);
     }
   }
   return bytes;

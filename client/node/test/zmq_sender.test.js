@@ -438,6 +438,32 @@ test('a message is charged at least its encoded size, whatever its values', asyn
   }
 });
 
+test('the byte bound counts UTF-8 bytes, not UTF-16 units', async () => {
+  const endpoint = await deadEndpoint();
+  const capture = new CaptureSender();
+  const client = new MetlogClient({ sender: capture, logger: 'z\u00fcrich' });
+  client.info('\u20ac'.repeat(10000)); // 3 bytes a unit
+  client.info('\u{1f600}'.repeat(5000)); // 4 bytes a pair of units
+  client.info('lone \ud800'.repeat(2000)); // sent as U+FFFD, 3 bytes
+  client.metlog('\u6587', { payload: '\u00e9t\u00e9', fields: { '\u540d\u524d': '\u6771\u4eac'.repeat(3000), short: '\u20ac' } });
+  for (const msg of capture.messages) {
+    const sender = new ZmqSender(endpoint, { unsentGraceMs: 0 });
+    const encoded = encodedBytes(msg);
+    sender.send(msg);
+    const { queuedBytes } = sender.stats();
+    assert.ok(queuedBytes >= encoded, `${msg.payload.slice(0, 5)}: charged ${queuedBytes} < encoded ${encoded}`);
+    assert.ok(queuedBytes <= encoded * 1.1 + 400, `${msg.payload.slice(0, 5)}: charged ${queuedBytes}, encoded ${encoded}`);
+    await sender.close();
+  }
+  // 30 000 bytes each: two fit in 64 KiB (six would by their length).
+  const bounded = clientOn(endpoint, { queueBytes: 64 * 1024, unsentGraceMs: 0 });
+  for (let i = 0; i < 20; i++) bounded.info('\u20ac'.repeat(10000));
+  const stats = bounded.stats();
+  assert.equal(stats.queued, 2);
+  assert.equal(stats.droppedQueueFull, 18);
+  await bounded.close();
+});
+
 test('object-valued fields count against the byte bound as the JSON they are sent as', async () => {
   const endpoint = await deadEndpoint();
   const queueBytes = 1024 * 1024;
