@@ -60,6 +60,8 @@ export interface ClientStats extends SenderStats {
   sampledOut: number;
   /** Dropped because a filter or the sender threw, or the call's arguments could not make a message. */
   failed: number;
+  /** Dropped because the client has no sender, or its sender's endpoints cannot work. */
+  droppedNoSender: number;
 }
 
 /** Anything with send(msg) can be a sender. */
