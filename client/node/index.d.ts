@@ -60,6 +60,8 @@ export interface ClientStats extends SenderStats {
   sampledOut: number;
   /** Dropped because a filter or the sender threw, or the call's arguments could not make a message. */
   failed: number;
+  /** Dropped because the client has no sender, or its sender's endpoints cannot work. */
+  droppedNoSender: number;
 }
 
 /** Anything with send(msg) can be a sender. */
@@ -158,7 +160,7 @@ export declare class PacketSigner {
 export interface QueuedSenderOptions {
   /** Messages queued or being sent before new ones are dropped (65536). */
   queueCapacity?: number;
-  /** Their estimated bytes before new ones are dropped (16 MiB). */
+  /** Their encoded size (from above; object values as their JSON text) before new ones are dropped (16 MiB). */
   queueBytes?: number;
   /** Largest Packet (128 KiB; UDP caps it at 65507). */
   maxPacketBytes?: number;

@@ -36,7 +36,7 @@ class MetlogClient {
     this.filters = Array.from(filters);
     this.hostname = os.hostname();
     this.pid = process.pid;
-    this.counters = { filtered: 0, sampledOut: 0, failed: 0 };
+    this.counters = { filtered: 0, sampledOut: 0, failed: 0, droppedNoSender: 0 };
     this.dynamicMethods = new Map();
   }
 
@@ -47,6 +47,7 @@ class MetlogClient {
 
   // Runs the filters and hands `msg` to the sender. A filter that throws
   // drops the message (counted as failed), as does a sender that throws.
+  // Without a sender the message is dropped and counted (droppedNoSender).
   sendMessage(msg) {
     try {
       const filters = this.filters;
@@ -57,6 +58,7 @@ class MetlogClient {
         }
       }
       if (this.sender !== null) this.sender.send(msg);
+      else this.counters.droppedNoSender++;
     } catch (_) {
       this.counters.failed++;
     }
@@ -246,10 +248,13 @@ class MetlogClient {
   }
 
   // The sender's counters (sent, dropped* by reason, queued) and the
-  // client's (filtered, sampledOut, failed).
+  // client's (filtered, sampledOut, failed); droppedNoSender adds the
+  // sender's (a sender whose endpoints cannot work) to the client's (no
+  // sender at all).
   stats() {
     const sender = this.sender !== null && typeof this.sender.stats === 'function' ? this.sender.stats() : {};
-    return { ...sender, ...this.counters };
+    const droppedNoSender = (sender.droppedNoSender ?? 0) + this.counters.droppedNoSender;
+    return { ...sender, ...this.counters, droppedNoSender };
   }
 
   sendMetric(type, name, payload, rate, options) {

@@ -74,14 +74,18 @@ function toEnvelope(msg) {
 // the type, a metric's name and rate), each encoded once by protobufjs and
 // then copied: most of a counter's bytes. Keyed through nested Maps on the
 // values themselves, so a lookup hashes strings V8 has already hashed.
-// Bounded: a cache that fills is emptied.
+// Bounded in entries and in bytes (a part's bytes plus about as much for the
+// strings keying it), so that unique huge metric names or loggers cannot
+// grow it: a cache that fills is emptied.
 const PART_CACHE_LIMIT = 4096;
+const PART_CACHE_BYTES = 1024 * 1024;
 
 class PartCache {
   constructor(encode) {
     this.encode = encode;
     this.root = new Map();
     this.size = 0;
+    this.bytes = 0;
   }
 
   get(a, b, c) {
@@ -91,14 +95,16 @@ class PartCache {
     if (level2 === undefined) level1.set(b, (level2 = new Map()));
     let bytes = level2.get(c);
     if (bytes === undefined) {
-      if (this.size >= PART_CACHE_LIMIT) {
+      if (this.size >= PART_CACHE_LIMIT || this.bytes >= PART_CACHE_BYTES) {
         this.root.clear();
         this.size = 0;
+        this.bytes = 0;
         return this.get(a, b, c);
       }
       bytes = this.encode(a, b, c);
       level2.set(c, bytes);
       this.size++;
+      this.bytes += bytes.length;
     }
     return bytes;
   }

@@ -84,6 +84,22 @@ function commonKind(values) {
   return kind;
 }
 
+// `value` as the encoder will read it, taken now: a list is copied (without
+// its null and undefined entries), and what travels as text (plain objects,
+// Dates, lists of mixed kinds ...) becomes that text. The encoder gives
+// the same bytes for the result as for `value`. A queue keeps the result,
+// so what it holds and charges is what will be sent, not the application's
+// object graph, which may be any size and may change after the call.
+// Returns `value` itself when there is nothing to take.
+function snapshotValue(value) {
+  if (value == null) return value;
+  if (Array.isArray(value)) {
+    const present = value.filter((v) => v != null);
+    return present.length > 0 && commonKind(present) === 'other' ? present.map(asText) : present;
+  }
+  return kindOf(value) === 'other' ? asText(value) : value;
+}
+
 // `type` is the message's type (for the rate convention). null and undefined
 // values are left out, as a field with no value carries nothing. Throws a
 // TypeError for a field without a name, which the router rejects.
@@ -108,4 +124,4 @@ function toEnvelopeFields(fields, type) {
   return out;
 }
 
-module.exports = { toEnvelopeFields, wellFormed };
+module.exports = { toEnvelopeFields, snapshotValue, wellFormed };

@@ -2,12 +2,14 @@
 // The sender behind ZmqSender and UdpSender. send() appends to a bounded
 // in-memory queue and returns; packing (building envelopes, encoding,
 // signing) and handing packets to the transport happen later, one packet per
-// turn of the event loop, so a burst of calls costs the caller only the
-// appends. Nothing here throws or rejects into the application: refused
-// packets and overflow are dropped and counted.
+// turn of the event loop (never the turn of the call that asked for it), so
+// a burst of calls costs the caller only the appends. Nothing here throws or
+// rejects into the application: refused packets and overflow are dropped and
+// counted.
 const { performance } = require('node:perf_hooks');
 const { BatchBuilder, MessageTooLarge, MAX_MESSAGE_BYTES, encodePacket } = require('./encoder');
 const { PacketSigner } = require('./signer');
+const { chargeAsIs, snapshotMessage, chargeOfSnapshot } = require('./queue_charge');
 
 // Packet framing around the batch (tag and length of `batch`, tag of
 // `signature`); a signer adds its own overhead on top.
@@ -29,31 +31,6 @@ const DEFAULTS = Object.freeze({
 const SLICE_MS = 1;
 // Packets a pipelined transport (UDP) may have in the kernel's hands at once.
 const MAX_IN_FLIGHT = 16;
-
-// What one value is charged: strings as UTF-16 code units, byte arrays
-// by length, arrays by their elements; any other value a flat guess.
-function valueBytes(value) {
-  if (typeof value === 'string') return value.length;
-  if (ArrayBuffer.isView(value)) return value.byteLength;
-  if (Array.isArray(value)) {
-    let bytes = 0;
-    for (let i = 0; i < value.length; i++) bytes += 8 + valueBytes(value[i]);
-    return bytes;
-  }
-  return 16;
-}
-
-// What a queued message is charged against queueBytes: a cheap guess of its
-// encoded size. Always a finite number, whatever the message holds.
-function estimateBytes(msg) {
-  let bytes = 96 + valueBytes(msg.type) + valueBytes(msg.logger) + valueBytes(msg.hostname);
-  bytes += valueBytes(msg.payload);
-  const fields = msg.fields;
-  if (fields != null) {
-    for (const name in fields) bytes += name.length + 12 + valueBytes(fields[name]);
-  }
-  return bytes;
-}
 
 function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,7 +65,7 @@ class QueuedSender {
     this.pendingMessages = 0; // queued + in the packet being delivered
     this.pendingBytes = 0;
     this.lingerTimer = null;
-    this.draining = null; // the running drain's promise
+    this.draining = null; // the running (or scheduled) drain's promise
     this.closing = false;
     this.closed = null;
     this.deadline = Infinity; // close() sets it: no packing or retry after
@@ -139,18 +116,24 @@ class QueuedSender {
       this.counters.droppedClosed++;
       return;
     }
+    if (this.pendingMessages >= this.options.queueCapacity) {
+      this.counters.droppedQueueFull++;
+      return;
+    }
     let bytes;
     try {
-      bytes = estimateBytes(msg);
+      bytes = chargeAsIs(msg);
+      if (bytes < 0) {
+        // Kept as it will be encoded, which is also what it is charged.
+        msg = snapshotMessage(msg);
+        bytes = chargeOfSnapshot(msg);
+      }
     } catch (error) {
       this.lastError = error;
       this.counters.droppedInvalid++;
       return;
     }
-    if (
-      this.pendingMessages >= this.options.queueCapacity ||
-      this.pendingBytes + bytes > this.options.queueBytes
-    ) {
+    if (this.pendingBytes + bytes > this.options.queueBytes) {
       this.counters.droppedQueueFull++;
       return;
     }
@@ -163,7 +146,8 @@ class QueuedSender {
     if (this.lingerTimer === null) {
       this.lingerTimer = setTimeout(() => this.startDrain(), this.options.lingerMs);
     } else if (waiting === this.options.maxBatchMessages) {
-      // A packet's worth is here: no reason to wait for the timer.
+      // A packet's worth is here: no reason to wait for the timer. The drain
+      // starts on a later turn, never inside this call.
       this.startDrain();
     }
   }
@@ -200,13 +184,17 @@ class QueuedSender {
     };
   }
 
+  // Starts a drain on the next turn of the event loop (unless one is running
+  // or scheduled), so that whoever asks for it, send() filling a packet or
+  // the application's flush(), never packs or sends on its own turn. Until
+  // then the queue stays bounded: send() drops and counts what overflows.
   startDrain() {
     if (this.lingerTimer !== null) {
       clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
     }
     if (this.draining === null) {
-      this.draining = this.drain().finally(() => {
+      this.draining = nextTurn().then(() => this.drain()).finally(() => {
         this.draining = null;
         // Messages sent during the last packet's delivery start a new round.
         if (this.queue.length > this.head && !this.closing) this.startDrain();
@@ -288,7 +276,8 @@ class QueuedSender {
         }
         break;
       }
-      // The charge made at send(): the message's fields may have changed.
+      // The charge made at send() (a sender used directly is charged for
+      // the fields object as it was then, should the caller change it).
       takenBytes += this.charges[this.head];
       this.queue[this.head++] = undefined;
     }

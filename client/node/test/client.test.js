@@ -271,6 +271,22 @@ test('isActive, close() and sends after close', async () => {
   assert.equal(client.stats().droppedClosed, 1);
 });
 
+test('a client without a sender counts what it drops', async () => {
+  const client = new MetlogClient({ logger: 'nowhere', filters: [(msg) => msg.type !== 'audit'] });
+  assert.equal(client.isActive, false);
+  client.incr('orders');
+  client.timerSend('db', 3);
+  client.gauge('depth', 1);
+  client.info('lost');
+  client.exception(new Error('lost too'));
+  client.metlog('audit', { payload: 'filtered first' });
+  client.timer('t', () => 1)();
+  const stats = await client.close();
+  assert.equal(stats.droppedNoSender, 6);
+  assert.equal(stats.filtered, 1);
+  assert.equal(stats.failed, 0);
+});
+
 test('no call throws into the application, whatever its arguments', () => {
   const { client, sender } = capturing();
   const unprintable = Object.create(null); // String() of it throws

@@ -62,8 +62,13 @@ async function startPull(endpoint = 'tcp://127.0.0.1:*', { ipv6 = false } = {}) 
   return collector;
 }
 
+// Room for a burst of full datagrams (a sender has up to 16 in flight), so
+// that a test process busy elsewhere loses none: the default 208 KiB holds
+// three.
+const UDP_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
 async function startUdp() {
-  const socket = dgram.createSocket('udp4');
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER_BYTES });
   await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const collector = new PacketCollector();
   collector.address = `127.0.0.1:${socket.address().port}`;

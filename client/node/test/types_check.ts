@@ -62,6 +62,6 @@ async function done(): Promise<number> {
   await client.flush();
   const stats: ClientStats = await client.close();
   await Promise.all([zmq.close(), udp.close(), stdout.close(), fromConfig.close(), fromEnv.close()]);
-  return stats.sent + stats.filtered + stats.sampledOut + (stats.droppedQueueFull ?? 0);
+  return stats.sent + stats.filtered + stats.sampledOut + stats.droppedNoSender + (stats.droppedQueueFull ?? 0);
 }
 export { timed, timedSync, active, messages, endpoints, zmqStatus, decoded, done };

@@ -8,7 +8,8 @@ const { execFile: execFileCallback } = require('node:child_process');
 const path = require('node:path');
 const { promisify } = require('node:util');
 const zmq = require('zeromq');
-const { MetlogClient, ZmqSender, clientFromEnv } = require('..');
+const { MetlogClient, ZmqSender, CaptureSender, clientFromEnv } = require('..');
+const { BatchBuilder } = require('../lib/encoder');
 const { startPull, fieldOf } = require('./helpers');
 
 const execFile = promisify(execFileCallback);
@@ -52,6 +53,41 @@ test('a burst is batched into few packets, in order', async () => {
   const messages = await pull.waitForMessages(2000);
   assert.deepEqual(messages.map((m) => Number(m.payload)), [...Array(2000).keys()]);
   assert.equal(pull.packets.length, 4);
+  await pull.close();
+});
+
+test('no call packs or sends on its own turn, not the one that fills a packet, nor flush()', async () => {
+  const pull = await startPull();
+  const sender = new ZmqSender(pull.endpoint);
+  const client = new MetlogClient({ sender, logger: 'zmq-test' });
+  // Records work done while an application call is still running.
+  let inCall = null;
+  const workInCall = [];
+  for (const [object, method] of [[sender, 'pack'], [sender.transport, 'send']]) {
+    const original = object[method].bind(object);
+    object[method] = (...args) => {
+      if (inCall !== null) workInCall.push(`${method} in ${inCall}`);
+      return original(...args);
+    };
+  }
+  const during = (name, call) => {
+    inCall = name;
+    try {
+      return call();
+    } finally {
+      inCall = null;
+    }
+  };
+  // 1024 (maxBatchMessages) fill a packet; 3000 fill it again and again.
+  for (let i = 1; i <= 3000; i++) during(`incr #${i}`, () => client.incr('burst'));
+  const flushed = during('flush()', () => client.flush());
+  assert.deepEqual(workInCall, []);
+  await flushed;
+  const closed = during('close()', () => client.close());
+  assert.deepEqual(workInCall, []);
+  const stats = await closed;
+  assert.equal(stats.sent, 3000);
+  await pull.waitForMessages(3000);
   await pull.close();
 });
 
@@ -363,6 +399,90 @@ test('the byte bound counts arrays, typed arrays and values of any type', async 
   assert.equal(stats.queued + stats.droppedQueueFull, 31);
   await client.close();
   await pull.close();
+});
+
+// An endpoint nobody listens on: what is queued stays queued until close().
+async function deadEndpoint() {
+  const pull = await startPull();
+  await pull.close();
+  return pull.endpoint;
+}
+
+// What `msg` adds to a Batch once encoded.
+function encodedBytes(msg) {
+  return new BatchBuilder(Infinity).add(msg);
+}
+
+test('a message is charged at least its encoded size, whatever its values', async () => {
+  const endpoint = await deadEndpoint();
+  const rows = Array.from({ length: 3000 }, (_, j) => ({ j, s: `row ${j}` }));
+  const capture = new CaptureSender();
+  const client = new MetlogClient({ sender: capture, logger: 'charges' });
+  client.metlog('request', { payload: 'object', fields: { body: { id: 1, rows } } });
+  client.metlog('request', { payload: 'list of objects', fields: { rows } });
+  client.metlog('request', { payload: 'mixed list', fields: { mixed: [1, 'two', { three: 3 }, null] } });
+  client.metlog('request', { payload: 'date', fields: { at: new Date(0), big: 2n ** 640n } });
+  client.metlog('request', { payload: 'scalars', fields: { n: -1, x: 0.5, ok: true, id: 2n ** 62n } });
+  client.metlog('request', { payload: 'bytes', fields: { blob: new Uint8Array(5000), ints: new Int32Array(50) } });
+  client.info('text '.repeat(2000), { fields: { list: ['a'.repeat(300), 'b'] } });
+  client.incr('orders', { count: 3, rate: 0.5 });
+  for (const msg of capture.messages) {
+    const sender = new ZmqSender(endpoint, { unsentGraceMs: 0 });
+    const encoded = encodedBytes(msg);
+    sender.send(msg);
+    const { queuedBytes } = sender.stats();
+    assert.ok(queuedBytes >= encoded, `${msg.payload.slice(0, 20)}: charged ${queuedBytes} < encoded ${encoded}`);
+    // From above, but not far: a bound on memory that is also a useful one.
+    assert.ok(queuedBytes <= encoded * 1.1 + 400, `${msg.payload.slice(0, 20)}: charged ${queuedBytes}, encoded ${encoded}`);
+    await sender.close();
+  }
+});
+
+test('the byte bound counts UTF-8 bytes, not UTF-16 units', async () => {
+  const endpoint = await deadEndpoint();
+  const capture = new CaptureSender();
+  const client = new MetlogClient({ sender: capture, logger: 'z\u00fcrich' });
+  client.info('\u20ac'.repeat(10000)); // 3 bytes a unit
+  client.info('\u{1f600}'.repeat(5000)); // 4 bytes a pair of units
+  client.info('lone \ud800'.repeat(2000)); // sent as U+FFFD, 3 bytes
+  client.metlog('\u6587', { payload: '\u00e9t\u00e9', fields: { '\u540d\u524d': '\u6771\u4eac'.repeat(3000), short: '\u20ac' } });
+  for (const msg of capture.messages) {
+    const sender = new ZmqSender(endpoint, { unsentGraceMs: 0 });
+    const encoded = encodedBytes(msg);
+    sender.send(msg);
+    const { queuedBytes } = sender.stats();
+    assert.ok(queuedBytes >= encoded, `${msg.payload.slice(0, 5)}: charged ${queuedBytes} < encoded ${encoded}`);
+    assert.ok(queuedBytes <= encoded * 1.1 + 400, `${msg.payload.slice(0, 5)}: charged ${queuedBytes}, encoded ${encoded}`);
+    await sender.close();
+  }
+  // 30 000 bytes each: two fit in 64 KiB (six would by their length).
+  const bounded = clientOn(endpoint, { queueBytes: 64 * 1024, unsentGraceMs: 0 });
+  for (let i = 0; i < 20; i++) bounded.info('\u20ac'.repeat(10000));
+  const stats = bounded.stats();
+  assert.equal(stats.queued, 2);
+  assert.equal(stats.droppedQueueFull, 18);
+  await bounded.close();
+});
+
+test('object-valued fields count against the byte bound as the JSON they are sent as', async () => {
+  const endpoint = await deadEndpoint();
+  const queueBytes = 1024 * 1024;
+  const client = clientOn(endpoint, { queueBytes, maxMessageBytes: 1 << 20, unsentGraceMs: 0 });
+  // About 90 KB of JSON each; the rows are shared, so this test itself stays small.
+  const rows = Array.from({ length: 3600 }, (_, j) => ({ j, s: `row ${j}` }));
+  const body = (i) => ({ id: i, rows });
+  const capture = new CaptureSender();
+  new MetlogClient({ sender: capture, logger: 'zmq-test' }).metlog('request', { fields: { body: body(0) } });
+  const oneMessage = encodedBytes(capture.messages[0]);
+  assert.ok(oneMessage > 85000, String(oneMessage));
+  for (let i = 0; i < 3000; i++) client.metlog('request', { fields: { body: body(i) } });
+  const stats = client.stats();
+  assert.ok(stats.queuedBytes <= queueBytes, String(stats.queuedBytes));
+  assert.ok(stats.queued >= 1 && stats.queued <= Math.floor(queueBytes / oneMessage), JSON.stringify(stats));
+  assert.equal(stats.queued + stats.droppedQueueFull, 3000);
+  const closed = await client.close();
+  assert.equal(closed.queued, 0);
+  assert.equal(closed.queuedBytes, 0);
 });
 
 test('a sender used directly never throws, whatever it is handed', async () => {
