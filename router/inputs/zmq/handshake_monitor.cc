@@ -11,6 +11,9 @@ namespace {
 
 // How often the reading thread looks at the stop flag.
 constexpr int kPollIntervalMs = 100;
+// At most this many events already reported are counted at Stop: about
+// what ZeroMQ's monitor queue holds (its high-water mark, 1000).
+constexpr int kMaxEventsAtStop = 1000;
 
 // What a ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL event's value means, in the
 // words an operator needs.
@@ -94,12 +97,19 @@ void HandshakeMonitor::Stop() {
 uint64_t HandshakeMonitor::failed() const { return events_->failed(); }
 
 void HandshakeMonitor::Read() {
-  while (!stopping_.load(std::memory_order_acquire)) {
+  // Reads one event, if one comes within `timeout_ms`.
+  auto check = [this](int timeout_ms) {
     try {
-      events_->check_event(kPollIntervalMs);
-    } catch (const zmq::error_t& error) {
+      return events_->check_event(timeout_ms);
+    } catch (const zmq::error_t& error) {  // EINTR, or ETERM at exit
       LOG_EVERY_T(ERROR, 1) << "handshake monitor: " << error.what();
+      return false;
     }
+  };
+  while (!stopping_.load(std::memory_order_acquire)) check(kPollIntervalMs);
+  // What was reported before Stop is counted, so Stats at shutdown (and
+  // tests) see every failure ZeroMQ had reported.
+  for (int i = 0; i < kMaxEventsAtStop && check(0); ++i) {
   }
 }
 

@@ -38,8 +38,9 @@ class HandshakeMonitor {
   // must still be open and no longer used by another thread.
   ~HandshakeMonitor();
 
-  // Ends the counting thread within kPollInterval (100 ms); failures
-  // reported after it are not counted. Idempotent.
+  // Counts the failures ZeroMQ has already reported and ends the counting
+  // thread, within its poll interval (100 ms); failures reported after it
+  // are not counted. Idempotent.
   void Stop();
 
   // Handshakes that failed so far (see above).

@@ -1,11 +1,20 @@
 #include "router/inputs/zmq/handshake_monitor.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "router/curve_authenticator.h"
 
 namespace metlog {
 namespace {
@@ -21,14 +30,27 @@ KeyPair NewKeyPair() {
 }
 
 // A PULL socket on a free loopback port, watched by a HandshakeMonitor;
-// a CURVE server when `server_keys` are given (with no ZAP handler, so any
-// client key is accepted: only ZeroMQ's own checks apply).
+// a CURVE server when `server_keys` are given: with `allowed_client`, the
+// router's ZAP handler allows that key only; without, no ZAP handler is
+// bound and only ZeroMQ's own checks apply.
 class WatchedServer {
  public:
-  explicit WatchedServer(const KeyPair& server_keys = KeyPair())
+  explicit WatchedServer(const KeyPair& server_keys = KeyPair(),
+                         const std::string& allowed_client = "")
       : socket_(context_, zmq::socket_type::pull) {
     socket_.set(zmq::sockopt::linger, 0);
-    if (!server_keys.secret_key.empty()) {
+    if (!allowed_client.empty()) {
+      v1::CurveServerConfig config;
+      const std::string key_file =
+          std::string(std::getenv("TEST_TMPDIR")) + "/server.key";
+      std::ofstream(key_file) << server_keys.secret_key << "\n";
+      config.set_secret_key_file(key_file);
+      config.add_allowed_client_keys(allowed_client);
+      auto authenticator =
+          CurveAuthenticator::Secure(config, "test", context_, socket_);
+      EXPECT_TRUE(authenticator.ok()) << authenticator.status();
+      authenticator_ = *std::move(authenticator);
+    } else if (!server_keys.secret_key.empty()) {
       socket_.set(zmq::sockopt::curve_server, true);
       socket_.set(zmq::sockopt::curve_secretkey, server_keys.secret_key);
     }
@@ -43,9 +65,11 @@ class WatchedServer {
   const std::string& endpoint() const { return endpoint_; }
   zmq::socket_t& socket() { return socket_; }
   HandshakeMonitor& monitor() { return *monitor_; }
+  const CurveAuthenticator& authenticator() const { return *authenticator_; }
 
  private:
   zmq::context_t context_;
+  std::unique_ptr<CurveAuthenticator> authenticator_;
   zmq::socket_t socket_;
   std::unique_ptr<HandshakeMonitor> monitor_;
   std::string endpoint_;
@@ -89,6 +113,43 @@ uint64_t WaitForFailure(const HandshakeMonitor& monitor) {
   return monitor.failed();
 }
 
+// Whether a ZAP handler refused `socket`'s handshake, as the client sees it
+// (ZeroMQ's ERROR command); waits for it within a generous deadline.
+bool WaitUntilRefusedByZap(zmq::socket_t& socket) {
+  struct AuthFailures : zmq::monitor_t {
+    bool refused = false;
+    void on_event_handshake_failed_auth(const zmq_event_t&,
+                                        const char*) override {
+      refused = true;
+    }
+  } events;
+  events.init(socket, "inproc://client-handshakes",
+              ZMQ_EVENT_HANDSHAKE_FAILED_AUTH);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (!events.refused && absl::Now() < deadline) events.check_event(100);
+  return events.refused;
+}
+
+// Opens a TCP connection to `endpoint`, reads the start of ZeroMQ's
+// greeting (so the server's handshake has begun) and closes it: exactly one
+// failed handshake.
+void ConnectAndLeave(const std::string& endpoint) {
+  int port = 0;
+  ASSERT_TRUE(
+      absl::SimpleAtoi(endpoint.substr(endpoint.rfind(':') + 1), &port));
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address),
+            0);
+  char greeting[10];
+  EXPECT_GT(read(fd, greeting, sizeof greeting), 0);
+  close(fd);
+}
+
 TEST(HandshakeMonitorTest, CountsAClientWithoutCurveOnACurveSocket) {
   WatchedServer server(NewKeyPair());
   zmq::context_t context;
@@ -118,6 +179,26 @@ TEST(HandshakeMonitorTest, CountsACurveClientOnASocketWithoutCurve) {
   zmq::socket_t client =
       Client(context, server.endpoint(), CurveClient(NewKeyPair().public_key));
   EXPECT_GE(WaitForFailure(server.monitor()), 1u);
+}
+
+TEST(HandshakeMonitorTest, CountsAPeerThatLeavesMidHandshake) {
+  WatchedServer server;
+  ConnectAndLeave(server.endpoint());
+  EXPECT_EQ(WaitForFailure(server.monitor()), 1u);
+}
+
+TEST(HandshakeMonitorTest, LeavesZapRefusalsToTheZapHandler) {
+  const KeyPair server_keys = NewKeyPair(), allowed = NewKeyPair();
+  WatchedServer server(server_keys, allowed.public_key);
+  zmq::context_t context;
+  zmq::socket_t unlisted =
+      Client(context, server.endpoint(), CurveClient(server_keys.public_key));
+  ASSERT_TRUE(WaitUntilRefusedByZap(unlisted));
+  // ZeroMQ reported the refusal to the server's monitor before sending it to
+  // the client, and Stop counts what was reported.
+  server.monitor().Stop();
+  EXPECT_EQ(server.monitor().failed(), 0u);
+  EXPECT_GE(server.authenticator().refused(), 1u);
 }
 
 TEST(HandshakeMonitorTest, CountsNothingForClientsThatGetThrough) {
