@@ -11,9 +11,6 @@ namespace {
 
 // How often the reading thread looks at the stop flag.
 constexpr int kPollIntervalMs = 100;
-// At most this many events already reported are counted at Stop: about
-// what ZeroMQ's monitor queue holds (its high-water mark, 1000).
-constexpr int kMaxEventsAtStop = 1000;
 
 // What a ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL event's value means, in the
 // words an operator needs.
@@ -73,10 +70,12 @@ absl::StatusOr<std::unique_ptr<HandshakeMonitor>> HandshakeMonitor::Watch(
   auto events = std::make_unique<Events>(std::move(input_name));
   try {
     // ZAP refusals (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) are left to the ZAP
-    // handler, which counts them.
+    // handler, which counts them. ZeroMQ sends MONITOR_STOPPED only when
+    // asked to.
     events->init(socket, inproc_endpoint,
                  ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL);
+                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                     ZMQ_EVENT_MONITOR_STOPPED);
   } catch (const zmq::error_t& error) {
     return absl::InternalError(
         absl::StrCat("cannot monitor handshakes: ", error.what()));
@@ -90,8 +89,13 @@ absl::StatusOr<std::unique_ptr<HandshakeMonitor>> HandshakeMonitor::Watch(
 HandshakeMonitor::~HandshakeMonitor() { Stop(); }
 
 void HandshakeMonitor::Stop() {
+  if (!thread_.joinable()) return;
+  // The flag first: the reader, woken by MONITOR_STOPPED, then sees it.
   stopping_.store(true, std::memory_order_release);
-  if (thread_.joinable()) thread_.join();
+  // ZeroMQ queues MONITOR_STOPPED behind every event it reported, and
+  // reports nothing more.
+  events_->abort();
+  thread_.join();
 }
 
 uint64_t HandshakeMonitor::failed() const { return events_->failed(); }
@@ -107,9 +111,9 @@ void HandshakeMonitor::Read() {
     }
   };
   while (!stopping_.load(std::memory_order_acquire)) check(kPollIntervalMs);
-  // What was reported before Stop is counted, so Stats at shutdown (and
-  // tests) see every failure ZeroMQ had reported.
-  for (int i = 0; i < kMaxEventsAtStop && check(0); ++i) {
+  // Counts what was reported before Stop, up to MONITOR_STOPPED (on which
+  // check_event returns false); the queue is finite as nothing is added.
+  while (check(0)) {
   }
 }
 

@@ -10,6 +10,8 @@
 // (CurveAuthenticator) counts those, so each refused handshake is counted
 // once. ZeroMQ reports failures through zmq_socket_monitor on a PAIR socket
 // read by this class's own thread, so the input's receive path is untouched.
+// The thread reads until Stop, which first stops the reports: ZeroMQ's I/O
+// thread blocks once a monitor's queue of unread events is full.
 #ifndef METLOG_ROUTER_INPUTS_ZMQ_HANDSHAKE_MONITOR_H_
 #define METLOG_ROUTER_INPUTS_ZMQ_HANDSHAKE_MONITOR_H_
 
@@ -34,13 +36,14 @@ class HandshakeMonitor {
       zmq::socket_t& socket, const std::string& inproc_endpoint,
       std::string input_name);
 
-  // Stops (see Stop) and stops ZeroMQ's monitoring of the socket, which
-  // must still be open and no longer used by another thread.
+  // Stops, if Stop was not called.
   ~HandshakeMonitor();
 
-  // Counts the failures ZeroMQ has already reported and ends the counting
-  // thread, within its poll interval (100 ms); failures reported after it
-  // are not counted. Idempotent.
+  // Stops ZeroMQ's monitoring of the socket, counts every failure it had
+  // reported, and ends the counting thread: at once, as ZeroMQ's last event
+  // wakes it. Failures after it are not counted. The socket must still be
+  // open, and no other thread may be using it (ZeroMQ sockets are not
+  // thread-safe). Idempotent.
   void Stop();
 
   // Handshakes that failed so far (see above).

@@ -169,9 +169,10 @@ void ZmqInput::Stop(absl::Time deadline) {
   stopped_ = true;
   deadline_ = deadline;
   stopping_.store(true, std::memory_order_release);
-  // While the readers drain (the monitor ends within its poll interval).
-  if (handshakes_ != nullptr) handshakes_->Stop();
   for (std::thread& thread : threads_) thread.join();
+  // Once no thread uses socket_, which no longer listens: the monitor read
+  // every failure until then.
+  if (handshakes_ != nullptr) handshakes_->Stop();
 }
 
 void ZmqInput::CloseToPeers() {

@@ -85,6 +85,7 @@ class ZmqInput : public Input {
   std::unique_ptr<CurveAuthenticator> curve_;
   zmq::socket_t socket_;
   // Declared after socket_: it stops monitoring before the socket closes.
+  // Stopped after the reading threads (see HandshakeMonitor::Stop).
   std::unique_ptr<HandshakeMonitor> handshakes_;
   std::string endpoint_;
   bool bound_ = true;
