@@ -145,6 +145,8 @@ void ConnectAndLeave(const std::string& endpoint) {
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address),
             0);
+  const timeval timeout{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   char greeting[10];
   EXPECT_GT(read(fd, greeting, sizeof greeting), 0);
   close(fd);
