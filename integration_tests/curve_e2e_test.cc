@@ -2,7 +2,9 @@
 // the C++ client's own CURVE transport, with keys from `metlogctl
 // curve-keygen`: an allowed client's messages reach the file sink while an
 // unlisted client (and a plaintext one) on the same input is refused,
-// counted in Stats and in `metlogctl stats`, and delivers nothing.
+// counted in Stats and in `metlogctl stats`, and delivers nothing. Clients
+// that fail ZeroMQ's own handshake (no CURVE, the wrong server key, CURVE
+// on an input without it) are refused and counted too.
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -50,19 +52,35 @@ KeyFiles KeyGen(const std::string& name) {
           secret_file};
 }
 
-std::string Config(const KeyFiles& router, const std::string& allowed_file) {
+// One zmq input named `input_name`, with `input_options` (text proto), and
+// a file sink writing every message to `sink_file`.
+std::string Config(const std::string& input_name,
+                   const std::string& input_options,
+                   const std::string& sink_file) {
   return absl::StrCat(
-      R"(inputs { name: "curve" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
-        endpoint: "tcp://127.0.0.1:*"
-        curve { secret_key_file: ")",
-      router.secret_key_file, R"(" allowed_clients_file: ")", allowed_file,
-      R"(" } } } }
+      R"(inputs { name: ")", input_name,
+      R"(" options { [type.googleapis.com/metlog.v1.ZmqInputConfig] {
+        endpoint: "tcp://127.0.0.1:*" )",
+      input_options, R"( } } }
       admin { listen_address: "127.0.0.1:0" }
       stats_interval_ms: 0
       sinks { name: "all" queue { flush_interval_ms: 10 }
         options { [type.googleapis.com/metlog.sinks.FileOptions] {
           path: ")",
-      TempPath("curve_all.pb"), R"(" encoding { codec: PROTOBUF } } } })");
+      sink_file, R"(" encoding { codec: PROTOBUF } } } })");
+}
+
+// ZmqInputConfig.curve with `router`'s key and the allow-list in
+// `allowed_file`.
+std::string CurveOptions(const KeyFiles& router,
+                         const std::string& allowed_file) {
+  return absl::StrCat(R"(curve { secret_key_file: ")", router.secret_key_file,
+                      R"(" allowed_clients_file: ")", allowed_file, R"(" })");
+}
+
+std::string Config(const KeyFiles& router, const std::string& allowed_file) {
+  return Config("curve", CurveOptions(router, allowed_file),
+                TempPath("curve_all.pb"));
 }
 
 // A real client of the router's input; CURVE with `keys` unless empty.
@@ -82,10 +100,10 @@ std::unique_ptr<Client> MakeCurveClient(const RouterProcess& router,
   return client.ok() ? *std::move(client) : nullptr;
 }
 
-std::map<std::string, int> CounterNames() {
+std::map<std::string, int> CounterNames(
+    const std::string& sink_file = TempPath("curve_all.pb")) {
   std::map<std::string, int> names;
-  for (const v1::Message& m :
-       testing::ReadProtobufRecords(TempPath("curve_all.pb"))) {
+  for (const v1::Message& m : testing::ReadProtobufRecords(sink_file)) {
     for (const v1::Field& field : m.fields()) {
       if (field.name() == "name") ++names[field.value_string(0)];
     }
@@ -172,6 +190,81 @@ TEST(CurveTest, UnlistedClientsAreRefusedWhileAllowedOnesFlow) {
   EXPECT_EQ(CounterNames(),
             (std::map<std::string, int>{{"allowed", 5}, {"also_allowed", 5}}));
 }
+
+// A client that ZeroMQ's handshake refuses before the ZAP handler is asked.
+struct HandshakeFailure {
+  const char* name;
+  // Whether the input is a CURVE server.
+  bool curve_input;
+  // The refused client: CURVE (with an allowed key) or none.
+  bool curve_client;
+  // Whether the refused client holds the right server public key.
+  bool right_server_key;
+};
+
+class HandshakeFailureTest : public ::testing::TestWithParam<HandshakeFailure> {
+};
+
+TEST_P(HandshakeFailureTest, IsRefusedAndCountedWhileAllowedClientsFlow) {
+  const HandshakeFailure& failure = GetParam();
+  const std::string name = failure.name;
+  const KeyFiles router_keys = KeyGen(name + "_router");
+  const KeyFiles allowed = KeyGen(name + "_allowed");
+  const KeyFiles other_server = KeyGen(name + "_other_server");
+  const std::string allowed_file = TempPath(name + "_allowed_clients.txt");
+  std::ofstream(allowed_file) << allowed.public_key << "\n";
+  const std::string sink_file = TempPath(name + ".pb");
+  auto router = RouterProcess::Start(
+      name,
+      Config("in",
+             failure.curve_input ? CurveOptions(router_keys, allowed_file) : "",
+             sink_file));
+  ASSERT_TRUE(router.ok()) << router.status();
+
+  auto good = MakeCurveClient(*router, router_keys.public_key,
+                              failure.curve_input ? allowed : KeyFiles());
+  auto refused =
+      MakeCurveClient(*router,
+                      failure.right_server_key ? router_keys.public_key
+                                               : other_server.public_key,
+                      failure.curve_client ? allowed : KeyFiles());
+  ASSERT_TRUE(good && refused);
+  for (int i = 0; i < 5; ++i) refused->Incr("refused");
+  refused->Flush(absl::Milliseconds(100));
+  Send(good.get(), "allowed", 5);
+
+  // A refused ZeroMQ client reconnects and fails again: each attempt counts.
+  v1::InputStats stats;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    stats = InputStats(*router);
+  } while ((stats.clients_refused() == 0 || stats.messages_accepted() < 5) &&
+           absl::Now() < deadline);
+  EXPECT_GE(stats.clients_refused(), 1u);
+  while (CounterNames(sink_file).empty() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(router->Stop().ok());
+  EXPECT_THAT(router->Stderr(), HasSubstr("input in: refused a connection"));
+  EXPECT_EQ(stats.packets_received(), 5u);
+  EXPECT_EQ(stats.messages_accepted(), 5u);
+  EXPECT_TRUE(stats.rejected().empty());
+  EXPECT_EQ(CounterNames(sink_file),
+            (std::map<std::string, int>{{"allowed", 5}}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ZeroMqRefuses, HandshakeFailureTest,
+    ::testing::Values(
+        HandshakeFailure{"no_curve", /*curve_input=*/true,
+                         /*curve_client=*/false, /*right_server_key=*/true},
+        HandshakeFailure{"wrong_server_key", /*curve_input=*/true,
+                         /*curve_client=*/true, /*right_server_key=*/false},
+        HandshakeFailure{"curve_on_plain_input", /*curve_input=*/false,
+                         /*curve_client=*/true, /*right_server_key=*/true}),
+    [](const ::testing::TestParamInfo<HandshakeFailure>& info) {
+      return std::string(info.param.name);
+    });
 
 TEST(CurveTest, CheckNamesAMissingKeyFile) {
   const std::string config = TempPath("missing_key.textproto");

@@ -39,8 +39,9 @@ class CurveAuthenticator {
   ~CurveAuthenticator();
 
   // CURVE handshakes refused so far because the client's key is not
-  // allowed. A client without CURVE fails ZeroMQ's own handshake before a
-  // ZAP request is made, so it is refused but not counted here.
+  // allowed. A client without CURVE, or with the wrong server key, fails
+  // ZeroMQ's own handshake before a ZAP request is made: the input's
+  // HandshakeMonitor counts those.
   uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:

@@ -62,8 +62,9 @@ class Input {
   virtual void Stop(absl::Time deadline) = 0;
   // Where it listens, for logs.
   virtual std::string address() const = 0;
-  // Connections refused before any packet was read (CURVE clients not on
-  // the allow-list); 0 for inputs that decide nothing per connection.
+  // Connections refused before any packet was read (failed ZeroMQ
+  // handshakes, CURVE clients not on the allow-list among them); 0 for
+  // inputs that decide nothing per connection.
   virtual uint64_t clients_refused() const { return 0; }
 
   const std::string& name() const { return name_; }

@@ -78,6 +78,16 @@ std::string ZmqInput::InprocEndpoint() const {
                       reinterpret_cast<uintptr_t>(this));
 }
 
+std::string ZmqInput::HandshakeMonitorEndpoint() const {
+  return absl::StrCat("inproc://metlog-input-handshakes-",
+                      reinterpret_cast<uintptr_t>(this));
+}
+
+uint64_t ZmqInput::clients_refused() const {
+  return (curve_ == nullptr ? 0 : curve_->refused()) +
+         (handshakes_ == nullptr ? 0 : handshakes_->failed());
+}
+
 absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     std::string name, const v1::ZmqInputConfig& config,
     const v1::LimitsConfig& limits,
@@ -106,6 +116,13 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
       }
       input->curve_ = *std::move(curve);
     }
+    auto handshakes = HandshakeMonitor::Watch(
+        input->socket_, input->HandshakeMonitorEndpoint(), input->name());
+    if (!handshakes.ok()) {
+      return absl::InternalError(absl::StrCat("input ", input->name(), ": ",
+                                              handshakes.status().message()));
+    }
+    input->handshakes_ = *std::move(handshakes);
     if (config.bind()) {
       input->socket_.bind(config.endpoint());
       input->endpoint_ = input->socket_.get(zmq::sockopt::last_endpoint);
@@ -153,6 +170,9 @@ void ZmqInput::Stop(absl::Time deadline) {
   deadline_ = deadline;
   stopping_.store(true, std::memory_order_release);
   for (std::thread& thread : threads_) thread.join();
+  // Once no thread uses socket_, which no longer listens: the monitor read
+  // every failure until then.
+  if (handshakes_ != nullptr) handshakes_->Stop();
 }
 
 void ZmqInput::CloseToPeers() {

@@ -7,6 +7,9 @@
 // has, and it holds a message's frames until the last arrives; a message of
 // several frames is refused and freed as soon as it is delivered.
 //
+// Connections ZeroMQ or the ZAP handler refuse during the handshake are
+// counted in clients_refused (see HandshakeMonitor).
+//
 // At Stop the input unbinds (or disconnects), which closes its peers'
 // connections, so nothing more arrives; what ZeroMQ already holds is
 // decoded and routed until the deadline and counted after it.
@@ -25,6 +28,7 @@
 #include "proto/config.pb.h"
 #include "router/curve_authenticator.h"
 #include "router/input.h"
+#include "router/inputs/zmq/handshake_monitor.h"
 #include "router/inputs/zmq/zmq_input.pb.h"
 #include "router/packet_decoder.h"
 #include "zmq.hpp"
@@ -46,9 +50,9 @@ class ZmqInput : public Input {
   void Stop(absl::Time deadline) override;
   // The endpoint actually bound, with a "*" port resolved.
   std::string address() const override { return endpoint_; }
-  uint64_t clients_refused() const override {
-    return curve_ == nullptr ? 0 : curve_->refused();
-  }
+  // Handshakes the ZAP handler refused (CURVE keys not allowed) plus those
+  // ZeroMQ failed before asking it; each counted once.
+  uint64_t clients_refused() const override;
 
  private:
   ZmqInput(std::string name, const v1::LimitsConfig& limits,
@@ -73,12 +77,16 @@ class ZmqInput : public Input {
   // Stops peers from sending more: unbinds, or disconnects.
   void CloseToPeers();
   std::string InprocEndpoint() const;
+  std::string HandshakeMonitorEndpoint() const;
 
   zmq::context_t context_{1};
   // With CURVE, the context's ZAP handler: declared before the sockets so
   // that it outlives them (a CURVE socket without it would accept anyone).
   std::unique_ptr<CurveAuthenticator> curve_;
   zmq::socket_t socket_;
+  // Declared after socket_: it stops monitoring before the socket closes.
+  // Stopped after the reading threads (see HandshakeMonitor::Stop).
+  std::unique_ptr<HandshakeMonitor> handshakes_;
   std::string endpoint_;
   bool bound_ = true;
   const v1::LimitsConfig limits_;
