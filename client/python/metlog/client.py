@@ -19,6 +19,7 @@ import weakref
 from datetime import datetime, timezone
 from functools import wraps
 
+from metlog import forks
 from metlog.senders import NoSendSender
 
 
@@ -142,7 +143,7 @@ def _refresh_pids_after_fork():
         client.pid = pid
 
 
-os.register_at_fork(after_in_child=_refresh_pids_after_fork)
+forks.on_new_process(_refresh_pids_after_fork)
 
 
 class MetlogClient:

@@ -2,10 +2,12 @@
 type): envelopes, batching, bounds in messages and bytes, drops, signing,
 several endpoints, and a client created before fork()."""
 
+import ctypes
 import hashlib
 import hmac
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -334,6 +336,12 @@ class SeveralRoutersTest(unittest.TestCase):
         self.assertEqual(sum(received), sender.stats()['sent'])
 
 
+def c_fork():
+    """fork() called from C, holding the GIL, as uWSGI forks its workers:
+    Python's fork hooks (os.register_at_fork, threading's) do not run."""
+    return ctypes.PyDLL(None).fork()
+
+
 class ForkTest(unittest.TestCase):
     """gunicorn/uWSGI: the client is made in the master, used in workers."""
 
@@ -344,14 +352,16 @@ class ForkTest(unittest.TestCase):
         self.addCleanup(self.sender.close)
         self.client = MetlogClient(self.sender, 'forked')
 
-    def fork_worker(self, count, in_child=lambda: None):
+    def fork_worker(self, count, in_child=lambda: None, fork=os.fork):
         """Forks a child that runs `in_child`, sends `count` 'child'
         counters and reports its stats; returns (child pid, stats)."""
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        pid = fork()
         if pid == 0:
             code = 1
             try:
+                # A child that hangs is killed, and the test fails.
+                signal.alarm(60)
                 in_child()
                 for _ in range(count):
                     self.client.incr('child')
@@ -404,6 +414,44 @@ class ForkTest(unittest.TestCase):
         self.assertEqual(len(by_name['child']), 5)
         self.assertEqual(by_name['child'][0].pid, child_pid)
         self.assertEqual(by_name['parent'][0].pid, os.getpid())
+
+    def test_client_used_before_a_c_level_fork_works_in_the_child(self):
+        # uWSGI forks its workers with the C fork() and, by default, runs no
+        # os.register_at_fork hooks: the sender must notice by itself.
+        self.client.incr('before')
+        self.assertTrue(self.sender.flush(5))
+        child_pid, child_stats = self.fork_worker(10, fork=c_fork)
+        self.assertEqual(child_stats['sent'], 10, child_stats)
+        self.client.incr('parent')
+        self.assertTrue(self.sender.flush(5))
+        by_name = self.received_by_name(12)
+        self.assertEqual({k: len(v) for k, v in by_name.items()},
+                         {'before': 1, 'child': 10, 'parent': 1})
+        self.assertTrue(all(m.pid == child_pid for m in by_name['child']))
+        self.assertEqual(by_name['parent'][0].pid, os.getpid())
+        self.assertEqual(self.sender.stats()['sent'], 2)
+
+    def test_a_lock_held_by_a_parent_thread_at_a_c_level_fork(self):
+        # Another thread of the parent holds the sender's lock at the fork
+        # (the sender thread counting a packet, a request thread queueing):
+        # it never frees in the child, whose first incr() must still return.
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_lock():
+            with self.sender._lock:
+                held.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=hold_the_lock)
+        holder.start()
+        self.addCleanup(holder.join)
+        self.addCleanup(release.set)
+        self.assertTrue(held.wait(10))
+        child_pid, child_stats = self.fork_worker(3, fork=c_fork)
+        release.set()
+        self.assertEqual(child_stats['sent'], 3, child_stats)
+        by_name = self.received_by_name(3)
+        self.assertEqual([m.pid for m in by_name['child']], [child_pid] * 3)
 
     def test_messages_queued_in_the_parent_are_not_sent_twice(self):
         release = gate_transport(self.sender)
