@@ -89,9 +89,6 @@ class UdpSenderTest(unittest.TestCase):
                          [('a', 7000), ('b', 7000), ('c', 7000)])
 
 
-if __name__ == '__main__':
-    unittest.main()
-
 
 class BadAddressTest(unittest.TestCase):
     """As the C++ client and ZmqPubSender: a host or port that cannot work
@@ -116,3 +113,7 @@ class BadAddressTest(unittest.TestCase):
         sender = UdpSender('127.0.0.1', '5565')
         self.addCleanup(sender.close)
         self.assertIsNone(sender.status())
+
+
+if __name__ == '__main__':
+    unittest.main()

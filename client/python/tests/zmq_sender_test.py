@@ -465,9 +465,6 @@ class ForkTest(unittest.TestCase):
         self.assertEqual(child_stats['sent'], 1)
 
 
-if __name__ == '__main__':
-    unittest.main()
-
 
 # Run in its own process so that its memory is measured alone: sends
 # 60 KB messages to a router that never reads, as fast as the queue takes
@@ -638,3 +635,7 @@ class Ipv6EndpointTest(unittest.TestCase):
         self.assertTrue(sender.flush(5))
         self.assertEqual(sender.stats()['sent'], 1)
         self.assertTrue(pull.poll(5000))
+
+
+if __name__ == '__main__':
+    unittest.main()
