@@ -85,6 +85,25 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(ZmqPubSender(['tcp://a:1', 'tcp://b:2']).bindstrs,
                          ['tcp://a:1', 'tcp://b:2'])
 
+    def test_metlog_py_positional_arguments(self):
+        # metlog-py 0.9: ZmqPubSender(bindstrs, pool_size=10,
+        # queue_length=1000, livecheck=10, debug_stderr=False); 0.8.5 had
+        # debug_stderr fourth.
+        for args in [(10, 1000, 10, True), (10, 1000, True)]:
+            with self.subTest(args=args):
+                sender = ZmqPubSender(self.router.endpoint, *args)
+                self.addCleanup(sender.close)
+                self.assertEqual(sender.queue_length, 1000)
+                self.assertTrue(sender.debug_stderr)
+                with mock.patch('sys.stderr') as stderr:
+                    MetlogClient(sender, 'positional').incr('n')
+                self.assertIn('"positional"', stderr.write.call_args[0][0])
+                self.assertTrue(sender.flush(5))
+                self.assertEqual(sender.stats()['sent'], 1)
+                self.assertEqual(len(self.router.receive(1)), 1)
+        with self.assertRaises(TypeError):  # the rest is keyword-only
+            ZmqPubSender(self.router.endpoint, 10, 1000, 10, False, 1 << 20)
+
     def test_messages_share_packets(self):
         client, sender = self.make_client()
         release = gate_transport(sender)
@@ -593,7 +612,7 @@ class BadEndpointTest(unittest.TestCase):
         for endpoints in ['not an endpoint', [], 'tcp://127.0.0.1:0',
                           'tcp://127.0.0.1', 'tcp://:5565', 'udp://x:1',
                           ['tcp://127.0.0.1:5565', 'ipc:///no/such/dir/s'],
-                          [42]]:
+                          [42], 5565]:
             with self.subTest(endpoints=endpoints):
                 sender = ZmqPubSender(endpoints)
                 self.addCleanup(sender.close)

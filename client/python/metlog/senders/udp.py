@@ -108,13 +108,14 @@ class UdpSender(QueuedSender):
     :param port: a port or a list of ports, zipped with the hosts; extra
         hosts reuse the last port.
     :param max_packet_bytes: datagram size bound (at most 65507).
-    Other parameters as ZmqPubSender's.
+    Other parameters as ZmqPubSender's, and like them keyword-only
+    (metlog-py's UdpSender took host and port only).
 
     As ZmqPubSender, it never raises on a bad host or port: it drops and
     counts every message (dropped_no_sender), and status() says why.
     """
 
-    def __init__(self, host='127.0.0.1', port=5565, queue_length=65536,
+    def __init__(self, host='127.0.0.1', port=5565, *, queue_length=65536,
                  max_queue_bytes=64 << 20, max_packet_bytes=MAX_UDP_PAYLOAD,
                  linger_ms=5, signer=None, key=None, key_version=1,
                  max_message_bytes=MAX_MESSAGE_BYTES):
