@@ -18,7 +18,7 @@ from unittest import mock
 import zmq
 
 from metlog.client import MetlogClient
-from metlog.senders import ZmqPubSender
+from metlog.senders import ZmqPubSender, queued
 from metlog.senders.queued import MESSAGE_OVERHEAD_BYTES
 from test_support import PullRouter, field_values
 
@@ -215,6 +215,41 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(sender.dropped_unencodable, 1)
         self.assertTrue(field_values(messages[0])['obj'][0].startswith(
             '"<object object'))
+
+    def test_a_thread_that_fails_to_start_is_retried_and_counted_once(self):
+        client, sender = self.make_client()
+        real_start = threading.Thread.start
+        failures = []
+
+        def start_fails_once(thread):
+            if thread.name == 'metlog-sender' and not failures:
+                failures.append(thread)
+                raise RuntimeError("can't start new thread")
+            real_start(thread)
+
+        with mock.patch.object(threading.Thread, 'start', start_fails_once):
+            for i in range(5):
+                client.incr('n', i)
+        self.assertEqual(len(failures), 1)
+        self.assertTrue(sender.flush(5))
+        self.assertEqual(sender.stats()['sent'], 5)
+        self.assertEqual(sender.dropped, 0)
+        payloads = [m.payload for _, b in self.router.receive(5) for m in b]
+        self.assertEqual(payloads, [str(i) for i in range(5)])
+
+    def test_a_thread_that_never_starts_says_why_and_exits_quietly(self):
+        client, sender = self.make_client()
+
+        def start_fails(thread):
+            raise RuntimeError("can't start new thread")
+
+        with mock.patch.object(threading.Thread, 'start', start_fails):
+            client.incr('waiting')
+            self.assertIn("can't start new thread", sender.status())
+            self.assertEqual(sender.stats()['queued'], 1)
+            self.assertEqual(sender.dropped, 0)
+            sender.close(1)  # raised RuntimeError from join() before
+            queued._close_senders_at_exit()
 
     def test_closed_sender_drops_and_counts(self):
         client, sender = self.make_client()
