@@ -507,6 +507,21 @@ class ForkTest(unittest.TestCase):
         by_name = self.received_by_name(3)
         self.assertEqual([m.pid for m in by_name['child']], [child_pid] * 3)
 
+    def test_a_c_level_fork_while_the_parent_has_messages_queued(self):
+        # The child's first message joins the parent's backlog, and nothing
+        # tells them apart: the child sends both (the parent's a second
+        # time) rather than lose its own.
+        release = gate_transport(self.sender)
+        self.client.incr('queued_in_parent')
+        child_pid, child_stats = self.fork_worker(1, in_child=release.set,
+                                                  fork=c_fork)
+        release.set()
+        self.assertTrue(self.sender.flush(5))
+        self.assertEqual(child_stats['sent'], 2, child_stats)
+        by_name = self.received_by_name(3)
+        self.assertEqual(len(by_name['queued_in_parent']), 2)
+        self.assertEqual([m.pid for m in by_name['child']], [child_pid])
+
     def test_messages_queued_in_the_parent_are_not_sent_twice(self):
         release = gate_transport(self.sender)
         self.client.incr('queued_in_parent')

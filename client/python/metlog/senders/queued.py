@@ -321,6 +321,9 @@ class QueuedSender:
         Messages sent afterwards are dropped and counted."""
         lock = self._hold()
         try:
+            if (self._thread is None and self._queue
+                    and not self._stopping):
+                self._start_thread()  # what a C-level fork's child adopted
             self._stopping = True
             thread = self._thread
         finally:
