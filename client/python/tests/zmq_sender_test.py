@@ -150,6 +150,22 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertTrue(all(m.payload == big for m in messages))
         self.assertEqual(sender.stats()['sent'], 6)
 
+    def test_text_counts_its_utf8_bytes(self):
+        # 3 bytes each in UTF-8 (and 2 in CPython's memory), not 1.
+        text = '\u20ac' * 10000
+        cost = MESSAGE_OVERHEAD_BYTES + 3 * len(text)
+        client, sender = self.make_client(queue_length=1000,
+                                          max_queue_bytes=5 * cost + 100)
+        release = gate_transport(sender)
+        for _ in range(10):
+            client.info(text)
+        for _ in range(10):
+            client.metlog('tagged', fields={'note': text})
+        self.assertEqual(sender.stats()['queued'], 5)
+        self.assertEqual(sender.dropped_queue_bytes, 15)
+        release.set()
+        self.assertTrue(sender.flush(5))
+
     def test_batch_being_sent_still_counts_against_the_bytes(self):
         big = 'x' * 50000  # under the router's 64 KiB per message
         cost = MESSAGE_OVERHEAD_BYTES + len(big)

@@ -32,7 +32,9 @@ from metlog.senders.envelope import (MAX_MESSAGE_BYTES, BatchEncoder,
 
 # A message dict with short strings costs about this much memory in the
 # queue; the byte bound adds the lengths of the text and bytes in its payload
-# and fields (inside lists and dicts too).
+# and fields (inside lists and dicts too): text counts its UTF-8 length, what
+# it takes on the wire and at least what CPython stores for its characters
+# (1, 2 or 4 bytes each).
 MESSAGE_OVERHEAD_BYTES = 400
 _SCALARS = (int, float, bool, type(None))
 # How long a lock that is not free is waited for before asking whether this
@@ -46,9 +48,18 @@ _LIVE_SENDERS = weakref.WeakSet()
 _INHERITED_TRANSPORTS = []
 
 
+def text_size(text):
+    """The UTF-8 length of the str `text` (lone surrogates included)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode('utf-8', 'surrogatepass'))
+
+
 def value_size(value):
     """The bytes the byte bound counts for one payload or field value."""
-    if isinstance(value, (str, bytes, bytearray)):
+    if isinstance(value, str):
+        return text_size(value)
+    if isinstance(value, (bytes, bytearray)):
         return len(value)
     if isinstance(value, (list, tuple)):
         return sum(8 + value_size(v) for v in value)
@@ -166,12 +177,12 @@ class QueuedSender:
                 # queued_size(), inlined for dicts as MetlogClient makes them.
                 size = MESSAGE_OVERHEAD_BYTES
                 payload = msg['payload']
-                if payload.__class__ is str:
+                if payload.__class__ is str and payload.isascii():
                     size += len(payload)
                 else:
                     size += value_size(payload)
                 for value in msg['fields'].values():
-                    if value.__class__ is str:
+                    if value.__class__ is str and value.isascii():
                         size += len(value)
                     elif value.__class__ not in _SCALARS:
                         size += value_size(value)
