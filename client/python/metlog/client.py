@@ -9,6 +9,7 @@ turn it into a metlog.v1.Message on their own thread.
 
 import os
 import random
+import reprlib
 import socket
 import sys
 import threading
@@ -19,6 +20,7 @@ import weakref
 from datetime import datetime, timezone
 from functools import wraps
 
+from metlog import forks
 from metlog.senders import NoSendSender
 
 
@@ -63,6 +65,27 @@ class _UtcIsoClock:
 
 
 _time = time.time
+# repr() for error reports: bounded in size, and an object whose __repr__
+# raises is shown by its type and address instead.
+_reprs = reprlib.Repr()
+_reprs.maxstring = _reprs.maxother = 200
+
+
+def _safe_repr(value):
+    try:
+        return _reprs.repr(value)
+    except Exception:
+        return '<unrepresentable %s>' % type(value).__name__
+
+
+def _safe_text(value):
+    """str(value), or its _safe_repr when __str__ raises."""
+    try:
+        return str(value)
+    except Exception:
+        return _safe_repr(value)
+
+
 _now = _UtcIsoClock().now
 
 
@@ -142,7 +165,7 @@ def _refresh_pids_after_fork():
         client.pid = pid
 
 
-os.register_at_fork(after_in_child=_refresh_pids_after_fork)
+forks.on_new_process(_refresh_pids_after_fork)
 
 
 class MetlogClient:
@@ -171,6 +194,9 @@ class MetlogClient:
         # Log calls whose arguments did not fit their format string: sent
         # unformatted (see _oldstyle), and counted here.
         self.format_errors = 0
+        # Messages lost because a filter or the sender raised (the error
+        # goes to stderr; the application never sees it).
+        self.failed = 0
         _LIVE_CLIENTS.add(self)
 
     def setup(self, sender=None, logger='', severity=6, disabled_timers=None,
@@ -193,16 +219,19 @@ class MetlogClient:
         return not isinstance(self.sender, NoSendSender)
 
     def send_message(self, msg):
-        """Applies the filters and hands `msg` to the sender. A sender that
-        raises does not break the application: the error goes to stderr."""
-        for filter_fn in self.filters:
-            if not filter_fn(msg):
-                return
+        """Applies the filters and hands `msg` to the sender. A filter or a
+        sender that raises does not break the application (metlog-py let a
+        filter's error through): the message is counted in `failed` and the
+        error goes to stderr."""
         try:
+            for filter_fn in self.filters:
+                if not filter_fn(msg):
+                    return
             self.sender.send_message(msg)
         except Exception as error:  # the app must not fail because of us
-            sys.stderr.write('Error sending message (%r): [%s]\n'
-                             % (error, msg))
+            self.failed += 1
+            sys.stderr.write('Error sending message (%s): [%s]\n'
+                             % (_safe_repr(error), _safe_repr(msg)))
 
     def add_method(self, method, override=False):
         """Binds `method` (a plain function taking the client first) to this
@@ -297,25 +326,30 @@ class MetlogClient:
 
     # Python logging style calls: type 'oldstyle', payload the formatted text.
     def _oldstyle(self, severity, msg, *args, **kwargs):
-        if (len(args) == 1 and hasattr(args[0], 'keys')
-                and hasattr(args[0], '__getitem__')):
-            args = args[0]
         fields = None
         if args:
             try:
+                if (len(args) == 1 and hasattr(args[0], 'keys')
+                        and hasattr(args[0], '__getitem__')):
+                    args = args[0]
                 msg = msg % args
-            except (TypeError, ValueError, KeyError) as error:
-                # metlog-py raised here; a log call must never break the
-                # application, so the text goes out unformatted, with why.
+            except Exception as error:
+                # metlog-py raised here (a mismatch, '%c' out of range, an
+                # argument whose __str__ raises); a log call must never break
+                # the application, so the text goes out unformatted, with why.
                 self.format_errors += 1
-                fields = {'format_error': str(error), 'args': repr(args)}
+                fields = {'format_error': _safe_text(error),
+                          'args': _safe_repr(args)}
         exc_info = kwargs.get('exc_info', False)
         if exc_info:
             if not isinstance(exc_info, tuple):
                 exc_info = sys.exc_info()
             if exc_info[0] is not None:
-                text = ''.join(traceback.format_exception(*exc_info))
-                msg = str(msg)
+                try:
+                    text = ''.join(traceback.format_exception(*exc_info))
+                except Exception as error:
+                    text = 'no traceback: %s' % _safe_repr(error)
+                msg = _safe_text(msg)
                 if not msg.endswith('\n'):
                     msg += '\n'
                 msg += text[:-1] if text.endswith('\n') else text

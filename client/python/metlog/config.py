@@ -31,6 +31,7 @@ import copy
 import io
 import os
 import re
+import weakref
 from textwrap import dedent
 
 from metlog.client import MetlogClient
@@ -42,6 +43,11 @@ _IS_ENV_VAR = re.compile(r'\$\{(\w.*)?\}')
 _TRUE_WORDS = ('true', 't', 'on', 'yes')
 _FALSE_WORDS = ('false', 'f', 'off', 'no')
 DEFAULT_SENDER = 'metlog.senders.ZmqPubSender'
+# Senders made from a config here: reconfiguring their client (e.g.
+# holder.get_client(name, config) again) closes them, or each one would keep
+# its thread, ZeroMQ context and socket for the life of the process. A
+# sender the application made itself stays the application's to close.
+_SENDERS_MADE_HERE = weakref.WeakSet()
 
 
 def _environment_value(match):
@@ -119,6 +125,10 @@ def client_from_dict_config(config, client=None, clear_global=False):
     sender_class = resolve_name(sender_config.pop('class', DEFAULT_SENDER))
     sender_args = sender_config.pop('args', ())
     sender = sender_class(*sender_args, **sender_config)
+    try:
+        _SENDERS_MADE_HERE.add(sender)
+    except TypeError:  # a sender that cannot be weakly referenced
+        pass
 
     filters = [resolve_name(provider)(**filter_config)
                for provider, filter_config in filter_specs]
@@ -127,7 +137,9 @@ def client_from_dict_config(config, client=None, clear_global=False):
         client = MetlogClient(sender, logger, severity, disabled_timers,
                               filters)
     else:
+        previous = client.sender
         client.setup(sender, logger, severity, disabled_timers, filters)
+        _close_if_made_here(previous)
 
     for provider, plugin_config in plugins.values():
         plugin_config = dict(plugin_config)
@@ -137,6 +149,18 @@ def client_from_dict_config(config, client=None, clear_global=False):
     # metlog-py keeps what the client was made from, for debugging.
     client._config = original
     return client
+
+
+def _close_if_made_here(sender):
+    """Closes a sender this module made, without waiting: its thread
+    sends what it holds (within its grace) and then releases its socket."""
+    try:
+        made_here = sender in _SENDERS_MADE_HERE
+    except TypeError:
+        return
+    if made_here and hasattr(sender, 'close'):
+        _SENDERS_MADE_HERE.discard(sender)
+        sender.close(timeout=0)
 
 
 def dict_from_stream_config(stream, section):

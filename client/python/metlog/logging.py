@@ -2,7 +2,7 @@
 
 import logging
 
-from metlog.client import SEVERITY
+from metlog.client import SEVERITY, _safe_text
 
 _LEVEL_TO_SEVERITY = (
     (logging.DEBUG, SEVERITY.DEBUG),
@@ -29,7 +29,7 @@ class MetlogHandler(logging.Handler):
         try:
             payload = record.getMessage()
         except Exception:
-            payload = str(record.msg)
+            payload = _safe_text(record.msg)
         self.metlog_client.metlog(type='oldstyle', severity=severity,
                                   payload=payload)
 

@@ -274,6 +274,37 @@ class OldstyleLoggingTest(ClientTestCase):
             self.assertTrue(msg['fields']['format_error'])
         self.assertEqual(self.client.format_errors, 3)
 
+    def test_no_argument_makes_a_log_call_raise(self):
+        class BadStr:
+            def __str__(self):
+                raise RuntimeError('boom in __str__')
+
+        class BadRepr:
+            def __repr__(self):
+                raise RuntimeError('boom in __repr__')
+
+        calls = [('%c', 10 ** 9), ('%s', BadStr()), ('%s %s', BadRepr()),
+                 ('%r', BadRepr()), ('%s %s', BadStr())]
+        for fmt, arg in calls:
+            self.client.info(fmt, arg)  # raised into the app before
+            msg = self.last()
+            self.assertEqual(msg['payload'], fmt)
+            self.assertTrue(msg['fields']['format_error'])
+            self.assertTrue(msg['fields']['args'].startswith('(<')
+                            or msg['fields']['args'] == '(1000000000,)')
+        self.assertEqual(self.client.format_errors, len(calls))
+
+    def test_exception_with_an_unprintable_message(self):
+        class BadStr:
+            def __str__(self):
+                raise RuntimeError('boom in __str__')
+
+        try:
+            raise KeyError('missing')
+        except KeyError:
+            self.client.exception(BadStr())
+        self.assertTrue(self.last()['payload'].endswith("KeyError: 'missing'"))
+
     def test_exception_appends_the_traceback(self):
         try:
             raise KeyError('missing')
@@ -363,6 +394,24 @@ class SendMessageTest(ClientTestCase):
         with mock.patch('sys.stderr') as stderr:
             client.incr('x')
         self.assertIn('NotImplementedError', stderr.write.call_args[0][0])
+        self.assertEqual(client.failed, 1)
+
+    def test_a_failing_filter_does_not_reach_the_app(self):
+        # metlog-py let a filter's error through; our clients (as the Node
+        # client) never raise: the message is counted as failed, not sent.
+        def broken(msg):
+            raise KeyError('no such key')
+
+        self.client.filters = [broken]
+        with mock.patch('sys.stderr') as stderr:
+            self.client.incr('lost')
+            self.client.info('lost too')
+        self.assertIn('KeyError', stderr.write.call_args[0][0])
+        self.assertEqual(self.client.failed, 2)
+        self.assertEqual(list(self.sender.msgs), [])
+        self.client.filters = []
+        self.client.incr('sent')
+        self.assertEqual(len(self.sender.msgs), 1)
 
 
 class FilterProvidersTest(unittest.TestCase):

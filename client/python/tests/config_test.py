@@ -3,6 +3,8 @@
 import io
 import json
 import os
+import threading
+import time
 import unittest
 from unittest import mock
 
@@ -10,8 +12,9 @@ from metlog.client import MetlogClient
 from metlog.config import (client_from_dict_config, client_from_stream_config,
                            client_from_text_config, dict_from_stream_config)
 from metlog.exceptions import EnvironmentNotFoundError
-from metlog.holder import CLIENT_HOLDER
+from metlog.holder import CLIENT_HOLDER, get_client
 from metlog.senders import DebugCaptureSender, ZmqPubSender
+from test_support import PullRouter
 
 
 def plugin_provider(config):
@@ -193,6 +196,50 @@ class DictTest(unittest.TestCase):
     def test_unknown_sender_class_is_an_error(self):
         with self.assertRaises(ImportError):
             client_from_dict_config({'sender_class': 'metlog.senders.Nope'})
+
+
+class ReconfigureTest(unittest.TestCase):
+    def test_reconfiguring_closes_the_sender_the_config_made(self):
+        config = {'sender': {'class': 'metlog.senders.ZmqPubSender',
+                             'bindstrs': 'tcp://127.0.0.1:5999'}}
+        name = 'reconfigured'
+        self.addCleanup(CLIENT_HOLDER.delete_client, name)
+
+        def sender_threads():
+            return [t for t in threading.enumerate()
+                    if t.name == 'metlog-sender']
+
+        before = len(sender_threads())
+        senders = []
+        for _ in range(20):
+            client = get_client(name, config)
+            client.incr('x')
+            senders.append(client.sender)
+        self.addCleanup(senders[-1].close, 0)
+        self.assertEqual(len(set(map(id, senders))), 20)
+        deadline = time.monotonic() + 30
+        while (len(sender_threads()) > before + 1
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        self.assertEqual(len(sender_threads()), before + 1)
+        # The old ones are closed: what reaches them is dropped, counted.
+        unsent = senders[0].stats()['dropped_unsent']
+        senders[0].send_message({'type': 'late', 'payload': '',
+                                 'fields': {}})
+        self.assertEqual(senders[0].stats()['dropped_unsent'], unsent + 1)
+
+    def test_a_sender_the_application_made_stays_open(self):
+        router = PullRouter()
+        self.addCleanup(router.close)
+        sender = ZmqPubSender(router.endpoint)
+        self.addCleanup(sender.close)
+        client = MetlogClient(sender, 'mine')
+        client_from_dict_config(
+            {'sender_class': 'metlog.senders.DebugCaptureSender'}, client)
+        MetlogClient(sender, 'mine').incr('still')
+        self.assertTrue(sender.flush(5))
+        self.assertEqual(sender.stats()['sent'], 1)
+        self.assertEqual(len(router.receive(1)), 1)
 
 
 if __name__ == '__main__':

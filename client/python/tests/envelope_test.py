@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import tracemalloc
 import unittest
 import uuid
 from datetime import datetime, timedelta, timezone
@@ -174,6 +175,39 @@ class BatchAndPacketTest(unittest.TestCase):
             signer_from_options('shop', None, 1)
         # Digits-only ini values arrive as ints.
         self.assertEqual(signer_from_options('shop', 1234, '2').key, b'1234')
+
+
+class EncoderMemoryTest(unittest.TestCase):
+    """What the encoder keeps between messages must not grow with them, or
+    the sender's memory bound (max_queue_bytes) would not be one."""
+
+    def held_after_encoding(self, make_message, count):
+        """Bytes still allocated after `count` messages were encoded and
+        dropped, beyond what the encoder held after the first."""
+        encoder = BatchEncoder()
+        encoder.encode(make_message(0))
+        tracemalloc.start()
+        self.addCleanup(tracemalloc.stop)
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(1, count):
+            encoder.encode(make_message(i))
+        return tracemalloc.get_traced_memory()[0] - before
+
+    def test_large_field_values_that_differ_are_not_kept(self):
+        # A query, URL or traceback: 30 KB, different every time.
+        held = self.held_after_encoding(
+            lambda i: message(fields={'query': ('%08d' % i) * 3750}), 2000)
+        self.assertLess(held, 4 << 20)  # 60 MB were offered
+
+    def test_large_loggers_that_differ_are_not_kept(self):
+        held = self.held_after_encoding(
+            lambda i: message(logger=('%08d' % i) * 3750), 2000)
+        self.assertLess(held, 4 << 20)
+
+    def test_small_values_that_differ_are_kept_within_a_bound(self):
+        held = self.held_after_encoding(
+            lambda i: message(fields={'id': 'request-%032d' % i}), 30000)
+        self.assertLess(held, 6 << 20)
 
 
 if __name__ == '__main__':

@@ -3,7 +3,11 @@ within the size bound, every destination served, drops counted."""
 
 import hashlib
 import hmac
+import socket
+import threading
+import time
 import unittest
+from unittest import mock
 
 from metlog.client import MetlogClient
 from metlog.senders import UdpSender
@@ -89,9 +93,6 @@ class UdpSenderTest(unittest.TestCase):
                          [('a', 7000), ('b', 7000), ('c', 7000)])
 
 
-if __name__ == '__main__':
-    unittest.main()
-
 
 class BadAddressTest(unittest.TestCase):
     """As the C++ client and ZmqPubSender: a host or port that cannot work
@@ -116,3 +117,61 @@ class BadAddressTest(unittest.TestCase):
         sender = UdpSender('127.0.0.1', '5565')
         self.addCleanup(sender.close)
         self.assertIsNone(sender.status())
+
+
+class ResolutionTest(unittest.TestCase):
+    """A host that does not resolve costs its own datagrams only, and is
+    looked up again later."""
+
+    def setUp(self):
+        self.router = UdpRouter()
+        self.addCleanup(self.router.close)
+
+    def test_an_unresolvable_host_does_not_stop_the_others(self):
+        sender = UdpSender(['no-such-host.invalid', '127.0.0.1'],
+                           self.router.port)
+        self.addCleanup(sender.close)
+        MetlogClient(sender, 'udptest').incr('hits')
+        self.assertTrue(sender.flush(30))
+        [(_, _, [message])] = self.router.receive(1)
+        self.assertEqual(field_values(message)['name'], ['hits'])
+        self.assertEqual(sender.stats()['sent'], 1)
+        self.assertIn('no-such-host.invalid', sender.status())
+
+    def test_a_host_that_resolves_later_is_reached(self):
+        # A DNS answer missing while the service starts: the resolver is
+        # the one stand-in here (no DNS server to take down).
+        resolves = threading.Event()
+        real_getaddrinfo = socket.getaddrinfo
+
+        def getaddrinfo(host, *args, **kwargs):
+            if host == 'late.test':
+                if not resolves.is_set():
+                    raise socket.gaierror(socket.EAI_AGAIN, 'not yet')
+                host = '127.0.0.1'
+            return real_getaddrinfo(host, *args, **kwargs)
+
+        patcher = mock.patch('socket.getaddrinfo', getaddrinfo)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        sender = UdpSender('late.test', self.router.port)
+        self.addCleanup(sender.close)
+        client = MetlogClient(sender, 'udptest')
+        client.incr('early')
+        self.assertTrue(sender.flush(30))
+        self.assertEqual(sender.stats()['dropped_unsent'], 1)
+        self.assertIn('late.test', sender.status())
+        resolves.set()
+        deadline = time.monotonic() + 30
+        received = []
+        while not received and time.monotonic() < deadline:
+            client.incr('late')
+            sender.flush(30)
+            received = self.router.receive(1, timeout=0.2)
+        self.assertTrue(received)
+        self.assertEqual(field_values(received[0][2][0])['name'], ['late'])
+        self.assertIsNone(sender.status())
+
+
+if __name__ == '__main__':
+    unittest.main()

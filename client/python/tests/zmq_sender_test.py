@@ -2,10 +2,12 @@
 type): envelopes, batching, bounds in messages and bytes, drops, signing,
 several endpoints, and a client created before fork()."""
 
+import ctypes
 import hashlib
 import hmac
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,7 +18,7 @@ from unittest import mock
 import zmq
 
 from metlog.client import MetlogClient
-from metlog.senders import ZmqPubSender
+from metlog.senders import ZmqPubSender, queued
 from metlog.senders.queued import MESSAGE_OVERHEAD_BYTES
 from test_support import PullRouter, field_values
 
@@ -83,6 +85,25 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(ZmqPubSender(['tcp://a:1', 'tcp://b:2']).bindstrs,
                          ['tcp://a:1', 'tcp://b:2'])
 
+    def test_metlog_py_positional_arguments(self):
+        # metlog-py 0.9: ZmqPubSender(bindstrs, pool_size=10,
+        # queue_length=1000, livecheck=10, debug_stderr=False); 0.8.5 had
+        # debug_stderr fourth.
+        for args in [(10, 1000, 10, True), (10, 1000, True)]:
+            with self.subTest(args=args):
+                sender = ZmqPubSender(self.router.endpoint, *args)
+                self.addCleanup(sender.close)
+                self.assertEqual(sender.queue_length, 1000)
+                self.assertTrue(sender.debug_stderr)
+                with mock.patch('sys.stderr') as stderr:
+                    MetlogClient(sender, 'positional').incr('n')
+                self.assertIn('"positional"', stderr.write.call_args[0][0])
+                self.assertTrue(sender.flush(5))
+                self.assertEqual(sender.stats()['sent'], 1)
+                self.assertEqual(len(self.router.receive(1)), 1)
+        with self.assertRaises(TypeError):  # the rest is keyword-only
+            ZmqPubSender(self.router.endpoint, 10, 1000, 10, False, 1 << 20)
+
     def test_messages_share_packets(self):
         client, sender = self.make_client()
         release = gate_transport(sender)
@@ -128,6 +149,22 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(len(messages), 6)
         self.assertTrue(all(m.payload == big for m in messages))
         self.assertEqual(sender.stats()['sent'], 6)
+
+    def test_text_counts_its_utf8_bytes(self):
+        # 3 bytes each in UTF-8 (and 2 in CPython's memory), not 1.
+        text = '\u20ac' * 10000
+        cost = MESSAGE_OVERHEAD_BYTES + 3 * len(text)
+        client, sender = self.make_client(queue_length=1000,
+                                          max_queue_bytes=5 * cost + 100)
+        release = gate_transport(sender)
+        for _ in range(10):
+            client.info(text)
+        for _ in range(10):
+            client.metlog('tagged', fields={'note': text})
+        self.assertEqual(sender.stats()['queued'], 5)
+        self.assertEqual(sender.dropped_queue_bytes, 15)
+        release.set()
+        self.assertTrue(sender.flush(5))
 
     def test_batch_being_sent_still_counts_against_the_bytes(self):
         big = 'x' * 50000  # under the router's 64 KiB per message
@@ -194,6 +231,41 @@ class ZmqSenderTest(unittest.TestCase):
         self.assertEqual(sender.dropped_unencodable, 1)
         self.assertTrue(field_values(messages[0])['obj'][0].startswith(
             '"<object object'))
+
+    def test_a_thread_that_fails_to_start_is_retried_and_counted_once(self):
+        client, sender = self.make_client()
+        real_start = threading.Thread.start
+        failures = []
+
+        def start_fails_once(thread):
+            if thread.name == 'metlog-sender' and not failures:
+                failures.append(thread)
+                raise RuntimeError("can't start new thread")
+            real_start(thread)
+
+        with mock.patch.object(threading.Thread, 'start', start_fails_once):
+            for i in range(5):
+                client.incr('n', i)
+        self.assertEqual(len(failures), 1)
+        self.assertTrue(sender.flush(5))
+        self.assertEqual(sender.stats()['sent'], 5)
+        self.assertEqual(sender.dropped, 0)
+        payloads = [m.payload for _, b in self.router.receive(5) for m in b]
+        self.assertEqual(payloads, [str(i) for i in range(5)])
+
+    def test_a_thread_that_never_starts_says_why_and_exits_quietly(self):
+        client, sender = self.make_client()
+
+        def start_fails(thread):
+            raise RuntimeError("can't start new thread")
+
+        with mock.patch.object(threading.Thread, 'start', start_fails):
+            client.incr('waiting')
+            self.assertIn("can't start new thread", sender.status())
+            self.assertEqual(sender.stats()['queued'], 1)
+            self.assertEqual(sender.dropped, 0)
+            sender.close(1)  # raised RuntimeError from join() before
+            queued._close_senders_at_exit()
 
     def test_closed_sender_drops_and_counts(self):
         client, sender = self.make_client()
@@ -334,6 +406,12 @@ class SeveralRoutersTest(unittest.TestCase):
         self.assertEqual(sum(received), sender.stats()['sent'])
 
 
+def c_fork():
+    """fork() called from C, holding the GIL, as uWSGI forks its workers:
+    Python's fork hooks (os.register_at_fork, threading's) do not run."""
+    return ctypes.PyDLL(None).fork()
+
+
 class ForkTest(unittest.TestCase):
     """gunicorn/uWSGI: the client is made in the master, used in workers."""
 
@@ -344,14 +422,16 @@ class ForkTest(unittest.TestCase):
         self.addCleanup(self.sender.close)
         self.client = MetlogClient(self.sender, 'forked')
 
-    def fork_worker(self, count, in_child=lambda: None):
+    def fork_worker(self, count, in_child=lambda: None, fork=os.fork):
         """Forks a child that runs `in_child`, sends `count` 'child'
         counters and reports its stats; returns (child pid, stats)."""
         read_end, write_end = os.pipe()
-        pid = os.fork()
+        pid = fork()
         if pid == 0:
             code = 1
             try:
+                # A child that hangs is killed, and the test fails.
+                signal.alarm(60)
                 in_child()
                 for _ in range(count):
                     self.client.incr('child')
@@ -405,6 +485,59 @@ class ForkTest(unittest.TestCase):
         self.assertEqual(by_name['child'][0].pid, child_pid)
         self.assertEqual(by_name['parent'][0].pid, os.getpid())
 
+    def test_client_used_before_a_c_level_fork_works_in_the_child(self):
+        # uWSGI forks its workers with the C fork() and, by default, runs no
+        # os.register_at_fork hooks: the sender must notice by itself.
+        self.client.incr('before')
+        self.assertTrue(self.sender.flush(5))
+        child_pid, child_stats = self.fork_worker(10, fork=c_fork)
+        self.assertEqual(child_stats['sent'], 10, child_stats)
+        self.client.incr('parent')
+        self.assertTrue(self.sender.flush(5))
+        by_name = self.received_by_name(12)
+        self.assertEqual({k: len(v) for k, v in by_name.items()},
+                         {'before': 1, 'child': 10, 'parent': 1})
+        self.assertTrue(all(m.pid == child_pid for m in by_name['child']))
+        self.assertEqual(by_name['parent'][0].pid, os.getpid())
+        self.assertEqual(self.sender.stats()['sent'], 2)
+
+    def test_a_lock_held_by_a_parent_thread_at_a_c_level_fork(self):
+        # Another thread of the parent holds the sender's lock at the fork
+        # (the sender thread counting a packet, a request thread queueing):
+        # it never frees in the child, whose first incr() must still return.
+        held, release = threading.Event(), threading.Event()
+
+        def hold_the_lock():
+            with self.sender._lock:
+                held.set()
+                release.wait(30)
+
+        holder = threading.Thread(target=hold_the_lock)
+        holder.start()
+        self.addCleanup(holder.join)
+        self.addCleanup(release.set)
+        self.assertTrue(held.wait(10))
+        child_pid, child_stats = self.fork_worker(3, fork=c_fork)
+        release.set()
+        self.assertEqual(child_stats['sent'], 3, child_stats)
+        by_name = self.received_by_name(3)
+        self.assertEqual([m.pid for m in by_name['child']], [child_pid] * 3)
+
+    def test_a_c_level_fork_while_the_parent_has_messages_queued(self):
+        # The child's first message joins the parent's backlog, and nothing
+        # tells them apart: the child sends both (the parent's a second
+        # time) rather than lose its own.
+        release = gate_transport(self.sender)
+        self.client.incr('queued_in_parent')
+        child_pid, child_stats = self.fork_worker(1, in_child=release.set,
+                                                  fork=c_fork)
+        release.set()
+        self.assertTrue(self.sender.flush(5))
+        self.assertEqual(child_stats['sent'], 2, child_stats)
+        by_name = self.received_by_name(3)
+        self.assertEqual(len(by_name['queued_in_parent']), 2)
+        self.assertEqual([m.pid for m in by_name['child']], [child_pid])
+
     def test_messages_queued_in_the_parent_are_not_sent_twice(self):
         release = gate_transport(self.sender)
         self.client.incr('queued_in_parent')
@@ -416,9 +549,6 @@ class ForkTest(unittest.TestCase):
         self.assertEqual(by_name['child'][0].pid, child_pid)
         self.assertEqual(child_stats['sent'], 1)
 
-
-if __name__ == '__main__':
-    unittest.main()
 
 
 # Run in its own process so that its memory is measured alone: sends
@@ -548,7 +678,7 @@ class BadEndpointTest(unittest.TestCase):
         for endpoints in ['not an endpoint', [], 'tcp://127.0.0.1:0',
                           'tcp://127.0.0.1', 'tcp://:5565', 'udp://x:1',
                           ['tcp://127.0.0.1:5565', 'ipc:///no/such/dir/s'],
-                          [42]]:
+                          [42], 5565]:
             with self.subTest(endpoints=endpoints):
                 sender = ZmqPubSender(endpoints)
                 self.addCleanup(sender.close)
@@ -590,3 +720,7 @@ class Ipv6EndpointTest(unittest.TestCase):
         self.assertTrue(sender.flush(5))
         self.assertEqual(sender.stats()['sent'], 1)
         self.assertTrue(pull.poll(5000))
+
+
+if __name__ == '__main__':
+    unittest.main()

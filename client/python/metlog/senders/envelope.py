@@ -180,7 +180,16 @@ _PAYLOAD_TAG = b'\x32'          # Message.payload = 6, length-delimited
 _ONE_BYTE_VARINTS = [bytes((n,)) for n in range(128)]
 _UUID_V4_CLEAR = ~((0xF << 76) | (0x3 << 62))
 _UUID_V4_SET = (0x4 << 76) | (0x2 << 62)
-_CACHE_LIMIT = 4096
+# The encoder caches only parts whose serialization is at most this long (a
+# counter's name, a short tag): a value that differs per message (a URL, a
+# query, a traceback) would only fill the cache. Each cache is bounded in
+# bytes, so what it holds is at most about 2 x _CACHE_BYTES (the key keeps
+# the value, the entry its serialization) whatever the messages are.
+_CACHED_PART_MAX_BYTES = 256
+_CACHE_BYTES = 1 << 20
+# What an entry costs besides the value and its serialization: the key
+# tuple, the dict slot and the objects' headers.
+_CACHE_ENTRY_OVERHEAD = 200
 
 
 def _varint(value):
@@ -213,8 +222,8 @@ class BatchEncoder:
 
     def __init__(self, max_message_bytes=MAX_MESSAGE_BYTES):
         self.max_message_bytes = max_message_bytes
-        self._headers = {}
-        self._fields = {}
+        self._headers = _PartCache()
+        self._fields = _PartCache()
         self._second_prefix = None
         self._second_ns = None
 
@@ -256,7 +265,7 @@ class BatchEncoder:
                 'type': header_key[0], 'logger': header_key[1],
                 'severity': header_key[2], 'env_version': header_key[3],
                 'metlog_pid': header_key[4], 'metlog_hostname': header_key[5]})
-            self._remember(self._headers, header_key, header)
+            self._headers.put(header_key, header)
         parts.append(header)
         fields = self._fields
         for name, value in msg['fields'].items():
@@ -269,7 +278,7 @@ class BatchEncoder:
                 continue
             if field is None:
                 field = self._serialize({'fields': {name: value}})
-                self._remember(fields, key, field)
+                fields.put(key, field)
             parts.append(field)
         return b''.join(parts)
 
@@ -292,11 +301,26 @@ class BatchEncoder:
         fill_message(partial_msg, out, with_uuid=False)
         return out.SerializeToString()
 
-    @staticmethod
-    def _remember(cache, key, value):
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[key] = value
+
+
+class _PartCache(dict):
+    """Serialized message parts by what they were made from; small parts
+    only, and at most _CACHE_BYTES of them (then it starts afresh)."""
+
+    def __init__(self):
+        super().__init__()
+        self.charged_bytes = 0
+
+    def put(self, key, part):
+        if len(part) > _CACHED_PART_MAX_BYTES:
+            return
+        # The key holds the value the part was made from, about as long.
+        cost = 2 * len(part) + _CACHE_ENTRY_OVERHEAD
+        if self.charged_bytes + cost > _CACHE_BYTES:
+            self.clear()
+            self.charged_bytes = 0
+        self[key] = part
+        self.charged_bytes += cost
 
 
 class PacketSigner:

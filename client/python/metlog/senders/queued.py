@@ -10,7 +10,12 @@ that any stats() snapshot balances: sent + dropped + queued == calls.
 
 Pre-fork servers: after os.fork() the child gets a fresh queue, lock, thread
 and transport (made on the child's first message); the messages the parent
-had queued stay the parent's to send.
+had queued stay the parent's to send. A C-level fork that skips Python's
+fork hooks (uWSGI without --py-call-uwsgi-fork-hooks) is noticed by the pid,
+which send_message() reads only where it is cheap: for the first message of
+a batch, every 64th message of a backlog, and when the lock is not free at
+once (a thread of the parent may have held it at the fork: it never frees
+in the child, which then replaces it).
 """
 
 import atexit
@@ -21,14 +26,21 @@ import threading
 import time
 import weakref
 
+from metlog import forks
 from metlog.senders.envelope import (MAX_MESSAGE_BYTES, BatchEncoder,
                                      MessageTooLarge, make_packet)
 
 # A message dict with short strings costs about this much memory in the
 # queue; the byte bound adds the lengths of the text and bytes in its payload
-# and fields (inside lists and dicts too).
+# and fields (inside lists and dicts too): text counts its UTF-8 length, what
+# it takes on the wire and at least what CPython stores for its characters
+# (1, 2 or 4 bytes each).
 MESSAGE_OVERHEAD_BYTES = 400
 _SCALARS = (int, float, bool, type(None))
+# How long a lock that is not free is waited for before asking whether this
+# is a new process, in which a parent's thread may hold it for ever.
+_LOCK_PATIENCE_SECONDS = 0.2
+_getpid = os.getpid
 
 _LIVE_SENDERS = weakref.WeakSet()
 # Transports inherited across a fork belong to the parent: the child keeps
@@ -36,9 +48,18 @@ _LIVE_SENDERS = weakref.WeakSet()
 _INHERITED_TRANSPORTS = []
 
 
+def text_size(text):
+    """The UTF-8 length of the str `text` (lone surrogates included)."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode('utf-8', 'surrogatepass'))
+
+
 def value_size(value):
     """The bytes the byte bound counts for one payload or field value."""
-    if isinstance(value, (str, bytes, bytearray)):
+    if isinstance(value, str):
+        return text_size(value)
+    if isinstance(value, (bytes, bytearray)):
         return len(value)
     if isinstance(value, (list, tuple)):
         return sum(8 + value_size(v) for v in value)
@@ -105,20 +126,28 @@ class QueuedSender:
         # signature (name, key version, 32-byte HMAC and their framing).
         self._packet_overhead = 8 if signer is None else (
             8 + len(signer.signer.encode('utf-8')) + 48)
-        self._reset_process_state()
+        # pid -> token of the thread that replaced a lock held for ever
+        # there (see _acquire_contended).
+        self._lock_replaced_in = {}
+        self._reset_process_state(threading.Lock())
         _LIVE_SENDERS.add(self)
 
-    def _reset_process_state(self):
-        """Everything that belongs to one process (and its threads)."""
-        self._lock = threading.Lock()
-        self._drained = threading.Condition(self._lock)
+    def _reset_process_state(self, lock, adopted=()):
+        """Everything that belongs to one process (and its threads), guarded
+        by `lock`; the queue starts with the `adopted` entries."""
+        self._pid = _getpid()
+        self._lock = lock
+        self._drained = threading.Condition(lock)
         self._wake = threading.Event()
-        self._queue = collections.deque()
-        self._queued_bytes = 0
+        self._queue = collections.deque(adopted)
+        self._queued_bytes = sum(size for _, size in self._queue)
         self._in_progress = 0
         self._idle = False
         self._stopping = False
         self._thread = None
+        self._thread_problem = None
+        self._transport_problem = None
+        self._transport_retry_at = 0.0
         self._transport = None
         self._transport_accepted = False
         self.sent = 0
@@ -131,8 +160,13 @@ class QueuedSender:
 
     def status(self):
         """Why this sender drops everything (it was given an endpoint that
-        cannot work), or None."""
-        return self._status
+        cannot work), or why it cannot send right now (its thread or
+        transport could not be made; a destination does not resolve), or
+        None."""
+        transport = self._transport
+        return (self._status or self._thread_problem
+                or self._transport_problem
+                or getattr(transport, 'problem', None))
 
     def send_message(self, msg):
         """Queues `msg` for the background thread; never blocks, never
@@ -143,30 +177,38 @@ class QueuedSender:
                 # queued_size(), inlined for dicts as MetlogClient makes them.
                 size = MESSAGE_OVERHEAD_BYTES
                 payload = msg['payload']
-                if payload.__class__ is str:
+                if payload.__class__ is str and payload.isascii():
                     size += len(payload)
                 else:
                     size += value_size(payload)
                 for value in msg['fields'].values():
-                    if value.__class__ is str:
+                    if value.__class__ is str and value.isascii():
                         size += len(value)
                     elif value.__class__ not in _SCALARS:
                         size += value_size(value)
             except (KeyError, AttributeError, TypeError):
                 size = queued_size(msg)
             lock = self._lock
-            lock.acquire()
+            if not lock.acquire(False):
+                lock = self._acquire_contended(lock, msg)
             try:
+                queue = self._queue
+                waiting = len(queue)
                 if self._status is not None:
                     self.dropped_no_sender += 1
-                elif len(self._queue) + self._in_progress >= self.queue_length:
+                elif waiting + self._in_progress >= self.queue_length:
                     self.dropped_queue_full += 1
                 elif self._queued_bytes + size > self.max_queue_bytes:
                     self.dropped_queue_bytes += 1
                 elif self._stopping:
                     self.dropped_unsent += 1
                 else:
-                    self._queue.append((msg, size))
+                    if not waiting & 63 and self._pid != _getpid():
+                        # The first message of a batch, or the 64th of a
+                        # backlog nobody takes: a C-level fork.
+                        self._adopt_new_process(msg)
+                        queue = self._queue
+                    queue.append((msg, size))
                     self._queued_bytes += size
                     if self._idle:
                         self._idle = False
@@ -176,14 +218,71 @@ class QueuedSender:
             finally:
                 lock.release()
         except Exception:  # the application must never see our failures
-            with self._lock:
+            lock = self._hold()
+            try:
                 self.dropped_unencodable += 1
+            finally:
+                lock.release()
+
+    def _acquire_contended(self, lock, msg=None):
+        """The lock of this process's state, acquired, after a first try
+        found `lock` taken: by another thread for a moment, or, after a
+        C-level fork, by a thread of the parent that does not exist here and
+        never releases it. That lock is replaced (once, by one thread), and
+        what was queued under it is the parent's: nobody here could add to
+        it."""
+        while True:
+            if lock.acquire(timeout=_LOCK_PATIENCE_SECONDS):
+                if lock is self._lock:
+                    return lock
+                lock.release()  # replaced meanwhile: take the new one
+            elif self._pid != _getpid():
+                token = object()
+                if self._lock_replaced_in.setdefault(_getpid(),
+                                                     token) is token:
+                    parent_pid = self._pid
+                    self._leave_parent_state()
+                    self._reset_process_state(threading.Lock())
+                    _restamp(msg, parent_pid, self._pid)
+                    forks.notice_new_process()
+            lock = self._lock
+
+    def _hold(self):
+        """This process's lock, acquired, with the sender's state made this
+        process's if a C-level fork left it the parent's."""
+        lock = self._lock
+        if not lock.acquire(False):
+            lock = self._acquire_contended(lock)
+        if self._pid != _getpid():
+            self._adopt_new_process(None)
+        return lock
+
+    def _adopt_new_process(self, msg):
+        """Makes the state this process's after a C-level fork, under the
+        lock this thread holds (it is free here). The queue is kept: the
+        child's first messages may be in it, and after a fork that skips the
+        hooks they cannot be told from the parent's last ones (which the
+        parent sends too). Queued messages and `msg` get this pid."""
+        parent_pid = self._pid
+        adopted = self._queue
+        self._leave_parent_state()
+        self._reset_process_state(self._lock, adopted)
+        pid = self._pid
+        for queued, _ in adopted:
+            _restamp(queued, parent_pid, pid)
+        _restamp(msg, parent_pid, pid)
+        forks.notice_new_process()
+
+    def _leave_parent_state(self):
+        if self._transport is not None:
+            _INHERITED_TRANSPORTS.append(self._transport)
 
     def stats(self):
         """Counters since this process started using the sender: every
         message handed to send_message() is in exactly one of sent,
         dropped_* or queued (still waiting or being sent)."""
-        with self._lock:
+        lock = self._hold()
+        try:
             return {
                 'sent': self.sent,
                 'dropped_queue_full': self.dropped_queue_full,
@@ -194,20 +293,28 @@ class QueuedSender:
                 'dropped_no_sender': self.dropped_no_sender,
                 'queued': len(self._queue) + self._in_progress,
             }
+        finally:
+            lock.release()
 
     @property
     def dropped(self):
         """All messages dropped, for whatever reason."""
-        with self._lock:
+        lock = self._hold()
+        try:
             return (self.dropped_queue_full + self.dropped_queue_bytes
                     + self.dropped_unsent + self.dropped_oversized
                     + self.dropped_unencodable + self.dropped_no_sender)
+        finally:
+            lock.release()
 
     def flush(self, timeout=1.0):
         """Waits up to `timeout` seconds until everything queued so far has
         been sent or dropped. True when it has."""
         deadline = time.monotonic() + timeout
-        with self._lock:
+        lock = self._hold()
+        try:
+            if self._thread is None and self._queue:
+                self._start_thread()
             if self._thread is None:
                 return not self._queue
             self._wake.set()
@@ -216,29 +323,60 @@ class QueuedSender:
                 if remaining <= 0:
                     return False
                 self._drained.wait(remaining)
+        finally:
+            lock.release()
         return True
 
     def close(self, timeout=1.0):
         """Sends what is queued (within `timeout`), then stops the thread.
         Messages sent afterwards are dropped and counted."""
-        with self._lock:
+        lock = self._hold()
+        try:
+            if (self._thread is None and self._queue
+                    and not self._stopping):
+                self._start_thread()  # what a C-level fork's child adopted
             self._stopping = True
             thread = self._thread
+        finally:
+            lock.release()
         self._wake.set()
         if thread is not None:
             thread.join(timeout)
 
     def _start_thread(self):
-        self._thread = threading.Thread(target=self._run,
-                                        name='metlog-sender', daemon=True)
-        self._thread.start()
+        """Starts the background thread, under the lock. When it cannot
+        start (no threads or memory left), the queued messages wait for a
+        later call to try again."""
+        thread = threading.Thread(target=self._run, name='metlog-sender',
+                                  daemon=True)
+        try:
+            thread.start()
+        except Exception as error:
+            self._thread_problem = 'cannot start its thread: %r' % (error,)
+            return
+        self._thread_problem = None
+        self._thread = thread
 
-    def _run(self):
+    def _make_transport(self):
+        """Makes the transport if there is none yet, at most once a second
+        after a failure (what failed may come back)."""
+        if self._transport is not None:
+            return
+        now = time.monotonic()
+        if now < self._transport_retry_at:
+            return
         try:
             self._transport = self._transport_factory()
+            self._transport_problem = None
         except Exception as error:
-            sys.stderr.write('metlog: sender transport failed: %r\n' % error)
-            self._transport = None
+            if self._transport_problem is None:
+                sys.stderr.write('metlog: sender transport failed: %r\n'
+                                 % error)
+            self._transport_problem = 'transport failed: %r' % (error,)
+            self._transport_retry_at = now + 1.0
+
+    def _run(self):
+        self._make_transport()
         encoder = BatchEncoder(self.max_message_bytes)
         transport_up = True
         while True:
@@ -263,6 +401,7 @@ class QueuedSender:
                 # byte bound covers all the sender holds.
                 batch_bytes = self._queued_bytes
                 self._in_progress = len(batch)
+            self._make_transport()
             transport_up = self._send_all(batch, encoder, transport_up)
             del batch
             with self._lock:
@@ -336,9 +475,14 @@ class QueuedSender:
         return accepted
 
     def _after_fork_in_child(self):
-        if self._transport is not None:
-            _INHERITED_TRANSPORTS.append(self._transport)
-        self._reset_process_state()
+        self._leave_parent_state()
+        self._reset_process_state(threading.Lock())
+
+
+def _restamp(msg, parent_pid, pid):
+    """Gives `msg`, made before this process noticed its fork, its pid."""
+    if isinstance(msg, dict) and msg.get('metlog_pid') == parent_pid:
+        msg['metlog_pid'] = pid
 
 
 def _senders_after_fork_in_child():
@@ -348,9 +492,12 @@ def _senders_after_fork_in_child():
 
 def _close_senders_at_exit():
     # Bounded: a second per sender at most, so exit never hangs on a router
-    # that is gone.
+    # that is gone; and exit never shows a traceback of ours.
     for sender in list(_LIVE_SENDERS):
-        sender.close(timeout=1.0)
+        try:
+            sender.close(timeout=1.0)
+        except Exception:
+            pass
 
 
 os.register_at_fork(after_in_child=_senders_after_fork_in_child)

@@ -7,37 +7,83 @@ from a background thread instead of JSON with a blocking sendto() per call.
 
 import socket
 import sys
+import time
 
 from metlog.senders.envelope import MAX_MESSAGE_BYTES, signer_from_options
 from metlog.senders.queued import QueuedSender
 
 # The most a UDP datagram can carry over IPv4.
 MAX_UDP_PAYLOAD = 65507
+# A host that did not resolve is looked up again after this long (a DNS
+# hiccup while a container starts must not silence it for good).
+RESOLVE_RETRY_SECONDS = 1.0
+
+
+class _Destination:
+    """One host:port, resolved on first use; a failed lookup is retried
+    after RESOLVE_RETRY_SECONDS, and meanwhile only this destination's
+    datagrams are lost."""
+
+    def __init__(self, host, port):
+        self.host = host
+        self.port = port
+        self.socket = None
+        self.address = None
+        self.problem = None
+        self._retry_at = 0.0
+
+    def ready(self, now):
+        """True once it has an address, looking it up when due."""
+        if self.address is not None:
+            return True
+        if now < self._retry_at:
+            return False
+        try:
+            family, _, _, _, address = socket.getaddrinfo(
+                self.host, self.port, type=socket.SOCK_DGRAM)[0]
+            self.socket = socket.socket(family, socket.SOCK_DGRAM)
+        except (OSError, UnicodeError) as error:
+            self.problem = 'cannot resolve %s:%s (%s); retrying' % (
+                self.host, self.port, error)
+            self._retry_at = now + RESOLVE_RETRY_SECONDS
+            return False
+        self.address = address
+        self.problem = None
+        return True
 
 
 class UdpTransport:
-    """Sends each packet to every destination without blocking."""
+    """Sends each packet to every destination without blocking. A packet
+    counts as sent when at least one destination took it."""
 
     def __init__(self, destinations):
-        self._sockets = []
-        for host, port in destinations:
-            family, _, _, _, address = socket.getaddrinfo(
-                host, port, type=socket.SOCK_DGRAM)[0]
-            sock = socket.socket(family, socket.SOCK_DGRAM)
-            self._sockets.append((sock, address))
+        self._destinations = [_Destination(host, port)
+                              for host, port in destinations]
+
+    @property
+    def problem(self):
+        """Why some destination gets nothing right now, or None."""
+        problems = [d.problem for d in self._destinations if d.problem]
+        return '; '.join(problems) if problems else None
 
     def send(self, data):
-        accepted = True
-        for sock, address in self._sockets:
+        now = time.monotonic()
+        accepted = False
+        for destination in self._destinations:
+            if not destination.ready(now):
+                continue
             try:
-                sock.sendto(data, socket.MSG_DONTWAIT, address)
+                destination.socket.sendto(data, socket.MSG_DONTWAIT,
+                                          destination.address)
+                accepted = True
             except OSError:
-                accepted = False
+                pass
         return accepted
 
     def close(self):
-        for sock, _ in self._sockets:
-            sock.close()
+        for destination in self._destinations:
+            if destination.socket is not None:
+                destination.socket.close()
 
 
 def _destinations(host, port):
@@ -62,13 +108,14 @@ class UdpSender(QueuedSender):
     :param port: a port or a list of ports, zipped with the hosts; extra
         hosts reuse the last port.
     :param max_packet_bytes: datagram size bound (at most 65507).
-    Other parameters as ZmqPubSender's.
+    Other parameters as ZmqPubSender's, and like them keyword-only
+    (metlog-py's UdpSender took host and port only).
 
     As ZmqPubSender, it never raises on a bad host or port: it drops and
     counts every message (dropped_no_sender), and status() says why.
     """
 
-    def __init__(self, host='127.0.0.1', port=5565, queue_length=65536,
+    def __init__(self, host='127.0.0.1', port=5565, *, queue_length=65536,
                  max_queue_bytes=64 << 20, max_packet_bytes=MAX_UDP_PAYLOAD,
                  linger_ms=5, signer=None, key=None, key_version=1,
                  max_message_bytes=MAX_MESSAGE_BYTES):

@@ -61,7 +61,17 @@ class ZmqPubSender(QueuedSender):
 
     :param bindstrs: endpoint or list of endpoints (several spread the
         load); default $METLOG_ENDPOINT, else tcp://127.0.0.1:5565.
+    :param pool_size: accepted for metlog-py configs; one socket serves all.
     :param queue_length: messages the queue holds before dropping.
+    :param livecheck: accepted for metlog-py configs (its reconnect
+        interval); ZeroMQ reconnects by itself. A bool here is taken as
+        debug_stderr, which metlog-py 0.8.5 had in this place.
+    :param debug_stderr: also write each message to stderr as JSON
+        (metlog-py's debugging aid).
+
+    The first five parameters are metlog-py 0.9's, in its order, so that
+    its positional calls work unchanged; the others are keyword-only:
+
     :param max_queue_bytes: bytes the queue holds before dropping.
     :param max_packet_bytes: upper bound on one packet.
     :param max_message_bytes: upper bound on one message (the router's
@@ -72,26 +82,29 @@ class ZmqPubSender(QueuedSender):
     :param close_linger_ms: how long packets may still leave at close.
     :param signer, key, key_version: sign every packet with HMAC-SHA256
         under `key`, as the router's signer `signer` expects.
-    :param debug_stderr: also write each message to stderr as JSON
-        (metlog-py's debugging aid).
-    :param pool_size: accepted for metlog-py configs; one socket serves all.
 
     As the C++ client, it never raises on a bad endpoint: an endpoint list
-    that cannot work (empty, or one malformed endpoint) leaves a sender that
-    drops and counts every message (dropped_no_sender), whose status() says
-    why; that is also written once to stderr.
+    that cannot work (empty, one malformed endpoint, not a string) leaves a
+    sender that drops and counts every message (dropped_no_sender), whose
+    status() says why; that is also written once to stderr.
     """
 
     def __init__(self, bindstrs=None, pool_size=None, queue_length=65536,
+                 livecheck=None, debug_stderr=False, *,
                  max_queue_bytes=64 << 20, max_packet_bytes=128 << 10,
                  send_hwm=32, linger_ms=5, close_linger_ms=1000,
-                 signer=None, key=None, key_version=1, debug_stderr=False,
+                 signer=None, key=None, key_version=1,
                  max_message_bytes=MAX_MESSAGE_BYTES):
+        if isinstance(livecheck, bool):
+            debug_stderr = debug_stderr or livecheck
         if bindstrs is None:
             bindstrs = os.environ.get('METLOG_ENDPOINT') or DEFAULT_ENDPOINT
         if isinstance(bindstrs, str):
             bindstrs = [bindstrs]
-        self.bindstrs = list(bindstrs)
+        try:
+            self.bindstrs = list(bindstrs)
+        except TypeError:  # one endpoint of a wrong type, e.g. an ini's int
+            self.bindstrs = [bindstrs]
         self.debug_stderr = bool(debug_stderr)
         endpoints = self.bindstrs
         problem = endpoints_problem(endpoints)
