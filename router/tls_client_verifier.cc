@@ -1,5 +1,6 @@
 #include "router/tls_client_verifier.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -86,6 +87,29 @@ TlsClientVerifier::~TlsClientVerifier() { X509_STORE_free(trusted_); }
 absl::Status TlsClientVerifier::Verify(
     absl::string_view certificate_pem,
     absl::string_view intermediates_pem) const {
+  const std::string key = absl::StrCat(certificate_pem, intermediates_pem);
+  const absl::Time now = absl::Now();
+  {
+    absl::MutexLock lock(&verified_mu_);
+    if (auto found = verified_until_.find(key);
+        found != verified_until_.end() && now < found->second) {
+      return absl::OkStatus();
+    }
+  }
+  absl::Time valid_until;
+  absl::Status verified =
+      VerifyUncached(certificate_pem, intermediates_pem, now, &valid_until);
+  if (verified.ok()) {
+    absl::MutexLock lock(&verified_mu_);
+    if (verified_until_.size() >= kMaxVerified) verified_until_.clear();
+    verified_until_[key] = valid_until;
+  }
+  return verified;
+}
+
+absl::Status TlsClientVerifier::VerifyUncached(
+    absl::string_view certificate_pem, absl::string_view intermediates_pem,
+    absl::Time now, absl::Time* valid_until) const {
   // OpenSSL queues errors per thread; gRPC's handshakes on this thread
   // must not find ours.
   absl::Cleanup clear_errors = [] { ERR_clear_error(); };
@@ -117,6 +141,19 @@ absl::Status TlsClientVerifier::Verify(
         absl::StrCat("TLS client certificate refused: ",
                      X509_verify_cert_error_string(
                          X509_STORE_CTX_get_error(context.get()))));
+  }
+  *valid_until = absl::InfiniteFuture();
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(context.get());
+  for (int i = 0; i < sk_X509_num(chain); ++i) {
+    int days = 0, seconds = 0;
+    if (ASN1_TIME_diff(&days, &seconds, nullptr,
+                       X509_get0_notAfter(sk_X509_value(chain, i))) != 1) {
+      // Unreadable, yet X509_verify_cert read it: do not keep the result.
+      *valid_until = now;
+      break;
+    }
+    *valid_until = std::min(
+        *valid_until, now + absl::Hours(24) * days + absl::Seconds(seconds));
   }
   return absl::OkStatus();
 }

@@ -14,9 +14,12 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/security/auth_metadata_processor.h"
 #include "openssl/x509.h"
 
@@ -45,11 +48,23 @@ class TlsClientVerifier : public grpc::AuthMetadataProcessor {
 
   // Whether `certificate_pem` (the leaf) verifies, for a TLS client, against
   // the trusted CAs, with the PEM certificates in `intermediates_pem` as
-  // untrusted intermediates: OK, or Unauthenticated saying why.
+  // untrusted intermediates: OK, or Unauthenticated saying why. A chain
+  // that verified is remembered until the first of its certificates
+  // expires, so the calls of a connection after its first cost a lookup
+  // instead of a verification (about 230 us of CPU).
   absl::Status Verify(absl::string_view certificate_pem,
                       absl::string_view intermediates_pem) const;
 
  private:
+  // Chains remembered at most; past that the memory starts over.
+  static constexpr size_t kMaxVerified = 1024;
+
+  // Verify without the memory; on OK, *valid_until is when the first
+  // certificate of the verified chain expires.
+  absl::Status VerifyUncached(absl::string_view certificate_pem,
+                              absl::string_view intermediates_pem,
+                              absl::Time now, absl::Time* valid_until) const;
+
   TlsClientVerifier(std::string server, X509_STORE* trusted,
                     bool require_certificate,
                     std::shared_ptr<std::atomic<uint64_t>> refused);
@@ -59,6 +74,10 @@ class TlsClientVerifier : public grpc::AuthMetadataProcessor {
   X509_STORE* const trusted_;
   const bool require_certificate_;
   const std::shared_ptr<std::atomic<uint64_t>> refused_;
+  mutable absl::Mutex verified_mu_;
+  // Verified chains (leaf and intermediates PEM) and until when.
+  mutable absl::flat_hash_map<std::string, absl::Time> verified_until_
+      ABSL_GUARDED_BY(verified_mu_);
 };
 
 }  // namespace metlog

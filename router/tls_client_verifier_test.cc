@@ -86,6 +86,18 @@ TEST_F(TlsClientVerifierTest, ChainsThroughTheIntermediatesTheClientSent) {
             absl::StatusCode::kUnauthenticated);
 }
 
+TEST_F(TlsClientVerifierTest, ARememberedChainLetsNoOtherCertificatePass) {
+  EXPECT_TRUE(verifier_->Verify(Pem("client"), "").ok());
+  EXPECT_TRUE(verifier_->Verify(Pem("client"), "").ok());
+  EXPECT_EQ(verifier_->Verify(Pem("stranger"), "").code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(verifier_->Verify(Pem("expired"), "").code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(verifier_->Verify(Pem("grandchild"), Pem("intermediate")).ok());
+  EXPECT_EQ(verifier_->Verify(Pem("grandchild"), "").code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
 TEST_F(TlsClientVerifierTest, RefusesWhatIsNoCertificate) {
   absl::Status status = verifier_->Verify("not PEM", "");
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
