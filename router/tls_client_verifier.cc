@@ -10,6 +10,7 @@
 #include "grpc/grpc_security_constants.h"
 #include "openssl/bio.h"
 #include "openssl/err.h"
+#include "openssl/evp.h"
 #include "openssl/pem.h"
 #include "openssl/x509v3.h"
 
@@ -45,6 +46,29 @@ std::vector<X509Ptr> ReadCertificates(absl::string_view pem) {
   // The loop ends on an error (no more PEM) that is no one's concern.
   ERR_clear_error();
   return certificates;
+}
+
+// SHA-256 of the chain's PEM, to remember it by in little memory (a peer's
+// chain may be up to OpenSSL's 100 KiB); empty when OpenSSL fails, which
+// only costs a verification.
+std::string ChainDigest(absl::string_view certificate_pem,
+                        absl::string_view intermediates_pem) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (context == nullptr ||
+      EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), certificate_pem.data(),
+                       certificate_pem.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), "\0", 1) != 1 ||
+      EVP_DigestUpdate(context.get(), intermediates_pem.data(),
+                       intermediates_pem.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest, &size) != 1) {
+    ERR_clear_error();
+    return std::string();
+  }
+  return std::string(reinterpret_cast<const char*>(digest), size);
 }
 
 }  // namespace
@@ -87,7 +111,7 @@ TlsClientVerifier::~TlsClientVerifier() { X509_STORE_free(trusted_); }
 absl::Status TlsClientVerifier::Verify(
     absl::string_view certificate_pem,
     absl::string_view intermediates_pem) const {
-  const std::string key = absl::StrCat(certificate_pem, intermediates_pem);
+  const std::string key = ChainDigest(certificate_pem, intermediates_pem);
   const absl::Time now = absl::Now();
   {
     absl::MutexLock lock(&verified_mu_);
@@ -99,7 +123,7 @@ absl::Status TlsClientVerifier::Verify(
   absl::Time valid_until;
   absl::Status verified =
       VerifyUncached(certificate_pem, intermediates_pem, now, &valid_until);
-  if (verified.ok()) {
+  if (verified.ok() && !key.empty()) {
     absl::MutexLock lock(&verified_mu_);
     if (verified_until_.size() >= kMaxVerified) verified_until_.clear();
     verified_until_[key] = valid_until;
