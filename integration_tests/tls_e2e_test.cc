@@ -2,12 +2,17 @@
 // binary, with a CA, certificates and keys the test makes with Debian's
 // openssl command: a client with a certificate from that CA publishes and
 // its message is delivered; a client without a certificate, with one from
-// another CA, or in plaintext is refused; metlogctl speaks TLS with flags.
+// another CA or an expired one is refused UNAUTHENTICATED and counted in
+// Stats, and one in plaintext is refused in the handshake; metlogctl speaks
+// TLS with flags.
 
 #include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -18,11 +23,15 @@
 #include "proto/admin.grpc.pb.h"
 #include "tools/testing/peer_process.h"
 #include "tools/testing/router_process.h"
+#include "tools/testing/test_certificates.h"
 
 namespace metlog {
 namespace {
 
 using ::testing::HasSubstr;
+using testing::kCaExtensions;
+using testing::kClientExtensions;
+using testing::MakeCertificate;
 using ::testing::Not;
 using testing::ReadFile;
 using testing::RouterProcess;
@@ -38,50 +47,23 @@ void Run(const std::string& command) {
       << ReadFile(TempPath("openssl.log"));
 }
 
-// Makes `name`.pem and `name`.key: a P-256 key and a certificate for it,
-// signed by CA `ca` (or self-signed as a CA when `ca` is empty), with the
-// extensions in `extensions` (openssl x509 -extfile syntax).
-void MakeCertificate(const std::string& name, const std::string& ca,
-                     const std::string& extensions) {
-  const std::string openssl = "/usr/bin/openssl";
-  const std::string key = TempPath(name + ".key");
-  const std::string pem = TempPath(name + ".pem");
-  Run(absl::StrCat(openssl,
-                   " genpkey -algorithm EC -pkeyopt "
-                   "ec_paramgen_curve:P-256 -out ",
-                   key));
-  const std::string ext_file = TempPath(name + ".ext");
-  std::ofstream(ext_file) << extensions << "\n";
-  if (ca.empty()) {
-    Run(absl::StrCat(openssl, " req -x509 -new -key ", key, " -out ", pem,
-                     " -days 2 -subj /CN=", name, " -extensions ext",
-                     " -config ", ext_file));
-    return;
-  }
-  const std::string csr = TempPath(name + ".csr");
-  Run(absl::StrCat(openssl, " req -new -key ", key, " -out ", csr,
-                   " -subj /CN=", name));
-  Run(absl::StrCat(openssl, " x509 -req -in ", csr, " -CA ", TempPath(ca),
-                   ".pem -CAkey ", TempPath(ca), ".key -CAcreateserial -out ",
-                   pem, " -days 2 -extfile ", ext_file));
-}
-
 // A test CA, the router's certificate, a client certificate from that CA,
-// and one from a CA the router does not trust.
+// an expired one, and one from a CA the router does not trust.
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    const std::string ca_extensions =
-        "[req]\ndistinguished_name = dn\n[dn]\n[ext]\n"
-        "basicConstraints = critical, CA:TRUE\n"
-        "keyUsage = critical, keyCertSign, cRLSign";
-    MakeCertificate("ca", "", ca_extensions);
-    MakeCertificate("other_ca", "", ca_extensions);
-    MakeCertificate("router", "ca",
-                    "subjectAltName = DNS:localhost, IP:127.0.0.1\n"
-                    "extendedKeyUsage = serverAuth");
-    MakeCertificate("client", "ca", "extendedKeyUsage = clientAuth");
-    MakeCertificate("stranger", "other_ca", "extendedKeyUsage = clientAuth");
+    for (const absl::Status& made : {
+             MakeCertificate("ca", "", kCaExtensions),
+             MakeCertificate("other_ca", "", kCaExtensions),
+             MakeCertificate("router", "ca",
+                             "subjectAltName = DNS:localhost, IP:127.0.0.1\n"
+                             "extendedKeyUsage = serverAuth"),
+             MakeCertificate("client", "ca", kClientExtensions),
+             MakeCertificate("expired", "ca", kClientExtensions, /*days=*/-1),
+             MakeCertificate("stranger", "other_ca", kClientExtensions),
+         }) {
+      ASSERT_TRUE(made.ok()) << made;
+    }
   }
 
   static std::string Config(const std::string& name, bool require_client) {
@@ -141,6 +123,25 @@ class TlsTest : public ::testing::Test {
     return stub->Publish(&context, batch, ack);
   }
 
+  static v1::StatsResponse Stats(v1::Admin::Stub* stub) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(20));
+    v1::StatsResponse stats;
+    grpc::Status status = stub->Stats(&context, v1::StatsRequest(), &stats);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return stats;
+  }
+
+  // The Publish input's clients_refused (it is named "grpc", its kind).
+  static uint64_t PublishClientsRefused(const v1::StatsResponse& stats) {
+    for (const v1::InputStats& input : stats.inputs()) {
+      if (input.name() == "grpc") return input.clients_refused();
+    }
+    ADD_FAILURE() << "no input grpc in " << stats.DebugString();
+    return 0;
+  }
+
   static std::vector<std::string> Payloads(const std::string& sink) {
     std::vector<std::string> payloads;
     for (const v1::Message& m :
@@ -163,21 +164,36 @@ TEST_F(TlsTest, OnlyClientsWithACertificateFromTheCaArePublishing) {
                                      Config("tls_required", /*require=*/true));
   ASSERT_TRUE(router.ok()) << router.status();
 
+  auto trusted = TlsStub(*router, "client");
   v1::Ack ack;
-  grpc::Status status =
-      Publish(TlsStub(*router, "client").get(), "trusted", &ack);
+  grpc::Status status = Publish(trusted.get(), "trusted", &ack);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(ack.accepted(), 1u);
 
-  for (const auto& [who, stub] :
-       {std::pair("no certificate", TlsStub(*router, "")),
-        std::pair("another CA", TlsStub(*router, "stranger")),
-        std::pair("plaintext", PlaintextStub(*router))}) {
+  for (const auto& [who, client, reason] :
+       {std::tuple("no certificate", "", "none presented"),
+        std::tuple("another CA", "stranger",
+                   "unable to get local issuer certificate"),
+        std::tuple("expired", "expired", "certificate has expired")}) {
     v1::Ack refused;
-    status = Publish(stub.get(), who, &refused);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << who;
+    status = Publish(TlsStub(*router, client).get(), who, &refused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << who;
+    EXPECT_THAT(status.error_message(), HasSubstr(reason)) << who;
     EXPECT_EQ(refused.accepted(), 0u) << who;
   }
+  // Plaintext fails the TLS handshake itself: refused, not counted.
+  v1::Ack refused;
+  status = Publish(PlaintextStub(*router).get(), "plaintext", &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  // The trusted client's connection keeps publishing beside them.
+  status = Publish(trusted.get(), "trusted again", &ack);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ack.accepted(), 1u);
+  const v1::StatsResponse stats = Stats(trusted.get());
+  EXPECT_EQ(stats.admin_clients_refused(), 3u);
+  // Counted where the refusing server is: the admin port's, not the input.
+  EXPECT_EQ(PublishClientsRefused(stats), 0u);
 
   const std::string ctl = absl::StrCat(
       Runfile("tools/metlogctl"), " --admin=", router->admin_address(),
@@ -190,15 +206,19 @@ TEST_F(TlsTest, OnlyClientsWithACertificateFromTheCaArePublishing) {
                       .c_str()),
       0)
       << ReadFile(out);
-  EXPECT_THAT(ReadFile(out), HasSubstr("sink all: received 1"));
+  EXPECT_THAT(ReadFile(out), HasSubstr("sink all: received 2"));
+  EXPECT_THAT(ReadFile(out), HasSubstr("admin: clients refused 3"));
   EXPECT_NE(
       std::system(
           absl::StrCat(ctl, " --timeout_s=20 stats > ", out, " 2>&1").c_str()),
       0);
+  EXPECT_THAT(ReadFile(out), HasSubstr("certificate required"));
+  EXPECT_EQ(Stats(trusted.get()).admin_clients_refused(), 4u);
 
-  WaitForPayloads("tls_required", 1);
+  WaitForPayloads("tls_required", 2);
   ASSERT_TRUE(router->Stop().ok());
-  EXPECT_EQ(Payloads("tls_required"), std::vector<std::string>{"trusted"});
+  EXPECT_EQ(Payloads("tls_required"),
+            (std::vector<std::string>{"trusted", "trusted again"}));
 }
 
 TEST_F(TlsTest, WithoutRequirementTlsClientsNeedNoCertificate) {
@@ -211,10 +231,13 @@ TEST_F(TlsTest, WithoutRequirementTlsClientsNeedNoCertificate) {
   status = Publish(TlsStub(*router, "client").get(), "with cert", &ack);
   EXPECT_TRUE(status.ok()) << status.error_message();
   // A certificate is still verified when one is presented.
-  status = Publish(TlsStub(*router, "stranger").get(), "stranger", &ack);
-  EXPECT_FALSE(status.ok());
+  for (const std::string client : {"stranger", "expired"}) {
+    status = Publish(TlsStub(*router, client).get(), client, &ack);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << client;
+  }
   status = Publish(PlaintextStub(*router).get(), "plaintext", &ack);
   EXPECT_FALSE(status.ok());
+  EXPECT_EQ(Stats(TlsStub(*router, "").get()).admin_clients_refused(), 2u);
   WaitForPayloads("tls_optional", 2);
   ASSERT_TRUE(router->Stop().ok());
   EXPECT_EQ(Payloads("tls_optional"),
@@ -242,23 +265,44 @@ TEST_F(TlsTest, APublishInputOnItsOwnPortServesTlsToo) {
           R"(" encoding { codec: PROTOBUF } } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
 
+  auto trusted = TlsStubTo(publish_address, "client");
   v1::Ack ack;
-  grpc::Status status =
-      Publish(TlsStubTo(publish_address, "client").get(), "trusted", &ack);
+  grpc::Status status = Publish(trusted.get(), "trusted", &ack);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(ack.accepted(), 1u);
-  for (const auto& [who, stub] :
-       {std::pair("no certificate", TlsStubTo(publish_address, "")),
-        std::pair("plaintext",
-                  v1::Admin::NewStub(grpc::CreateChannel(
-                      publish_address, grpc::InsecureChannelCredentials())))}) {
+  for (const auto& [who, client] :
+       {std::pair("no certificate", ""), std::pair("another CA", "stranger"),
+        std::pair("expired", "expired")}) {
     v1::Ack refused;
-    status = Publish(stub.get(), who, &refused);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << who;
+    status = Publish(TlsStubTo(publish_address, client).get(), who, &refused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << who;
+    EXPECT_EQ(refused.accepted(), 0u) << who;
   }
-  WaitForPayloads("tls_publish", 1);
+  v1::Ack refused;
+  status = Publish(v1::Admin::NewStub(
+                       grpc::CreateChannel(publish_address,
+                                           grpc::InsecureChannelCredentials()))
+                       .get(),
+                   "plaintext", &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  status = Publish(trusted.get(), "trusted again", &ack);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  const v1::StatsResponse stats = Stats(PlaintextStub(*router).get());
+  EXPECT_EQ(PublishClientsRefused(stats), 3u);
+  EXPECT_EQ(stats.admin_clients_refused(), 0u);
+  const std::string out = TempPath("tls_publish_ctl.out");
+  ASSERT_EQ(std::system(absl::StrCat(Runfile("tools/metlogctl"), " --admin=",
+                                     router->admin_address(), " stats > ", out)
+                            .c_str()),
+            0);
+  EXPECT_THAT(ReadFile(out),
+              HasSubstr("messages accepted 2, clients refused 3"));
+
+  WaitForPayloads("tls_publish", 2);
   ASSERT_TRUE(router->Stop().ok());
-  EXPECT_EQ(Payloads("tls_publish"), std::vector<std::string>{"trusted"});
+  EXPECT_EQ(Payloads("tls_publish"),
+            (std::vector<std::string>{"trusted", "trusted again"}));
 }
 
 TEST_F(TlsTest, CheckRefusesAKeyThatIsNotTheCertificates) {

@@ -34,7 +34,9 @@ absl::Status CheckInputsAndLimits(const v1::RouterConfig& config) {
         !status.ok()) {
       return status;
     }
-    if (absl::Status status = AdminServerCredentials(config.admin()).status();
+    if (absl::Status status = CheckServerTls(
+            config.admin().has_tls() ? &config.admin().tls() : nullptr,
+            "admin tls");
         !status.ok()) {
       return status;
     }

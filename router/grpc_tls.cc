@@ -1,6 +1,7 @@
 #include "router/grpc_tls.h"
 
 #include <string>
+#include <utility>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "openssl/pem.h"
 #include "openssl/x509.h"
 #include "router/key_file.h"
+#include "router/tls_client_verifier.h"
 
 namespace metlog {
 namespace {
@@ -66,7 +68,8 @@ absl::Status CheckCertificateAndKey(absl::string_view what,
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
-    const v1::TlsServerConfig* tls_or_null, absl::string_view what) {
+    const v1::TlsServerConfig* tls_or_null, absl::string_view what,
+    std::shared_ptr<std::atomic<uint64_t>> refused) {
   if (tls_or_null == nullptr) return grpc::InsecureServerCredentials();
   const v1::TlsServerConfig& tls = *tls_or_null;
   absl::StatusOr<std::string> cert =
@@ -88,23 +91,40 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentialsFor(
                      ": require_client_cert needs client_ca_file, the CA that "
                      "client certificates must chain to"));
   }
-  if (tls.has_client_ca_file()) {
-    absl::StatusOr<std::string> ca = ReadKeyFile(
-        absl::StrCat(what, ": client_ca_file"), tls.client_ca_file());
-    if (!ca.ok()) return ca.status();
-    options.pem_root_certs = *std::move(ca);
-    options.client_certificate_request =
-        tls.require_client_cert()
-            ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
-  }
-  return grpc::SslServerCredentials(options);
+  if (!tls.has_client_ca_file()) return grpc::SslServerCredentials(options);
+  absl::StatusOr<std::string> ca =
+      ReadKeyFile(absl::StrCat(what, ": client_ca_file"), tls.client_ca_file());
+  if (!ca.ok()) return ca.status();
+  absl::StatusOr<std::shared_ptr<TlsClientVerifier>> verifier =
+      TlsClientVerifier::Create(
+          std::string(what),
+          absl::StrCat(what, ": client_ca_file \"", tls.client_ca_file(), "\""),
+          *ca, tls.require_client_cert(), std::move(refused));
+  if (!verifier.ok()) return verifier.status();
+  // The handshake only asks for the certificate (and names the CAs to the
+  // client); the verifier refuses and counts, which a failed handshake
+  // could not (gRPC has no hook for it).
+  options.pem_root_certs = *std::move(ca);
+  options.client_certificate_request =
+      GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY;
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::SslServerCredentials(options);
+  credentials->SetAuthMetadataProcessor(*std::move(verifier));
+  return credentials;
+}
+
+absl::Status CheckServerTls(const v1::TlsServerConfig* tls_or_null,
+                            absl::string_view what) {
+  return ServerCredentialsFor(tls_or_null, what,
+                              std::make_shared<std::atomic<uint64_t>>(0))
+      .status();
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> AdminServerCredentials(
-    const v1::AdminConfig& admin) {
+    const v1::AdminConfig& admin,
+    std::shared_ptr<std::atomic<uint64_t>> refused) {
   return ServerCredentialsFor(admin.has_tls() ? &admin.tls() : nullptr,
-                              "admin tls");
+                              "admin tls", std::move(refused));
 }
 
 }  // namespace metlog

@@ -100,7 +100,8 @@ int Run() {
   });
   std::unique_ptr<grpc::Server> admin_server;
   if (!config->admin().listen_address().empty()) {
-    auto credentials = AdminServerCredentials(config->admin());
+    auto credentials =
+        AdminServerCredentials(config->admin(), router.admin_clients_refused());
     if (!credentials.ok()) {
       std::cerr << "router: " << credentials.status().message() << "\n";
       return 1;

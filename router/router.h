@@ -93,6 +93,13 @@ class Router : public Dispatcher {
   // for AdminService.
   const AdminPublish& admin_publish() const { return admin_publish_; }
 
+  // Counts the admin server's calls refused for want of a valid TLS client
+  // certificate (AdminServerCredentials adds to it); Stats reports it as
+  // admin_clients_refused.
+  std::shared_ptr<std::atomic<uint64_t>> admin_clients_refused() const {
+    return admin_clients_refused_;
+  }
+
  private:
   // A sink instance a reload took out of the table, draining.
   struct Retiring {
@@ -146,6 +153,8 @@ class Router : public Dispatcher {
   AdminPublish admin_publish_;
   std::vector<std::unique_ptr<Input>> inputs_;
   std::atomic<uint64_t> unmatched_{0};
+  const std::shared_ptr<std::atomic<uint64_t>> admin_clients_refused_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
 
   mutable absl::Mutex tails_mu_;
   std::vector<std::shared_ptr<Tail>> tails_ ABSL_GUARDED_BY(tails_mu_);

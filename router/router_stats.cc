@@ -73,6 +73,8 @@ v1::StatsResponse Router::Stats() const {
   }
   response.set_unmatched(unmatched_.load(std::memory_order_relaxed));
   response.set_unparseable(SharedPacket::parse_failures());
+  response.set_admin_clients_refused(
+      admin_clients_refused_->load(std::memory_order_relaxed));
   {
     absl::MutexLock lock(&retiring_mu_);
     std::map<std::string, SinkRunnerStats> removed = retired_totals_;
@@ -132,6 +134,10 @@ void Router::ReportStats() {
     }
   }
   AddCounter("unmatched", stats.unmatched(), &message);
+  if (stats.admin_clients_refused() > 0) {
+    AddCounter("admin.clients_refused", stats.admin_clients_refused(),
+               &message);
+  }
   for (const v1::SinkStats& sink : stats.sinks()) {
     const std::string prefix = absl::StrCat(
         "sink.", sink.name(), ".",

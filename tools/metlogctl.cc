@@ -94,6 +94,10 @@ void PrintStats(const v1::StatsResponse& stats) {
     std::cout << "\n";
   }
   std::cout << "unmatched (no sink took them): " << stats.unmatched() << "\n";
+  if (stats.admin_clients_refused() > 0) {
+    std::cout << "admin: clients refused " << stats.admin_clients_refused()
+              << "\n";
+  }
   if (stats.unparseable() > 0) {
     std::cout << "unparseable (a decoder bug, please report): "
               << stats.unparseable() << "\n";

@@ -37,9 +37,10 @@ class GrpcInput : public Input {
 
   // Serves Publish alone on a gRPC server of its own at `listen_address`
   // (host:port; port 0 picks one), bound now. Call once, before Start.
-  absl::Status ServeOn(
-      const std::string& listen_address,
-      std::shared_ptr<grpc::ServerCredentials> credentials);
+  // Credentials made with refused_clients_counter() count their refusals
+  // in clients_refused().
+  absl::Status ServeOn(const std::string& listen_address,
+                       std::shared_ptr<grpc::ServerCredentials> credentials);
 
   // The server runs it; nothing to start.
   void Start() override {}
@@ -47,6 +48,15 @@ class GrpcInput : public Input {
   // calls in progress until `deadline` and cancels the rest.
   void Stop(absl::Time deadline) override;
   std::string address() const override;
+  uint64_t clients_refused() const override {
+    return clients_refused_->load(std::memory_order_relaxed);
+  }
+
+  // What the TLS credentials of its own server count refused calls in
+  // (ServerCredentialsFor), reported as clients_refused().
+  std::shared_ptr<std::atomic<uint64_t>> refused_clients_counter() const {
+    return clients_refused_;
+  }
 
   // Decodes, validates and routes a serialized Batch; with BLOCK overflow
   // it waits for room. A request that is not a Batch (or exceeds the packet
@@ -74,6 +84,8 @@ class GrpcInput : public Input {
   absl::Mutex mu_;
   PacketDecoder decoder_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> stopping_{false};
+  const std::shared_ptr<std::atomic<uint64_t>> clients_refused_ =
+      std::make_shared<std::atomic<uint64_t>>(0);
   // With ServeOn: the address bound, the service and its server.
   std::string listen_address_;
   std::unique_ptr<PublishOnlyService> service_;

@@ -4,12 +4,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/net/host_port.h"
 #include "router/admin_publish.h"
 #include "router/grpc_tls.h"
 #include "router/input_registry.h"
 #include "router/inputs/grpc/publish/grpc_input.h"
 #include "router/inputs/grpc/publish/publish_input.pb.h"
-#include "client/net/host_port.h"
 
 namespace metlog {
 namespace {
@@ -20,10 +20,9 @@ class GrpcPublishInputFactory
   std::string default_name() const override { return "grpc"; }
 
  private:
-  static absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+  static const v1::TlsServerConfig* TlsOf(
       const v1::GrpcPublishInputConfig& publish) {
-    return ServerCredentialsFor(publish.has_tls() ? &publish.tls() : nullptr,
-                                "tls");
+    return publish.has_tls() ? &publish.tls() : nullptr;
   }
 
  protected:
@@ -46,7 +45,7 @@ class GrpcPublishInputFactory
           !status.ok()) {
         return status;
       }
-      return Credentials(publish).status();
+      return CheckServerTls(TlsOf(publish), "tls");
     }
     if (publish.has_tls()) {
       return absl::InvalidArgumentError(
@@ -90,7 +89,9 @@ class GrpcPublishInputFactory
     auto input = std::make_unique<GrpcInput>(
         environment.name, environment.limits, environment.dispatcher);
     if (!publish.listen_address().empty()) {
-      auto credentials = Credentials(publish);
+      auto credentials = ServerCredentialsFor(
+          TlsOf(publish), absl::StrCat("input ", environment.name, " tls"),
+          input->refused_clients_counter());
       if (!credentials.ok()) return credentials.status();
       if (absl::Status status =
               input->ServeOn(publish.listen_address(), *credentials);
