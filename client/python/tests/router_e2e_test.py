@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import uuid
@@ -27,12 +28,18 @@ class RouterProcess:
     """//router with a config: one ZeroMQ input on a free port, a file sink
     writing JSON lines to `output`."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, signer_key=None):
+        """With `signer_key`, the input requires packets signed by signer
+        "svc", key version 3, under that key."""
         self.output = os.path.join(workdir, 'messages.jsonl')
         config = os.path.join(workdir, 'router.textproto')
+        signing = ''
+        if signer_key is not None:
+            signing = ('signers { name: "svc" keys { version: 3 key: "%s" } }'
+                       % signer_key)
         with open(config, 'w') as out:
-            out.write('''
-                inputs { options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+            out.write(signing + '''
+                inputs { require_signature: %s options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
                 admin { listen_address: "127.0.0.1:0" }
                 stats_interval_ms: 0
                 sinks {
@@ -41,7 +48,7 @@ class RouterProcess:
                   options {
                     [type.googleapis.com/metlog.sinks.FileOptions] {
                       path: "%s" encoding { codec: PROTOBUF } } } }
-                ''' % self.output)
+                ''' % ('true' if signer_key else 'false', self.output))
         self.stderr_path = os.path.join(workdir, 'router.stderr')
         self.stderr = open(self.stderr_path, 'w')
         self.process = subprocess.Popen(
@@ -62,6 +69,16 @@ class RouterProcess:
                                    + open(self.stderr_path).read())
             time.sleep(0.02)
         raise RuntimeError('router did not start listening')
+
+    def wait_for_log(self, pattern, timeout=15):
+        """Whether the router's log matches `pattern` within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.stderr_path) as log:
+                if re.search(pattern, log.read()):
+                    return True
+            time.sleep(0.02)
+        return False
 
     def messages(self, count, timeout=15):
         """The file sink's messages, once it holds `count` (or timeout)."""
@@ -166,6 +183,41 @@ class RouterEndToEndTest(unittest.TestCase):
                                      'Traceback (most recent call last):'])
         self.assertIn("{}['missing']", error.payload)
         self.assertEqual(lines[-1], "KeyError: 'missing'")
+
+
+class SignedPacketsTest(unittest.TestCase):
+    """Packets the Python sender signs pass the router's own check, with
+    require_signature; a wrong key is refused, counted, and never written."""
+
+    def test_only_packets_signed_with_the_right_key_reach_the_sink(self):
+        from metlog.client import MetlogClient
+        from metlog.senders import ZmqPubSender
+        router = RouterProcess(tempfile.mkdtemp(dir=os.environ['TEST_TMPDIR']),
+                               signer_key='s3cret')
+        self.addCleanup(lambda: router.process.poll() is None
+                        and router.stop())
+
+        def send(key, payloads):
+            sender = ZmqPubSender(router.endpoint, signer='svc', key=key,
+                                  key_version=3)
+            client = MetlogClient(sender, 'e2e_app')
+            for payload in payloads:
+                client.info(payload)
+            sender.flush(5)
+            self.assertEqual(sender.stats()['sent'], len(payloads))
+            sender.close()
+
+        send('wrong', ['forged 1', 'forged 2'])
+        # One packet held both messages; the router refuses it whole.
+        self.assertTrue(router.wait_for_log(
+            r'input zmq: rejected 1 from .*HMAC does not match'),
+            'router log has no refusal')
+        send('s3cret', ['signed 1', 'signed 2'])
+
+        messages = router.messages(2)
+        self.assertEqual(router.stop(), 0)
+        self.assertEqual(sorted(m.payload for m in messages),
+                         ['signed 1', 'signed 2'])
 
 
 if __name__ == '__main__':
