@@ -2,7 +2,7 @@
 // The Node.js client end to end: programs using only the installed `metlog`
 // package send counters, timers, a gauge, logs and an exception over ZeroMQ,
 // and counters over UDP, to the real router binary, whose file sink writes
-// JSON lines; every field is checked.
+// JSON lines; every field is checked. Signed packets pass require_signature.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -182,6 +182,56 @@ test("the UDP sender reaches the router's UDP input", async () => {
       assert.deepEqual([m.type, m.logger, m.payload], ['counter', 'node-udp', '1']);
       assert.equal(m.fields.name, `u${i}`);
     });
+  } finally {
+    if (router.exitCode === null) {
+      const exited = new Promise((resolve) => router.on('exit', resolve));
+      router.kill('SIGTERM');
+      await exited;
+    }
+  }
+});
+
+test('packets the Node.js sender signs pass require_signature; a wrong key is refused', async () => {
+  const sinkFile = path.join(tmp, 'node_signed.jsonl');
+  const { router, endpoint, stderr } = await startRouter('node_signed', `
+    signers { name: "svc" keys { version: 3 key: "s3cret" } }
+    inputs { require_signature: true options { [type.googleapis.com/metlog.v1.ZmqInputConfig] { endpoint: "tcp://127.0.0.1:*" } } }
+    admin { listen_address: "127.0.0.1:0" }
+    stats_interval_ms: 0
+    sinks { name: "all" match: "TRUE" queue { flush_interval_ms: 10 }
+      options { [type.googleapis.com/metlog.sinks.FileOptions] { path: "${sinkFile}" } } }
+  `);
+  try {
+    const appDir = path.join(tmp, 'signed_app');
+    installPackage(appDir);
+    const program = `
+      const { MetlogClient, ZmqSender } = require('metlog');
+      const [endpoint, key, payload] = process.argv.slice(1);
+      const sender = new ZmqSender(endpoint, { signer: { name: 'svc', keyVersion: 3, key } });
+      const metlog = new MetlogClient({ sender, logger: 'node-signed' });
+      metlog.info(payload + ' 1');
+      metlog.info(payload + ' 2');
+      metlog.close().then((stats) => console.log(JSON.stringify(stats)));
+    `;
+    const send = (key, payload) => {
+      const out = execFileSync(process.execPath, ['-e', program, endpoint, key, payload], {
+        cwd: appDir,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_PATH: `${path.join(appDir, 'node_modules')}:${process.env.NODE_PATH}`, NODE_OPTIONS: '' },
+        timeout: 30000,
+      });
+      assert.equal(JSON.parse(out).sent, 2);
+    };
+    send('wrong', 'forged');
+    // The router refuses the packet that held both forged messages.
+    const deadline = Date.now() + 15000;
+    while (!/input zmq: rejected 1 from .*HMAC does not match/.test(stderr()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.match(stderr(), /input zmq: rejected 1 from .*HMAC does not match/);
+    send('s3cret', 'signed');
+    const messages = await waitForLines(sinkFile, 2);
+    assert.deepEqual(messages.map((m) => m.payload).sort(), ['signed 1', 'signed 2'], stderr());
   } finally {
     if (router.exitCode === null) {
       const exited = new Promise((resolve) => router.on('exit', resolve));
