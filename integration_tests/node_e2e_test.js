@@ -58,6 +58,14 @@ function startRouter(name, config) {
   });
 }
 
+// SIGTERM, then waits for the router to exit (if it still runs).
+async function stopRouter(router) {
+  if (router.exitCode !== null) return;
+  const exited = new Promise((resolve) => router.on('exit', resolve));
+  router.kill('SIGTERM');
+  await exited;
+}
+
 // The sink's complete lines: one it is still writing has no newline yet.
 async function waitForLines(file, count, timeoutMs = 10000) {
   const deadline = Date.now() + timeoutMs;
@@ -142,11 +150,7 @@ test("a Node.js program's messages reach the router's file sink, field by field"
     assert.equal(exception.fields.message, exception.payload);
     assert.match(exception.fields.stack, /^SyntaxError: .*\n\s+at JSON\.parse/);
   } finally {
-    if (router.exitCode === null) {
-      const exited = new Promise((resolve) => router.on('exit', resolve));
-      router.kill('SIGTERM');
-      await exited;
-    }
+    await stopRouter(router);
   }
   assert.equal(router.exitCode, 0, stderr());
 });
@@ -183,11 +187,7 @@ test("the UDP sender reaches the router's UDP input", async () => {
       assert.equal(m.fields.name, `u${i}`);
     });
   } finally {
-    if (router.exitCode === null) {
-      const exited = new Promise((resolve) => router.on('exit', resolve));
-      router.kill('SIGTERM');
-      await exited;
-    }
+    await stopRouter(router);
   }
 });
 
@@ -233,10 +233,6 @@ test('packets the Node.js sender signs pass require_signature; a wrong key is re
     const messages = await waitForLines(sinkFile, 2);
     assert.deepEqual(messages.map((m) => m.payload).sort(), ['signed 1', 'signed 2'], stderr());
   } finally {
-    if (router.exitCode === null) {
-      const exited = new Promise((resolve) => router.on('exit', resolve));
-      router.kill('SIGTERM');
-      await exited;
-    }
+    await stopRouter(router);
   }
 });
