@@ -47,24 +47,6 @@ const v1::Field* FieldNamed(const v1::Message& m, const std::string& name) {
   return nullptr;
 }
 
-void SendDatagram(const std::string& endpoint, const std::string& datagram) {
-  // endpoint is udp://127.0.0.1:PORT
-  std::vector<std::string> parts = absl::StrSplit(endpoint, ':');
-  ASSERT_EQ(parts.size(), 3u) << endpoint;
-  int port = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(parts[2], &port));
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(sendto(fd, datagram.data(), datagram.size(), 0,
-                   reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
-            static_cast<ssize_t>(datagram.size()));
-  close(fd);
-}
-
 TEST(StatsdInputTest, StatsdLinesArriveAsMetricMessages) {
   auto router = RouterProcess::Start(
       "statsd_lines", absl::StrCat(R"(
@@ -76,10 +58,14 @@ TEST(StatsdInputTest, StatsdLinesArriveAsMetricMessages) {
                                    TempPath("statsd_lines.jsonl"),
                                    R"(" encoding { codec: PROTOBUF } } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
-  SendDatagram(router->endpoint(), "gorets:1|c|@0.1");
-  SendDatagram(router->endpoint(),
-               "glork:320|ms\nnot a metric|x\ngaugor:-10|g\nuniques:765|s\n"
-               "page.views:3|c|#env:prod,region:eu");
+  ASSERT_TRUE(
+      testing::SendLoopbackDatagram(router->endpoint(), "gorets:1|c|@0.1")
+          .ok());
+  ASSERT_TRUE(testing::SendLoopbackDatagram(
+                  router->endpoint(),
+                  "glork:320|ms\nnot a metric|x\ngaugor:-10|g\nuniques:765|s\n"
+                  "page.views:3|c|#env:prod,region:eu")
+                  .ok());
   const std::vector<v1::Message> messages = WaitForMessages("statsd_lines", 5);
   ASSERT_EQ(messages.size(), 5u);
 
@@ -149,15 +135,21 @@ TEST(MetlogJsonInputTest, MetlogPyJsonArrivesWithEveryKeyMapped) {
                                   R"(" encoding { codec: PROTOBUF } } } })"));
   ASSERT_TRUE(router.ok()) << router.status();
   // What metlog-py's client.incr() hands json.dumps().
-  SendDatagram(router->endpoint(),
-               R"({"severity": 6, "timestamp": "2012-03-14T20:20:11.123456",)"
-               R"( "metlog_hostname": "web1", "fields": {"name": "hits",)"
-               R"( "rate": 1, "path": ["/a", "/b"]}, "logger": "shop",)"
-               R"( "type": "counter", "payload": "1", "env_version": "0.8",)"
-               R"( "metlog_pid": 4242})");
-  SendDatagram(router->endpoint(), "{not json");
-  SendDatagram(router->endpoint(),
-               R"({"type": "oldstyle", "payload": "after the bad one"})");
+  ASSERT_TRUE(
+      testing::SendLoopbackDatagram(
+          router->endpoint(),
+          R"({"severity": 6, "timestamp": "2012-03-14T20:20:11.123456",)"
+          R"( "metlog_hostname": "web1", "fields": {"name": "hits",)"
+          R"( "rate": 1, "path": ["/a", "/b"]}, "logger": "shop",)"
+          R"( "type": "counter", "payload": "1", "env_version": "0.8",)"
+          R"( "metlog_pid": 4242})")
+          .ok());
+  ASSERT_TRUE(
+      testing::SendLoopbackDatagram(router->endpoint(), "{not json").ok());
+  ASSERT_TRUE(testing::SendLoopbackDatagram(
+                  router->endpoint(),
+                  R"({"type": "oldstyle", "payload": "after the bad one"})")
+                  .ok());
   const std::vector<v1::Message> messages = WaitForMessages("metlog_json", 2);
   ASSERT_EQ(messages.size(), 2u);
   const v1::Message& m = messages[0];

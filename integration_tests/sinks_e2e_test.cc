@@ -2,17 +2,12 @@
 // the same counter total arrives in all four real back ends. And every
 // metric type, from the client and from statsd lines, arrives in each
 // metric back end with its meaning: gauge deltas, sets and histograms.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
 #include <functional>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "client/metlog.h"
 #include "client/senders.h"
 #include "gmock/gmock.h"
@@ -141,24 +136,6 @@ std::vector<double> CarbonPointsWhen(
   return points;
 }
 
-void SendDatagram(const std::string& endpoint, const std::string& datagram) {
-  // endpoint is udp://127.0.0.1:PORT
-  std::vector<std::string> parts = absl::StrSplit(endpoint, ':');
-  ASSERT_EQ(parts.size(), 3u) << endpoint;
-  int port = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(parts[2], &port));
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(port);
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(sendto(fd, datagram.data(), datagram.size(), 0,
-                   reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
-            static_cast<ssize_t>(datagram.size()));
-  close(fd);
-}
-
 TEST(SinksEndToEndTest, StatsdGaugeDeltasAndSetsKeepTheirMeaningInEachSink) {
   auto statsd = testing::EtsyStatsd::Start();
   ASSERT_TRUE(statsd.ok()) << statsd.status();
@@ -178,9 +155,11 @@ TEST(SinksEndToEndTest, StatsdGaugeDeltasAndSetsKeepTheirMeaningInEachSink) {
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();
 
   // One datagram: its lines reach each sink in order.
-  SendDatagram(router->endpoint(),
-               "level:+5|g\nlevel:10|g\nlevel:-3|g\n"
-               "users:alice|s\nusers:bob|s\nusers:alice|s\nsize:7|h");
+  ASSERT_TRUE(testing::SendLoopbackDatagram(
+                  router->endpoint(),
+                  "level:+5|g\nlevel:10|g\nlevel:-3|g\n"
+                  "users:alice|s\nusers:bob|s\nusers:alice|s\nsize:7|h")
+                  .ok());
 
   EXPECT_EQ(statsd->ValueOf("gauges", "statsd.level"), "7");
   EXPECT_EQ(prometheus->Query("statsd_level"), 7);

@@ -16,6 +16,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -92,6 +93,32 @@ std::string ReadFile(const std::string& path) {
 
 int FreeTcpPort() { return FreePort(SOCK_STREAM); }
 int FreeUdpPort() { return FreePort(SOCK_DGRAM); }
+
+absl::Status SendLoopbackDatagram(const std::string& endpoint,
+                                  absl::string_view datagram) {
+  constexpr absl::string_view kPrefix = "udp://127.0.0.1:";
+  int port = 0;
+  if (!absl::StartsWith(endpoint, kPrefix) ||
+      !absl::SimpleAtoi(endpoint.substr(kPrefix.size()), &port) || port <= 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not udp://127.0.0.1:PORT: ", endpoint));
+  }
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return absl::InternalError("socket() failed");
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(port);
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const ssize_t sent =
+      sendto(fd, datagram.data(), datagram.size(), 0,
+             reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+  close(fd);
+  if (sent != static_cast<ssize_t>(datagram.size())) {
+    return absl::InternalError(absl::StrCat("sendto ", endpoint, " failed"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<PeerProcess> PeerProcess::Start(
     const std::string& name, const std::vector<std::string>& argv) {

@@ -55,6 +55,11 @@ std::string ReadFile(const std::string& path);
 int FreeTcpPort();
 int FreeUdpPort();
 
+// Sends one datagram to `endpoint`, "udp://127.0.0.1:PORT" as a router logs
+// its UDP inputs; an error when the endpoint is not that or the send fails.
+absl::Status SendLoopbackDatagram(const std::string& endpoint,
+                                  absl::string_view datagram);
+
 // Waits until `port` accepts TCP connections on 127.0.0.1, or the peer dies,
 // or the timeout passes.
 absl::Status WaitForTcpPort(int port, PeerProcess& peer,
