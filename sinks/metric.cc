@@ -1,5 +1,6 @@
 #include "sinks/metric.h"
 
+#include <charconv>
 #include <cmath>
 
 #include "absl/strings/numbers.h"
@@ -99,6 +100,19 @@ std::optional<Metric> ReadMetric(const MessageView& message) {
   metric.delta = metric.kind == Metric::Kind::kGauge &&
                  FieldText(message, "delta").value_or("") == "true";
   return metric;
+}
+
+std::string MetricNumber(double value) {
+  if (value == 0) return "0";
+  char text[32];  // the longest shortest form of a double is 24 characters
+  // Whole numbers as such ("1000000", not the shorter "1e+06") while every
+  // digit is exact.
+  const bool whole = std::fabs(value) < 1e15 && std::trunc(value) == value;
+  const std::to_chars_result written =
+      whole ? std::to_chars(text, text + sizeof(text), value,
+                            std::chars_format::fixed)
+            : std::to_chars(text, text + sizeof(text), value);
+  return std::string(text, written.ptr);
 }
 
 }  // namespace metlog

@@ -51,6 +51,12 @@ std::optional<std::string> FieldText(const MessageView& message,
 std::optional<std::string> RenderName(absl::string_view name_template,
                                       const MessageView& message);
 
+// `value` as the shortest text that reads back as the same double ("0.1",
+// "1e+21"), whole numbers below 1e15 in full ("1000000"); -0 is "0".
+// absl::StrCat keeps only six significant digits, which back ends that add
+// values up (statsd gauges, counter totals) would accumulate as error.
+std::string MetricNumber(double value);
+
 }  // namespace metlog
 
 #endif  // METLOG_SINKS_METRIC_H_

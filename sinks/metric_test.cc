@@ -94,5 +94,15 @@ TEST(MetricTest, RendersNameTemplates) {
   EXPECT_FALSE(Render("{name}", m).has_value());
 }
 
+TEST(MetricTest, NumbersAreWrittenWithEveryDigitTheyHave) {
+  EXPECT_EQ(MetricNumber(1234567), "1234567");
+  EXPECT_EQ(MetricNumber(1e6), "1000000");
+  EXPECT_EQ(MetricNumber(-12.5), "-12.5");
+  EXPECT_EQ(MetricNumber(0.1), "0.1");
+  EXPECT_EQ(MetricNumber(123456789.125), "123456789.125");
+  EXPECT_EQ(MetricNumber(1e21), "1e+21");
+  EXPECT_EQ(MetricNumber(-0.0), "0");
+}
+
 }  // namespace
 }  // namespace metlog

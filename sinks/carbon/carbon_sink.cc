@@ -209,8 +209,8 @@ absl::Status CarbonSink::Write(absl::Span<const MessageView> batch,
   std::string text;
   int64_t newest = 0;
   for (const auto& [key, slot] : touched) {
-    absl::StrAppend(&text, key.first, " ", slot.Stored(), " ", key.second,
-                    "\n");
+    absl::StrAppend(&text, key.first, " ", MetricNumber(slot.Stored()), " ",
+                    key.second, "\n");
     newest = std::max(newest, key.second);
   }
   if (absl::Status status = Send(text, deadline); !status.ok()) {

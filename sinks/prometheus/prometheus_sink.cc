@@ -276,7 +276,8 @@ std::string PrometheusSink::Exposition() const {
             &out, "# TYPE ", name, " ",
             family.kind == Metric::Kind::kCounter ? "counter" : "gauge", "\n");
         for (const auto& [labels, series] : family.series) {
-          absl::StrAppend(&out, name, labels, " ", series.value, "\n");
+          absl::StrAppend(&out, name, labels, " ", MetricNumber(series.value),
+                          "\n");
         }
         break;
       case Metric::Kind::kSet:
@@ -298,14 +299,15 @@ std::string PrometheusSink::Exposition() const {
             for (size_t i = 0; i < buckets_.size(); ++i) {
               cumulative += series.bucket_counts[i];
               absl::StrAppend(&out, name, "_bucket",
-                              WithLe(labels, absl::StrCat(buckets_[i])), " ",
-                              cumulative, "\n");
+                              WithLe(labels, MetricNumber(buckets_[i])), " ",
+                              MetricNumber(cumulative), "\n");
             }
             absl::StrAppend(&out, name, "_bucket", WithLe(labels, "+Inf"), " ",
-                            series.count, "\n");
+                            MetricNumber(series.count), "\n");
           }
-          absl::StrAppend(&out, name, "_sum", labels, " ", series.sum, "\n",
-                          name, "_count", labels, " ", series.count, "\n");
+          absl::StrAppend(&out, name, "_sum", labels, " ",
+                          MetricNumber(series.sum), "\n", name, "_count",
+                          labels, " ", MetricNumber(series.count), "\n");
         }
         break;
       }

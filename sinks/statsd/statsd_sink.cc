@@ -69,26 +69,27 @@ std::vector<std::string> StatsdSink::Lines(const MessageView& message) const {
   const std::string full_name =
       SafeName(absl::StrCat(options_.prefix(), *name));
   const std::string sampled =
-      metric->rate < 1.0 ? absl::StrCat("|@", metric->rate) : "";
+      metric->rate < 1.0 ? absl::StrCat("|@", MetricNumber(metric->rate)) : "";
+  const std::string value = MetricNumber(metric->value);
   switch (metric->kind) {
     case Metric::Kind::kCounter:
-      return {absl::StrCat(full_name, ":", metric->value, "|c", sampled)};
+      return {absl::StrCat(full_name, ":", value, "|c", sampled)};
     case Metric::Kind::kTimer:
     case Metric::Kind::kHistogram:
       // Etsy statsd has no "h" (it would count the line as a counter): a
       // histogram is sent as the timer, statsd's one distribution type.
-      return {absl::StrCat(full_name, ":", metric->value, "|ms", sampled)};
+      return {absl::StrCat(full_name, ":", value, "|ms", sampled)};
     case Metric::Kind::kGauge:
       if (metric->delta) {
         // statsd reads an explicit sign as a change to the current value.
-        return {absl::StrCat(full_name, ":", metric->value < 0 ? "" : "+",
-                             metric->value, "|g")};
+        return {absl::StrCat(full_name, ":", value[0] == '-' ? "" : "+", value,
+                             "|g")};
       }
-      if (metric->value < 0) {
+      if (value[0] == '-') {
         return {absl::StrCat(full_name, ":0|g"),
-                absl::StrCat(full_name, ":", metric->value, "|g")};
+                absl::StrCat(full_name, ":", value, "|g")};
       }
-      return {absl::StrCat(full_name, ":", metric->value, "|g")};
+      return {absl::StrCat(full_name, ":", value, "|g")};
     case Metric::Kind::kSet:
       return {absl::StrCat(full_name, ":", SafeMember(metric->member), "|s")};
   }

@@ -55,6 +55,13 @@ TEST(StatsdSinkTest, LinesFollowTheStatsdProtocol) {
               ElementsAre("p.depth:+4|g"));
   EXPECT_THAT(LinesOf(sink, GaugeDelta("depth", "-4")),
               ElementsAre("p.depth:-4|g"));
+  // statsd adds deltas up: each must keep every digit, and -0 is no change.
+  EXPECT_THAT(LinesOf(sink, GaugeDelta("bytes", "1234567")),
+              ElementsAre("p.bytes:+1234567|g"));
+  EXPECT_THAT(LinesOf(sink, GaugeDelta("bytes", "-0")),
+              ElementsAre("p.bytes:+0|g"));
+  EXPECT_THAT(LinesOf(sink, Metric("counter", "bytes", "12345678")),
+              ElementsAre("p.bytes:12345678|c"));
   EXPECT_THAT(LinesOf(sink, Metric("histogram", "size", "-0.5", 0.5)),
               ElementsAre("p.size:-0.5|ms|@0.5"));
   EXPECT_THAT(LinesOf(sink, Metric("set", "users", "u-17")),
