@@ -36,6 +36,7 @@ TEST(CarbonOptionsTest, FactoryRefusesBadOptions) {
       {"connect_timeout_ms: 0",
        "carbon: connect_timeout_ms is 0; it must be in 1..60000"},
       {"connect_timeout_ms: 3600000", "carbon: connect_timeout_ms is 3600000"},
+      {"max_gauge_paths: 0", "carbon: max_gauge_paths is 0; it must be in 1.."},
       {"name_template: ''", "carbon: name_template is empty"},
   };
   for (const auto& c : cases) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/net/host_port.h"
 #include "client/net/socket_address.h"
+#include "glog/logging.h"
 
 namespace metlog {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 // A connect that has not finished in a minute will not; longer only delays
 // the retry (and shutdown).
 constexpr uint32_t kMaxConnectTimeoutMs = 60000;
+constexpr uint32_t kMaxGaugePaths = 10000000;
 
 // How long slots stay to be added to, and gauge values to take deltas, in
 // seconds of message time behind the newest message sent.
@@ -221,13 +223,38 @@ absl::Status CarbonSink::Write(absl::Span<const MessageView> batch,
     it = it->first.second < newest - kSlotMemorySeconds ? slots_.erase(it)
                                                         : std::next(it);
   }
-  for (auto& [path, gauge] : touched_gauges) gauges_[path] = gauge;
-  for (auto it = gauges_.begin(); it != gauges_.end();) {
-    it = it->second.second < newest - kGaugeMemorySeconds ? gauges_.erase(it)
-                                                          : std::next(it);
-  }
+  RememberGauges(touched_gauges, newest);
   unusable_ += unusable;
   return absl::OkStatus();
+}
+
+void CarbonSink::RememberGauges(
+    const std::map<std::string, GaugeValue>& touched, int64_t newest) {
+  // A full scan per batch would cost O(paths) each time: prune once per
+  // slot-memory span of message time instead.
+  if (newest >= last_gauge_prune_ + kSlotMemorySeconds) {
+    for (auto it = gauges_.begin(); it != gauges_.end();) {
+      it = it->second.second < newest - kGaugeMemorySeconds ? gauges_.erase(it)
+                                                            : std::next(it);
+    }
+    last_gauge_prune_ = newest;
+  }
+  uint64_t not_remembered = 0;
+  for (const auto& [path, gauge] : touched) {
+    if (auto known = gauges_.find(path); known != gauges_.end()) {
+      known->second = gauge;
+    } else if (gauges_.size() < options_.max_gauge_paths()) {
+      gauges_.emplace(path, gauge);
+    } else {
+      ++not_remembered;
+    }
+  }
+  if (not_remembered > 0) {
+    LOG_EVERY_T(WARNING, 10)
+        << "carbon: " << not_remembered
+        << " gauge paths not remembered for deltas: max_gauge_paths ("
+        << options_.max_gauge_paths() << ") reached";
+  }
 }
 
 uint64_t CarbonSink::TakeUnusable() { return std::exchange(unusable_, 0); }
@@ -249,6 +276,12 @@ absl::Status CheckCarbonOptions(const sinks::CarbonOptions& options) {
   if (options.name_template().empty()) {
     return absl::InvalidArgumentError(
         "name_template is empty: no metric would have a path");
+  }
+  if (options.max_gauge_paths() < 1 ||
+      options.max_gauge_paths() > kMaxGaugePaths) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_gauge_paths is ", options.max_gauge_paths(),
+                     "; it must be in 1..", kMaxGaugePaths));
   }
   return absl::OkStatus();
 }

@@ -75,6 +75,10 @@ class CarbonSink : public Sink {
   // Sends all of `text` by `deadline`.
   absl::Status Send(absl::string_view text, absl::Time deadline);
   void Disconnect();
+  // Keeps `touched` gauges' values for later deltas, within
+  // max_gauge_paths, and forgets paths not written for an hour.
+  void RememberGauges(const std::map<std::string, GaugeValue>& touched,
+                      int64_t newest);
   // False when carbon has closed its end (it never sends anything, so a
   // readable socket means end of stream or an error).
   bool ConnectionAlive() const;
@@ -85,8 +89,10 @@ class CarbonSink : public Sink {
   // a retried batch is not counted twice.
   std::map<SlotKey, Slot> slots_;
   // Each gauge path's latest value, for deltas; entries not written for an
-  // hour are forgotten. Changed, like slots_, only once a batch is sent.
+  // hour are forgotten, at most max_gauge_paths kept. Changed, like slots_,
+  // only once a batch is sent.
   std::map<std::string, GaugeValue> gauges_;
+  int64_t last_gauge_prune_ = 0;  // message time of gauges_' last pruning
   // Changed only on the runner's thread, under fd_mu_ so that Cancel, from
   // another thread, never shuts down a descriptor already reused.
   absl::Mutex fd_mu_;

@@ -126,6 +126,30 @@ TEST(CarbonSinkTest, GaugeDeltasChangeTheLatestValueAcrossBatches) {
   EXPECT_THAT(carbon->Values("metlog.shop.depth", 4), ElementsAre(5, 10, 7, 8));
 }
 
+TEST(CarbonSinkTest, GaugePathsBeyondTheirBoundAreNotRemembered) {
+  auto carbon = CarbonCache::Start();
+  ASSERT_TRUE(carbon.ok()) << carbon.status();
+  sinks::CarbonOptions options = OptionsFor(*carbon);
+  options.set_max_gauge_paths(2);
+  CarbonSink sink(options);
+  ASSERT_TRUE(sink.Start().ok());
+  const absl::Time now =
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  const absl::Time before = now - absl::Seconds(1);
+  for (const std::vector<v1::Message>& batch :
+       {std::vector<v1::Message>{Metric("gauge", "a", "10", before),
+                                 Metric("gauge", "b", "20", before),
+                                 Metric("gauge", "c", "30", before)},
+        std::vector<v1::Message>{GaugeDelta("a", "1", now),
+                                 GaugeDelta("c", "1", now)}}) {
+    ASSERT_TRUE(
+        sink.Write(MessageBatch(batch).views(), absl::InfiniteFuture()).ok());
+  }
+  EXPECT_THAT(carbon->Values("metlog.shop.a", 2), ElementsAre(10, 11));
+  // c was the third path: its delta starts from 0.
+  EXPECT_THAT(carbon->Values("metlog.shop.c", 2), ElementsAre(30, 1));
+}
+
 TEST(CarbonSinkTest, SetsStoreTheDistinctMembersPerSecond) {
   auto carbon = CarbonCache::Start();
   ASSERT_TRUE(carbon.ok()) << carbon.status();
