@@ -11,6 +11,12 @@ namespace {
 
 // How often the reading thread looks at the stop flag.
 constexpr int kPollIntervalMs = 100;
+// Once stopping, how long the reader waits for the next event before it
+// takes the queue for empty. Stop() asks ZeroMQ for MONITOR_STOPPED right
+// after raising the flag, so the reader normally leaves on that event; it
+// must not leave earlier, while ZeroMQ may still be writing events to it
+// (a full monitor queue would block ZeroMQ's I/O thread).
+constexpr int kDrainWaitMs = 50;
 
 // What a ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL event's value means, in the
 // words an operator needs.
@@ -112,8 +118,8 @@ void HandshakeMonitor::Read() {
   };
   while (!stopping_.load(std::memory_order_acquire)) check(kPollIntervalMs);
   // Counts what was reported before Stop, up to MONITOR_STOPPED (on which
-  // check_event returns false); the queue is finite as nothing is added.
-  while (check(0)) {
+  // check_event returns false, as it does after kDrainWaitMs without one).
+  while (check(kDrainWaitMs)) {
   }
 }
 
