@@ -259,6 +259,8 @@ TEST(RouterBinaryTest, ClosedStdoutDoesNotKillTheRouter) {
   ASSERT_TRUE(WIFEXITED(status)) << log;
   EXPECT_EQ(WEXITSTATUS(status), 0) << log;
   EXPECT_THAT(log, HasSubstr("sink console:"));
+  // A permanent error: retrying into the closed pipe only filled the queue.
+  EXPECT_THAT(log, HasSubstr("the stream's reader has gone"));
 }
 
 TEST(RouterBinaryTest, AdminTailRefusesAnOverlongExpression) {
