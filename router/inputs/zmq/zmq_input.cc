@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/endpoint.h"
 #include "glog/logging.h"
 
 namespace metlog {
@@ -106,6 +107,10 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     input->socket_.set(zmq::sockopt::maxmsgsize,
                        static_cast<int64_t>(limits.max_packet_bytes()));
     input->socket_.set(zmq::sockopt::linger, 0);
+    // Without it ZeroMQ refuses tcp://[::1]:PORT, which --check accepts.
+    if (IsIpv6Endpoint(config.endpoint())) {
+      input->socket_.set(zmq::sockopt::ipv6, 1);
+    }
     if (sub) input->socket_.set(zmq::sockopt::subscribe, "");
     if (config.has_curve()) {
       auto curve = CurveAuthenticator::Secure(config.curve(), input->name(),

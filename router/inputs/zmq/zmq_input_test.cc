@@ -1,5 +1,9 @@
 #include "router/inputs/zmq/zmq_input.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <thread>
 
@@ -162,6 +166,28 @@ TEST_P(ZmqInputTest, StopEndsWhileASenderKeepsSending) {
       packets);
   done.store(true);
   sender.join();
+}
+
+// --check accepts tcp://[IPv6]:PORT, so start-up must bind it too (ZeroMQ
+// refuses it unless told the socket may use IPv6).
+TEST(ZmqInputIpv6Test, ABracketedIpv6EndpointBinds) {
+  const int probe = socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 loopback{};
+  loopback.sin6_family = AF_INET6;
+  loopback.sin6_addr = in6addr_loopback;
+  const bool has_ipv6 =
+      probe >= 0 && bind(probe, reinterpret_cast<sockaddr*>(&loopback),
+                         sizeof(loopback)) == 0;
+  if (probe >= 0) close(probe);
+  if (!has_ipv6) GTEST_SKIP() << "this host has no IPv6 loopback";
+  RecordingDispatcher dispatcher;
+  v1::ZmqInputConfig config;
+  config.set_endpoint("tcp://[::1]:*");
+  auto input = ZmqInput::Create("zmq", config, v1::LimitsConfig(),
+                                /*verifier=*/nullptr, &dispatcher);
+  ASSERT_TRUE(input.ok()) << input.status();
+  EXPECT_EQ((*input)->address().rfind("tcp://[::1]:", 0), 0u)
+      << (*input)->address();
 }
 
 INSTANTIATE_TEST_SUITE_P(DecodeThreads, ZmqInputTest, ::testing::Values(1, 3));
