@@ -1,11 +1,14 @@
 #include "client/endpoint.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -30,10 +33,41 @@ bool LooksLikeIpv4(absl::string_view host) {
   return true;
 }
 
-absl::Status CheckTcp(absl::string_view endpoint, absl::string_view address) {
+enum class Role { kConnect, kBind };
+
+// Digits only: ZeroMQ reads "99999" modulo 65536 and "5565x" as 5565.
+bool IsPortNumber(absl::string_view text, uint32_t lowest) {
+  uint32_t port = 0;
+  return !text.empty() && text.size() <= 5 &&
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return absl::ascii_isdigit(c); }) &&
+         absl::SimpleAtoi(text, &port) && port >= lowest && port <= 65535;
+}
+
+// Binds a throwaway socket to `address` on a free port: ZeroMQ's bind fails
+// when the address belongs to no interface of this host.
+absl::Status CheckLocalAddress(absl::string_view endpoint,
+                               absl::string_view host, const sockaddr* address,
+                               socklen_t length) {
+  const int fd = socket(address->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::OkStatus();  // start-up reports what this means
+  const bool foreign = bind(fd, address, length) != 0 && errno == EADDRNOTAVAIL;
+  close(fd);
+  if (foreign) {
+    return Invalid(endpoint,
+                   absl::StrCat(host, " is not an address of this host"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTcp(absl::string_view endpoint, absl::string_view address,
+                      Role role) {
   // "SOURCE;DESTINATION" binds a source address first; check where it goes.
   if (const size_t semicolon = address.rfind(';');
       semicolon != absl::string_view::npos) {
+    if (role == Role::kBind) {
+      return Invalid(endpoint, "only a connecting endpoint names a source");
+    }
     address = address.substr(semicolon + 1);
   }
   const size_t colon = address.rfind(':');
@@ -42,36 +76,53 @@ absl::Status CheckTcp(absl::string_view endpoint, absl::string_view address) {
   }
   const absl::string_view host = address.substr(0, colon);
   const absl::string_view port_text = address.substr(colon + 1);
-  uint32_t port = 0;
-  const bool digits_only =
-      !port_text.empty() && port_text.size() <= 5 &&
-      std::all_of(port_text.begin(), port_text.end(),
-                  [](char c) { return absl::ascii_isdigit(c); });
-  if (!digits_only || !absl::SimpleAtoi(port_text, &port) || port == 0 ||
-      port > 65535) {
+  if (role == Role::kConnect && !IsPortNumber(port_text, 1)) {
     return Invalid(endpoint, "the port must be a number from 1 to 65535");
   }
-  if (host.empty() || host == "*") {
+  if (role == Role::kBind && port_text != "*" && !IsPortNumber(port_text, 0)) {
+    return Invalid(endpoint,
+                   "the port must be * or a number from 0 to 65535 (* and 0 "
+                   "listen on a free port)");
+  }
+  if (host.empty()) return Invalid(endpoint, "no host");
+  if (host == "*") {
+    if (role == Role::kBind) return absl::OkStatus();
     return Invalid(endpoint, "a client needs a host to connect to");
   }
   if (host.front() == '[') {
-    in6_addr ipv6;
+    sockaddr_in6 ipv6{};
+    ipv6.sin6_family = AF_INET6;
     const std::string literal(host.substr(1, host.size() - 2));
     if (host.back() != ']' ||
-        inet_pton(AF_INET6, literal.c_str(), &ipv6) != 1) {
+        inet_pton(AF_INET6, literal.c_str(), &ipv6.sin6_addr) != 1) {
       return Invalid(endpoint, "not an IPv6 address");
     }
-    return absl::OkStatus();
+    if (role == Role::kConnect) return absl::OkStatus();
+    return CheckLocalAddress(
+        endpoint, host, reinterpret_cast<const sockaddr*>(&ipv6), sizeof(ipv6));
   }
   if (LooksLikeIpv4(host)) {
-    in_addr ipv4;
-    if (inet_pton(AF_INET, std::string(host).c_str(), &ipv4) != 1) {
+    sockaddr_in ipv4{};
+    ipv4.sin_family = AF_INET;
+    if (inet_pton(AF_INET, std::string(host).c_str(), &ipv4.sin_addr) != 1) {
       return Invalid(endpoint, "not an IPv4 address");
     }
-    return absl::OkStatus();
+    if (role == Role::kConnect) return absl::OkStatus();
+    return CheckLocalAddress(
+        endpoint, host, reinterpret_cast<const sockaddr*>(&ipv4), sizeof(ipv4));
+  }
+  if (role == Role::kBind) {
+    if (if_nametoindex(std::string(host).c_str()) != 0) {
+      return absl::OkStatus();
+    }
+    return Invalid(endpoint,
+                   absl::StrCat(host,
+                                " is neither an IP address nor a network "
+                                "interface (ZeroMQ resolves no host name to "
+                                "bind; use * or an address)"));
   }
   absl::StatusOr<SocketAddress> resolved =
-      ResolveHostPort(absl::StrCat(host, ":", port), SOCK_STREAM);
+      ResolveHostPort(absl::StrCat(host, ":", port_text), SOCK_STREAM);
   if (!resolved.ok()) return resolved.status();
   return absl::OkStatus();
 }
@@ -94,11 +145,9 @@ absl::Status CheckIpc(absl::string_view endpoint, absl::string_view path) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status CheckConnectEndpoint(absl::string_view endpoint) {
+absl::Status CheckEndpoint(absl::string_view endpoint, Role role) {
   if (absl::ConsumePrefix(&endpoint, "tcp://")) {
-    return CheckTcp(absl::StrCat("tcp://", endpoint), endpoint);
+    return CheckTcp(absl::StrCat("tcp://", endpoint), endpoint, role);
   }
   if (absl::ConsumePrefix(&endpoint, "ipc://")) {
     return CheckIpc(absl::StrCat("ipc://", endpoint), endpoint);
@@ -107,8 +156,20 @@ absl::Status CheckConnectEndpoint(absl::string_view endpoint) {
     if (endpoint.empty()) return Invalid("inproc://", "no name");
     return absl::OkStatus();
   }
-  return Invalid(endpoint,
-                 "a client connects with tcp://, ipc:// or inproc://");
+  return Invalid(endpoint, role == Role::kConnect
+                               ? "a client connects with tcp://, ipc:// or "
+                                 "inproc://"
+                               : "an input binds tcp://, ipc:// or inproc://");
+}
+
+}  // namespace
+
+absl::Status CheckConnectEndpoint(absl::string_view endpoint) {
+  return CheckEndpoint(endpoint, Role::kConnect);
+}
+
+absl::Status CheckBindEndpoint(absl::string_view endpoint) {
+  return CheckEndpoint(endpoint, Role::kBind);
 }
 
 bool IsIpv6Endpoint(absl::string_view endpoint) {

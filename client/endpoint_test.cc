@@ -45,6 +45,31 @@ TEST(EndpointTest, WorkingEndpointsAreAccepted) {
   }
 }
 
+TEST(EndpointTest, BindEndpointsZeroMqWouldMisreadOrRefuseAreRefused) {
+  // ZeroMQ 4.3 binds the first two to ports 34463 and 5565, resolves no host
+  // name to bind, and refuses an address of no local interface.
+  for (const char* endpoint :
+       {"tcp://127.0.0.1:99999", "tcp://*:5565x", "tcp://127.0.0.1:-1",
+        "tcp://127.0.0.1:", "tcp://:5565", "tcp://localhost:5565",
+        "tcp://256.1.1.1:5565", "tcp://203.0.113.7:5565", "tcp://[::1:5565",
+        "tcp://127.0.0.1;127.0.0.1:5565", "bogus://x", "udp://127.0.0.1:5565",
+        "ipc:///nonexistent/dir/sock", "inproc://"}) {
+    EXPECT_EQ(CheckBindEndpoint(endpoint).code(),
+              absl::StatusCode::kInvalidArgument)
+        << endpoint;
+  }
+}
+
+TEST(EndpointTest, BindEndpointsZeroMqTakesAreAccepted) {
+  for (const char* endpoint :
+       {"tcp://*:5565", "tcp://127.0.0.1:*", "tcp://127.0.0.1:0",
+        "tcp://0.0.0.0:65535", "tcp://lo:5565", "ipc:///tmp/metlog.sock",
+        "ipc://@metlog", "inproc://metlog"}) {
+    EXPECT_TRUE(CheckBindEndpoint(endpoint).ok())
+        << endpoint << ": " << CheckBindEndpoint(endpoint);
+  }
+}
+
 TEST(EndpointTest, BothSendersTreatAnUnresolvableHostAlike) {
   const auto zmq = MakeZmqSender({"tcp://no-such-host.invalid:5565"});
   const auto udp = MakeUdpSender("no-such-host.invalid:5565");

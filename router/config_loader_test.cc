@@ -218,8 +218,12 @@ TEST(ConfigCheckTest, RefusesWhatStartUpWouldTripOn) {
       {WithInputs(Zmq("receive_hwm: -1", "name: 'in'")),
        "f: input \"in\": receive_hwm is -1; it must be in 1..1000000"},
       {WithInputs(Zmq("receive_hwm: 0")), "receive_hwm is 0"},
+      {WithInputs(Zmq("receive_budget_bytes: 1000")),
+       "receive_budget_bytes is 1000; it must be at least "
+       "limits.max_packet_bytes (1048576)"},
       {WithInputs(Zmq("endpoint: '127.0.0.1:5565'")),
-       "endpoint \"127.0.0.1:5565\" is not transport://address"},
+       "endpoint \"127.0.0.1:5565\": an input binds tcp://, ipc:// or "
+       "inproc://"},
       {WithInputs(Input("UdpInputConfig", "address: '127.0.0.1'")),
        "f: input \"udp\": address \"127.0.0.1\" is not host:port"},
       {WithInputs(Input("UdpInputConfig", "receive_buffer_bytes: 4294967295")),

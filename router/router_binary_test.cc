@@ -122,6 +122,16 @@ std::string WithSink(const std::string& type, const std::string& options) {
       type, "] { ", options, " } } }\n");
 }
 
+// One input of metlog.v1.`type` with `options`, and a null sink.
+std::string WithInput(const std::string& type, const std::string& options) {
+  return absl::StrCat(
+      "inputs { options { [type.googleapis.com/metlog.v1.", type, "] { ",
+      options,
+      " } } }\n"
+      "sinks { name: \"n\" options { "
+      "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n");
+}
+
 TEST(RouterBinaryTest, CheckRefusesWhatStartUpWouldRefuse) {
   // Issue 9 item 5: each passed --check, then crashed or misbehaved at start.
   const struct {
@@ -154,6 +164,38 @@ TEST(RouterBinaryTest, CheckRefusesWhatStartUpWouldRefuse) {
        "sinks { name: \"n\" options { "
        "[type.googleapis.com/metlog.sinks.NullOptions] {} } }\n",
        "no input is registered for options type \"metlog.sinks.NullOptions\""},
+      // Each of these passed --check; ZeroMQ then listened on port 34463
+      // (99999 mod 65536) or 5565, or start-up failed.
+      {"zmq_port_over_range",
+       WithInput("ZmqInputConfig", "endpoint: 'tcp://127.0.0.1:99999'"),
+       "endpoint \"tcp://127.0.0.1:99999\": the port must be * or a number "
+       "from 0 to 65535"},
+      {"zmq_port_not_a_number",
+       WithInput("ZmqInputConfig", "endpoint: 'tcp://*:5565x'"),
+       "endpoint \"tcp://*:5565x\": the port must be"},
+      {"zmq_unknown_transport",
+       WithInput("ZmqInputConfig", "endpoint: 'bogus://x'"),
+       "an input binds tcp://, ipc:// or inproc://"},
+      {"zmq_ipc_missing_directory",
+       WithInput("ZmqInputConfig", "endpoint: 'ipc:///nonexistent/dir/sock'"),
+       "no directory /nonexistent/dir"},
+      {"zmq_bind_host_name",
+       WithInput("ZmqInputConfig", "endpoint: 'tcp://localhost:5565'"),
+       "localhost is neither an IP address nor a network interface"},
+      {"zmq_connect_port_zero",
+       WithInput("ZmqInputConfig", "endpoint: 'tcp://127.0.0.1:0' bind: false"),
+       "the port must be a number from 1 to 65535"},
+      {"udp_bad_ipv4", WithInput("UdpInputConfig", "address: '256.1.1.1:5000'"),
+       "address \"256.1.1.1:5000\": "},
+      {"statsd_unresolvable",
+       WithInput("StatsdInputConfig", "address: 'nohost.invalid:8125'"),
+       "address \"nohost.invalid:8125\": "},
+      {"metlog_json_unresolvable",
+       WithInput("MetlogJsonInputConfig", "address: 'nohost.invalid:5000'"),
+       "address \"nohost.invalid:5000\": "},
+      {"heka_bad_ipv4",
+       WithInput("HekaInputConfig", "address: '256.1.1.1:5000'"),
+       "address \"256.1.1.1:5000\": "},
   };
   for (const auto& c : cases) {
     const CheckResult result = RunCheck(c.name, c.config);

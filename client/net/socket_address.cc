@@ -10,6 +10,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/net/host_port.h"
 
 namespace metlog {
 
@@ -53,6 +54,18 @@ absl::StatusOr<SocketAddress> ResolveHostPort(absl::string_view host_port,
   address.family = resolved->ai_family;
   freeaddrinfo(resolved);
   return address;
+}
+
+absl::Status CheckListenAddress(absl::string_view option,
+                                absl::string_view host_port, int socket_type) {
+  if (absl::Status status =
+          CheckHostPort(option, host_port, PortZero::kAllowed);
+      !status.ok()) {
+    return status;
+  }
+  // The status names the address, e.g. address "nohost.invalid:8125": Name
+  // or service not known.
+  return ResolveHostPort(host_port, socket_type, /*passive=*/true).status();
 }
 
 absl::StatusOr<int> ConnectedUdpSocket(absl::string_view host_port) {

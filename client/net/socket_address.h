@@ -30,6 +30,13 @@ absl::StatusOr<SocketAddress> ResolveHostPort(absl::string_view host_port,
                                               int socket_type,
                                               bool passive = false);
 
+// What an input checks when its config is loaded: `host_port` passes
+// CheckHostPort (port 0 allowed, to listen on a free port) and resolves to an
+// address to bind for `socket_type`, as the input's start-up will resolve
+// it. Unavailable (e.g. "nohost.invalid", "256.1.1.1") when it does not.
+absl::Status CheckListenAddress(absl::string_view option,
+                                absl::string_view host_port, int socket_type);
+
 // A UDP socket connected to `host_port`, so send() needs no address.
 // The caller owns the descriptor.
 absl::StatusOr<int> ConnectedUdpSocket(absl::string_view host_port);

@@ -3,10 +3,10 @@
 #include <memory>
 #include <string>
 
+#include "client/net/socket_address.h"
 #include "router/input_registry.h"
 #include "router/inputs/heka/heka_input.h"
 #include "router/inputs/heka/heka_input.pb.h"
-#include "client/net/host_port.h"
 
 namespace metlog {
 namespace {
@@ -19,7 +19,7 @@ class HekaInputFactory : public TypedInputFactory<v1::HekaInputConfig> {
   absl::Status CheckOptions(const v1::HekaInputConfig& heka,
                             const v1::InputConfig&,
                             const v1::RouterConfig&) const override {
-    return CheckHostPort("address", heka.address(), PortZero::kAllowed);
+    return CheckListenAddress("address", heka.address(), SOCK_STREAM);
   }
 
   InputReach ReachOf(const v1::HekaInputConfig& heka) const override {

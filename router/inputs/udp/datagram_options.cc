@@ -1,14 +1,13 @@
 #include "router/inputs/udp/datagram_options.h"
 
+#include "client/net/socket_address.h"
 #include "router/input_registry.h"
-#include "client/net/host_port.h"
 
 namespace metlog {
 
 absl::Status CheckDatagramOptions(absl::string_view address,
                                   uint32_t receive_buffer_bytes) {
-  if (absl::Status status =
-          CheckHostPort("address", address, PortZero::kAllowed);
+  if (absl::Status status = CheckListenAddress("address", address, SOCK_DGRAM);
       !status.ok()) {
     return status;
   }

@@ -14,7 +14,9 @@ namespace metlog {
 inline constexpr uint32_t kMaxReceiveBufferBytes = 1u << 30;
 
 // InvalidArgument naming the option: `address` is not host:port (port 0
-// allowed), or `receive_buffer_bytes` is not in 1..kMaxReceiveBufferBytes.
+// allowed), or `receive_buffer_bytes` is not in 1..kMaxReceiveBufferBytes;
+// Unavailable when the host does not resolve, as start-up would fail.
+// Unavailable when the host does not resolve, as start-up would fail.
 absl::Status CheckDatagramOptions(absl::string_view address,
                                   uint32_t receive_buffer_bytes);
 

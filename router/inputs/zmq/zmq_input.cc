@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/endpoint.h"
 #include "glog/logging.h"
 
 namespace metlog {
@@ -64,13 +65,24 @@ bool ReadMessage(zmq::socket_t& socket, zmq::message_t* first, size_t* frames,
 
 }  // namespace
 
+int EffectiveReceiveHwm(const v1::ZmqInputConfig& config,
+                        const v1::LimitsConfig& limits) {
+  const uint64_t packets = config.receive_budget_bytes() /
+                           std::max<uint64_t>(1, limits.max_packet_bytes());
+  const int most = std::max(1, config.receive_hwm());
+  return static_cast<int>(
+      std::clamp<uint64_t>(packets, 1, static_cast<uint64_t>(most)));
+}
+
 ZmqInput::ZmqInput(std::string name, const v1::LimitsConfig& limits,
                    std::shared_ptr<const PacketVerifier> verifier,
-                   uint32_t decode_threads, Dispatcher* dispatcher)
+                   uint32_t decode_threads, int handoff_hwm,
+                   Dispatcher* dispatcher)
     : Input(std::move(name)),
       limits_(limits),
       verifier_(std::move(verifier)),
       decode_threads_(std::max<uint32_t>(1, decode_threads)),
+      handoff_hwm_(handoff_hwm),
       dispatcher_(dispatcher) {}
 
 std::string ZmqInput::InprocEndpoint() const {
@@ -83,6 +95,8 @@ std::string ZmqInput::HandshakeMonitorEndpoint() const {
                       reinterpret_cast<uintptr_t>(this));
 }
 
+int ZmqInput::receive_hwm() const { return socket_.get(zmq::sockopt::rcvhwm); }
+
 uint64_t ZmqInput::clients_refused() const {
   return (curve_ == nullptr ? 0 : curve_->refused()) +
          (handshakes_ == nullptr ? 0 : handshakes_->failed());
@@ -92,20 +106,40 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     std::string name, const v1::ZmqInputConfig& config,
     const v1::LimitsConfig& limits,
     std::shared_ptr<const PacketVerifier> verifier, Dispatcher* dispatcher) {
+  const int receive_hwm = EffectiveReceiveHwm(config, limits);
+  const uint32_t decode_threads =
+      std::max<uint32_t>(1, config.decode_threads());
+  // A hand-off pipe to a decoding thread holds its two ends' marks: all of
+  // them together hold no more than the network socket may, yet at least a
+  // packet at each end.
+  const int handoff_hwm =
+      std::max<int>(1, receive_hwm / static_cast<int>(2 * decode_threads));
   std::unique_ptr<ZmqInput> input(
-      new ZmqInput(std::move(name), limits, std::move(verifier),
-                   config.decode_threads(), dispatcher));
+      new ZmqInput(std::move(name), limits, std::move(verifier), decode_threads,
+                   handoff_hwm, dispatcher));
+  if (receive_hwm < config.receive_hwm()) {
+    LOG(INFO) << "input " << input->name() << ": holds at most " << receive_hwm
+              << " packets per peer (receive_budget_bytes "
+              << config.receive_budget_bytes() << " / max_packet_bytes "
+              << limits.max_packet_bytes() << ")";
+  }
   const bool sub = config.socket_type() == v1::ZmqInputConfig::SUB;
   try {
     input->socket_ = zmq::socket_t(
         input->context_, sub ? zmq::socket_type::sub : zmq::socket_type::pull);
-    input->socket_.set(zmq::sockopt::rcvhwm, config.receive_hwm());
+    // ZeroMQ reads packets off each peer's connection until this many wait
+    // (each up to max_packet_bytes), whether or not the decoder keeps up.
+    input->socket_.set(zmq::sockopt::rcvhwm, receive_hwm);
     // ZeroMQ refuses (and disconnects) a peer whose frame exceeds the limit
     // before buffering it; a message of several frames is refused once
     // delivered (see the header).
     input->socket_.set(zmq::sockopt::maxmsgsize,
                        static_cast<int64_t>(limits.max_packet_bytes()));
     input->socket_.set(zmq::sockopt::linger, 0);
+    // Without it ZeroMQ refuses tcp://[::1]:PORT, which --check accepts.
+    if (IsIpv6Endpoint(config.endpoint())) {
+      input->socket_.set(zmq::sockopt::ipv6, 1);
+    }
     if (sub) input->socket_.set(zmq::sockopt::subscribe, "");
     if (config.has_curve()) {
       auto curve = CurveAuthenticator::Secure(config.curve(), input->name(),
@@ -134,6 +168,7 @@ absl::StatusOr<std::unique_ptr<ZmqInput>> ZmqInput::Create(
     if (input->decode_threads_ > 1) {
       input->backend_ = zmq::socket_t(input->context_, zmq::socket_type::push);
       input->backend_.set(zmq::sockopt::linger, 0);
+      input->backend_.set(zmq::sockopt::sndhwm, handoff_hwm);
       input->backend_.bind(input->InprocEndpoint());
     }
   } catch (const zmq::error_t& error) {
@@ -158,6 +193,7 @@ void ZmqInput::Start() {
     threads_.emplace_back([this] {
       zmq::socket_t packets(context_, zmq::socket_type::pull);
       packets.set(zmq::sockopt::linger, 0);
+      packets.set(zmq::sockopt::rcvhwm, handoff_hwm_);
       packets.connect(InprocEndpoint());
       Decode(packets, /*network=*/false, forwarded_all_);
     });

@@ -35,6 +35,12 @@
 
 namespace metlog {
 
+// The receive high-water mark, in packets, that keeps what one peer's
+// packets hold within config.receive_budget_bytes even at
+// limits.max_packet_bytes each: at least 1, at most config.receive_hwm.
+int EffectiveReceiveHwm(const v1::ZmqInputConfig& config,
+                        const v1::LimitsConfig& limits);
+
 class ZmqInput : public Input {
  public:
   // Binds (or connects) now, so a bad endpoint fails the router's start.
@@ -50,6 +56,9 @@ class ZmqInput : public Input {
   void Stop(absl::Time deadline) override;
   // The endpoint actually bound, with a "*" port resolved.
   std::string address() const override { return endpoint_; }
+  // The receive high-water mark the network socket uses, per peer, in
+  // packets (see EffectiveReceiveHwm).
+  int receive_hwm() const;
   // Handshakes the ZAP handler refused (CURVE keys not allowed) plus those
   // ZeroMQ failed before asking it; each counted once.
   uint64_t clients_refused() const override;
@@ -57,7 +66,7 @@ class ZmqInput : public Input {
  private:
   ZmqInput(std::string name, const v1::LimitsConfig& limits,
            std::shared_ptr<const PacketVerifier> verifier,
-           uint32_t decode_threads, Dispatcher* dispatcher);
+           uint32_t decode_threads, int handoff_hwm, Dispatcher* dispatcher);
 
   // Reads `socket` until `finished`, giving each single-frame packet to
   // `take` (its peer known from the frame) and calling `flush` after each
@@ -92,6 +101,8 @@ class ZmqInput : public Input {
   const v1::LimitsConfig limits_;
   const std::shared_ptr<const PacketVerifier> verifier_;
   const uint32_t decode_threads_;
+  // The high-water mark of each end of each hand-off to a decoding thread.
+  const int handoff_hwm_;
   Dispatcher* const dispatcher_;
   std::vector<std::thread> threads_;
   // With several decode threads, the forwarder's side towards them.

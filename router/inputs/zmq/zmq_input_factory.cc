@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "client/endpoint.h"
 #include "router/curve_keys.h"
 #include "router/input_registry.h"
 #include "router/inputs/zmq/zmq_input.h"
@@ -22,20 +23,26 @@ class ZmqInputFactory : public TypedInputFactory<v1::ZmqInputConfig> {
  protected:
   absl::Status CheckOptions(const v1::ZmqInputConfig& zmq,
                             const v1::InputConfig&,
-                            const v1::RouterConfig&) const override {
-    const std::string& endpoint = zmq.endpoint();
-    const size_t scheme = endpoint.find("://");
-    if (scheme == std::string::npos || scheme == 0 ||
-        scheme + 3 == endpoint.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("endpoint \"", endpoint,
-                       "\" is not transport://address (e.g. "
-                       "tcp://127.0.0.1:5565)"));
+                            const v1::RouterConfig& config) const override {
+    // As ZmqInput::Create will bind or connect it: ZeroMQ itself would take
+    // "tcp://*:99999" as port 34463.
+    if (absl::Status status = zmq.bind() ? CheckBindEndpoint(zmq.endpoint())
+                                         : CheckConnectEndpoint(zmq.endpoint());
+        !status.ok()) {
+      return status;
     }
     // 0 would be ZeroMQ's "no limit": unbounded memory for one slow router.
     if (zmq.receive_hwm() < 1 || zmq.receive_hwm() > kMaxReceiveHwm) {
       return OptionOutOfRange("receive_hwm", zmq.receive_hwm(), 1,
                               kMaxReceiveHwm);
+    }
+    // Below one packet of the largest size, the budget could not hold.
+    const uint64_t max_packet_bytes = config.limits().max_packet_bytes();
+    if (zmq.receive_budget_bytes() < max_packet_bytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("receive_budget_bytes is ", zmq.receive_budget_bytes(),
+                       "; it must be at least limits.max_packet_bytes (",
+                       max_packet_bytes, ")"));
     }
     if (zmq.decode_threads() < 1 || zmq.decode_threads() > kMaxDecodeThreads) {
       return OptionOutOfRange("decode_threads", zmq.decode_threads(), 1,

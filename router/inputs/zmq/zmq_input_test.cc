@@ -1,5 +1,9 @@
 #include "router/inputs/zmq/zmq_input.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <thread>
 
@@ -17,6 +21,9 @@ std::unique_ptr<ZmqInput> StartInput(Dispatcher* dispatcher,
   v1::ZmqInputConfig config;
   config.set_endpoint("tcp://127.0.0.1:*");
   config.set_decode_threads(decode_threads);
+  // Room for every packet the tests send before the dispatcher opens, as
+  // the budget allows 10000 of the largest packets.
+  config.set_receive_budget_bytes(uint64_t{10000} << 20);
   auto input = ZmqInput::Create("zmq", config, v1::LimitsConfig(),
                                 /*verifier=*/nullptr, dispatcher);
   EXPECT_TRUE(input.ok()) << input.status();
@@ -162,6 +169,58 @@ TEST_P(ZmqInputTest, StopEndsWhileASenderKeepsSending) {
       packets);
   done.store(true);
   sender.join();
+}
+
+// What one peer's packets hold while the decoder waits is ZeroMQ's receive
+// high-water mark times the packets' size: the mark keeps it within
+// receive_budget_bytes even if every packet is as large as allowed.
+TEST(ZmqInputBudgetTest, TheReceiveHwmKeepsOnePeerWithinTheBudget) {
+  RecordingDispatcher dispatcher;
+  // The mark an input takes with `budget` (0: the default), `receive_hwm`
+  // (0: the default) and `max_packet_bytes`.
+  auto hwm_of = [&](uint64_t budget, int receive_hwm,
+                    uint32_t max_packet_bytes) {
+    v1::ZmqInputConfig config;
+    config.set_endpoint("tcp://127.0.0.1:*");
+    if (budget != 0) config.set_receive_budget_bytes(budget);
+    if (receive_hwm != 0) config.set_receive_hwm(receive_hwm);
+    v1::LimitsConfig limits;
+    limits.set_max_packet_bytes(max_packet_bytes);
+    auto input = ZmqInput::Create("zmq", config, limits,
+                                  /*verifier=*/nullptr, &dispatcher);
+    EXPECT_TRUE(input.ok()) << input.status();
+    return input.ok() ? (*input)->receive_hwm() : -1;
+  };
+  // The defaults: 1 GiB of 1 MiB packets, not 10000 of them (10 GiB).
+  EXPECT_EQ(hwm_of(0, 0, 1 << 20), 1024);
+  EXPECT_EQ(hwm_of(3 << 20, 0, 1 << 20), 3);
+  EXPECT_EQ(hwm_of(1, 0, 1 << 20), 1);
+  // Small packets: receive_hwm bounds the mark.
+  EXPECT_EQ(hwm_of(0, 0, 131072), 8192);
+  EXPECT_EQ(hwm_of(0, 0, 4096), 10000);
+  EXPECT_EQ(hwm_of(0, 5, 4096), 5);
+}
+
+// --check accepts tcp://[IPv6]:PORT, so start-up must bind it too (ZeroMQ
+// refuses it unless told the socket may use IPv6).
+TEST(ZmqInputIpv6Test, ABracketedIpv6EndpointBinds) {
+  const int probe = socket(AF_INET6, SOCK_STREAM, 0);
+  sockaddr_in6 loopback{};
+  loopback.sin6_family = AF_INET6;
+  loopback.sin6_addr = in6addr_loopback;
+  const bool has_ipv6 =
+      probe >= 0 && bind(probe, reinterpret_cast<sockaddr*>(&loopback),
+                         sizeof(loopback)) == 0;
+  if (probe >= 0) close(probe);
+  if (!has_ipv6) GTEST_SKIP() << "this host has no IPv6 loopback";
+  RecordingDispatcher dispatcher;
+  v1::ZmqInputConfig config;
+  config.set_endpoint("tcp://[::1]:*");
+  auto input = ZmqInput::Create("zmq", config, v1::LimitsConfig(),
+                                /*verifier=*/nullptr, &dispatcher);
+  ASSERT_TRUE(input.ok()) << input.status();
+  EXPECT_EQ((*input)->address().rfind("tcp://[::1]:", 0), 0u)
+      << (*input)->address();
 }
 
 INSTANTIATE_TEST_SUITE_P(DecodeThreads, ZmqInputTest, ::testing::Values(1, 3));
