@@ -134,9 +134,9 @@ class QueuedSender:
 
     def _reset_process_state(self, lock, adopted=()):
         """Everything that belongs to one process (and its threads), guarded
-        by `lock`; the queue starts with the `adopted` entries."""
-        self._pid = _getpid()
-        self._lock = lock
+        by `lock`; the queue starts with the `adopted` entries. `lock` and
+        this pid are published last, so that another thread that finds them
+        finds the whole state (see _acquire_contended)."""
         self._drained = threading.Condition(lock)
         self._wake = threading.Event()
         self._queue = collections.deque(adopted)
@@ -157,6 +157,8 @@ class QueuedSender:
         self.dropped_oversized = 0
         self.dropped_unencodable = 0
         self.dropped_no_sender = 0
+        self._lock = lock
+        self._pid = _getpid()
 
     def status(self):
         """Why this sender drops everything (it was given an endpoint that
@@ -230,7 +232,8 @@ class QueuedSender:
         C-level fork, by a thread of the parent that does not exist here and
         never releases it. That lock is replaced (once, by one thread), and
         what was queued under it is the parent's: nobody here could add to
-        it."""
+        it. The new lock is published already held by the thread that
+        builds the new state, so the others wait until it is whole."""
         while True:
             if lock.acquire(timeout=_LOCK_PATIENCE_SECONDS):
                 if lock is self._lock:
@@ -242,9 +245,12 @@ class QueuedSender:
                                                      token) is token:
                     parent_pid = self._pid
                     self._leave_parent_state()
-                    self._reset_process_state(threading.Lock())
+                    lock = threading.Lock()
+                    lock.acquire()
+                    self._reset_process_state(lock)
                     _restamp(msg, parent_pid, self._pid)
                     forks.notice_new_process()
+                    return lock
             lock = self._lock
 
     def _hold(self):
