@@ -15,11 +15,15 @@ fork hooks (uWSGI without --py-call-uwsgi-fork-hooks) is noticed by the pid,
 which send_message() reads only where it is cheap: for the first message of
 a batch, every 64th message of a backlog, and when the lock is not free at
 once (a thread of the parent may have held it at the fork: it never frees
-in the child, which then replaces it).
+in the child, which then replaces it, dropping the parent's queue). The
+child drops the parent's queued messages that a pid check saw the parent
+queue; those queued after the parent's last check (at most 63) cannot be
+told from the child's own, and the child sends them too.
 """
 
 import atexit
 import collections
+import itertools
 import os
 import sys
 import threading
@@ -141,6 +145,9 @@ class QueuedSender:
         self._wake = threading.Event()
         self._queue = collections.deque(adopted)
         self._queued_bytes = sum(size for _, size in self._queue)
+        # The first this many queued messages are this process's for sure:
+        # a pid check made after they were queued still saw this pid.
+        self._known_ours = 0
         self._in_progress = 0
         self._idle = False
         self._stopping = False
@@ -205,11 +212,14 @@ class QueuedSender:
                 elif self._stopping:
                     self.dropped_unsent += 1
                 else:
-                    if not waiting & 63 and self._pid != _getpid():
+                    if not waiting & 63:
                         # The first message of a batch, or the 64th of a
-                        # backlog nobody takes: a C-level fork.
-                        self._adopt_new_process(msg)
-                        queue = self._queue
+                        # backlog nobody takes: a C-level fork?
+                        if self._pid != _getpid():
+                            self._adopt_new_process(msg)
+                            queue = self._queue
+                        else:
+                            self._known_ours = waiting + 1
                     queue.append((msg, size))
                     self._queued_bytes += size
                     if self._idle:
@@ -261,16 +271,22 @@ class QueuedSender:
             lock = self._acquire_contended(lock)
         if self._pid != _getpid():
             self._adopt_new_process(None)
+        else:
+            self._known_ours = len(self._queue)
         return lock
 
     def _adopt_new_process(self, msg):
         """Makes the state this process's after a C-level fork, under the
-        lock this thread holds (it is free here). The queue is kept: the
-        child's first messages may be in it, and after a fork that skips the
-        hooks they cannot be told from the parent's last ones (which the
-        parent sends too). Queued messages and `msg` get this pid."""
+        lock this thread holds (it is free here). The queued messages that
+        a pid check saw the parent queue are the parent's to send: they are
+        dropped here, and not counted, as they were never this process's.
+        The rest is kept: the child's first messages may be in it, and
+        after a fork that skips the hooks they cannot be told from the
+        parent's last (at most 63) ones, which the parent sends too. Kept
+        messages and `msg` get this pid."""
         parent_pid = self._pid
-        adopted = self._queue
+        adopted = collections.deque(
+            itertools.islice(self._queue, self._known_ours, None))
         self._leave_parent_state()
         self._reset_process_state(self._lock, adopted)
         pid = self._pid
@@ -403,6 +419,7 @@ class QueuedSender:
             with self._lock:
                 batch = self._queue
                 self._queue = collections.deque()
+                self._known_ours = 0
                 # The batch's bytes stay counted until it is sent: the
                 # byte bound covers all the sender holds.
                 batch_bytes = self._queued_bytes
