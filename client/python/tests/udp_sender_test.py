@@ -138,6 +138,26 @@ class ResolutionTest(unittest.TestCase):
         self.assertEqual(sender.stats()['sent'], 1)
         self.assertIn('no-such-host.invalid', sender.status())
 
+    def test_messages_a_destination_misses_are_counted(self):
+        sender = UdpSender(['127.0.0.1', 'no-such-host.invalid'],
+                           self.router.port)
+        self.addCleanup(sender.close)
+        client = MetlogClient(sender, 'udptest')
+        for _ in range(10):
+            client.incr('hits')
+        self.assertTrue(sender.flush(30))
+        received = [m for _, _, batch in self.router.receive(1)
+                    for m in batch]
+        self.assertTrue(received)
+        stats = sender.stats()
+        self.assertEqual(stats['sent'], 10, stats)
+        self.assertEqual(stats['undelivered'], 10, stats)
+        self.assertEqual(sender.dropped, 0)
+        port = self.router.port
+        self.assertEqual(sender.undelivered_by_destination(),
+                         {'127.0.0.1:%d' % port: 0,
+                          'no-such-host.invalid:%d' % port: 10})
+
     def test_a_host_that_resolves_later_is_reached(self):
         # A DNS answer missing while the service starts: the resolver is
         # the one stand-in here (no DNS server to take down).

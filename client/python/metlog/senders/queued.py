@@ -164,6 +164,7 @@ class QueuedSender:
         self.dropped_oversized = 0
         self.dropped_unencodable = 0
         self.dropped_no_sender = 0
+        self.undelivered = 0
         self._lock = lock
         self._pid = _getpid()
 
@@ -302,7 +303,10 @@ class QueuedSender:
     def stats(self):
         """Counters since this process started using the sender: every
         message handed to send_message() is in exactly one of sent,
-        dropped_* or queued (still waiting or being sent)."""
+        dropped_* or queued (still waiting or being sent). `undelivered`
+        is apart from that: for a transport with several destinations
+        (UdpSender), it counts, once per destination missed, the sent
+        messages that some destination did not get."""
         lock = self._hold()
         try:
             return {
@@ -314,6 +318,7 @@ class QueuedSender:
                 'dropped_unencodable': self.dropped_unencodable,
                 'dropped_no_sender': self.dropped_no_sender,
                 'queued': len(self._queue) + self._in_progress,
+                'undelivered': self.undelivered,
             }
         finally:
             lock.release()
@@ -475,6 +480,9 @@ class QueuedSender:
         with self._lock:
             if accepted:
                 self.sent += packed
+                count_misses = getattr(self._transport, 'count_misses', None)
+                if count_misses is not None:
+                    self.undelivered += count_misses(packed)
             else:
                 self.dropped_unsent += packed
             self.dropped_oversized += oversized

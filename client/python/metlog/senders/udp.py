@@ -30,6 +30,7 @@ class _Destination:
         self.socket = None
         self.address = None
         self.problem = None
+        self.undelivered = 0
         self._retry_at = 0.0
 
     def ready(self, now):
@@ -54,34 +55,46 @@ class _Destination:
 
 class UdpTransport:
     """Sends each packet to every destination without blocking. A packet
-    counts as sent when at least one destination took it."""
+    counts as sent when at least one destination took it; count_misses()
+    then counts its messages for each destination that did not."""
 
     def __init__(self, destinations):
-        self._destinations = [_Destination(host, port)
-                              for host, port in destinations]
+        self.destinations = [_Destination(host, port)
+                             for host, port in destinations]
+        self._missed = []
 
     @property
     def problem(self):
         """Why some destination gets nothing right now, or None."""
-        problems = [d.problem for d in self._destinations if d.problem]
+        problems = [d.problem for d in self.destinations if d.problem]
         return '; '.join(problems) if problems else None
 
     def send(self, data):
         now = time.monotonic()
         accepted = False
-        for destination in self._destinations:
+        missed = []
+        for destination in self.destinations:
             if not destination.ready(now):
+                missed.append(destination)
                 continue
             try:
                 destination.socket.sendto(data, socket.MSG_DONTWAIT,
                                           destination.address)
                 accepted = True
             except OSError:
-                pass
+                missed.append(destination)
+        self._missed = missed
         return accepted
 
+    def count_misses(self, messages):
+        """Counts the `messages` of the packet last sent against each
+        destination that did not take it; returns the sum."""
+        for destination in self._missed:
+            destination.undelivered += messages
+        return messages * len(self._missed)
+
     def close(self):
-        for destination in self._destinations:
+        for destination in self.destinations:
             if destination.socket is not None:
                 destination.socket.close()
 
@@ -113,6 +126,11 @@ class UdpSender(QueuedSender):
 
     As ZmqPubSender, it never raises on a bad host or port: it drops and
     counts every message (dropped_no_sender), and status() says why.
+
+    A message counts as sent when at least one destination took it; each
+    destination that did not (its host does not resolve yet, or sendto()
+    failed) adds one to stats()['undelivered'], and to its own count in
+    undelivered_by_destination().
     """
 
     def __init__(self, host='127.0.0.1', port=5565, *, queue_length=65536,
@@ -135,3 +153,16 @@ class UdpSender(QueuedSender):
                          signer=signer_from_options(signer, key, key_version),
                          max_message_bytes=max_message_bytes,
                          status=problem)
+
+    def undelivered_by_destination(self):
+        """{'host:port': sent messages that destination did not get}, since
+        this process made its transport (empty before that)."""
+        lock = self._hold()
+        try:
+            transport = self._transport
+            if transport is None:
+                return {}
+            return {'%s:%s' % (d.host, d.port): d.undelivered
+                    for d in transport.destinations}
+        finally:
+            lock.release()
