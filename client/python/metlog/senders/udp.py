@@ -7,6 +7,7 @@ from a background thread instead of JSON with a blocking sendto() per call.
 
 import socket
 import sys
+import threading
 import time
 
 from metlog.senders.envelope import MAX_MESSAGE_BYTES, signer_from_options
@@ -17,12 +18,41 @@ MAX_UDP_PAYLOAD = 65507
 # A host that did not resolve is looked up again after this long (a DNS
 # hiccup while a container starts must not silence it for good).
 RESOLVE_RETRY_SECONDS = 1.0
+# getaddrinfo() runs on a thread of its own: a DNS server that does not
+# answer blocks it for the resolver's timeout (5 s x attempts). The sender
+# waits this long for a destination's first lookup (so the first messages
+# reach a host that resolves normally), and not at all for later ones.
+FIRST_LOOKUP_WAIT_SECONDS = 0.5
+
+
+class _Lookup:
+    """One getaddrinfo() on a short-lived daemon thread."""
+
+    def __init__(self, host, port):
+        self.done = threading.Event()
+        self.address_info = None
+        self.error = None
+        try:
+            threading.Thread(target=self._run, args=(host, port),
+                             name='metlog-resolve', daemon=True).start()
+        except Exception as error:  # no threads left: retried later
+            self.error = error
+            self.done.set()
+
+    def _run(self, host, port):
+        try:
+            self.address_info = socket.getaddrinfo(
+                host, port, type=socket.SOCK_DGRAM)[0]
+        except (OSError, UnicodeError) as error:
+            self.error = error
+        self.done.set()
 
 
 class _Destination:
-    """One host:port, resolved on first use; a failed lookup is retried
-    after RESOLVE_RETRY_SECONDS, and meanwhile only this destination's
-    datagrams are lost."""
+    """One host:port, resolved on first use (on a thread of its own); a
+    failed lookup is retried after RESOLVE_RETRY_SECONDS, and meanwhile,
+    as while a lookup is pending, only this destination's datagrams are
+    lost."""
 
     def __init__(self, host, port):
         self.host = host
@@ -32,25 +62,41 @@ class _Destination:
         self.problem = None
         self.undelivered = 0
         self._retry_at = 0.0
+        self._lookup = None
+        self._looked_up = False
 
     def ready(self, now):
         """True once it has an address, looking it up when due."""
         if self.address is not None:
             return True
-        if now < self._retry_at:
+        if self._lookup is None:
+            if now < self._retry_at:
+                return False
+            self._lookup = _Lookup(self.host, self.port)
+        wait = 0 if self._looked_up else FIRST_LOOKUP_WAIT_SECONDS
+        self._looked_up = True
+        if not self._lookup.done.wait(wait):
+            if self.problem is None:
+                self.problem = 'still resolving %s:%s' % (self.host,
+                                                          self.port)
             return False
+        lookup, self._lookup = self._lookup, None
+        if lookup.error is not None:
+            return self._failed(lookup.error)
+        family, _, _, _, address = lookup.address_info
         try:
-            family, _, _, _, address = socket.getaddrinfo(
-                self.host, self.port, type=socket.SOCK_DGRAM)[0]
             self.socket = socket.socket(family, socket.SOCK_DGRAM)
-        except (OSError, UnicodeError) as error:
-            self.problem = 'cannot resolve %s:%s (%s); retrying' % (
-                self.host, self.port, error)
-            self._retry_at = now + RESOLVE_RETRY_SECONDS
-            return False
+        except OSError as error:
+            return self._failed(error)
         self.address = address
         self.problem = None
         return True
+
+    def _failed(self, error):
+        self.problem = 'cannot resolve %s:%s (%s); retrying' % (
+            self.host, self.port, error)
+        self._retry_at = time.monotonic() + RESOLVE_RETRY_SECONDS
+        return False
 
 
 class UdpTransport:
