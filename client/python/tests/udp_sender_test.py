@@ -138,6 +138,51 @@ class ResolutionTest(unittest.TestCase):
         self.assertEqual(sender.stats()['sent'], 1)
         self.assertIn('no-such-host.invalid', sender.status())
 
+    def test_messages_a_destination_misses_are_counted(self):
+        sender = UdpSender(['127.0.0.1', 'no-such-host.invalid'],
+                           self.router.port)
+        self.addCleanup(sender.close)
+        client = MetlogClient(sender, 'udptest')
+        for _ in range(10):
+            client.incr('hits')
+        self.assertTrue(sender.flush(30))
+        received = [m for _, _, batch in self.router.receive(1)
+                    for m in batch]
+        self.assertTrue(received)
+        stats = sender.stats()
+        self.assertEqual(stats['sent'], 10, stats)
+        self.assertEqual(stats['undelivered'], 10, stats)
+        self.assertEqual(sender.dropped, 0)
+        port = self.router.port
+        self.assertEqual(sender.undelivered_by_destination(),
+                         {'127.0.0.1:%d' % port: 0,
+                          'no-such-host.invalid:%d' % port: 10})
+
+    def test_a_lookup_that_hangs_does_not_hold_up_the_others(self):
+        # A DNS server that does not answer: the lookup never returns
+        # while the test runs.
+        answer = threading.Event()
+        self.addCleanup(answer.set)
+        real_getaddrinfo = socket.getaddrinfo
+
+        def getaddrinfo(host, *args, **kwargs):
+            if host == 'hangs.test':
+                answer.wait(60)
+                raise socket.gaierror(socket.EAI_AGAIN, 'timed out')
+            return real_getaddrinfo(host, *args, **kwargs)
+
+        patcher = mock.patch('socket.getaddrinfo', getaddrinfo)
+        patcher.start()
+        self.addCleanup(patcher.stop)
+        sender = UdpSender(['hangs.test', '127.0.0.1'], self.router.port)
+        self.addCleanup(sender.close)
+        MetlogClient(sender, 'udptest').incr('hits')
+        self.assertTrue(sender.flush(20))
+        [(_, _, [message])] = self.router.receive(1)
+        self.assertEqual(field_values(message)['name'], ['hits'])
+        self.assertEqual(sender.stats()['undelivered'], 1)
+        self.assertIn('hangs.test', sender.status())
+
     def test_a_host_that_resolves_later_is_reached(self):
         # A DNS answer missing while the service starts: the resolver is
         # the one stand-in here (no DNS server to take down).

@@ -524,18 +524,37 @@ class ForkTest(unittest.TestCase):
         self.assertEqual([m.pid for m in by_name['child']], [child_pid] * 3)
 
     def test_a_c_level_fork_while_the_parent_has_messages_queued(self):
-        # The child's first message joins the parent's backlog, and nothing
-        # tells them apart: the child sends both (the parent's a second
-        # time) rather than lose its own.
+        # The parent's queued message was queued after a pid check that saw
+        # the parent: the child leaves it to the parent (which sends it)
+        # and sends only its own.
         release = gate_transport(self.sender)
         self.client.incr('queued_in_parent')
         child_pid, child_stats = self.fork_worker(1, in_child=release.set,
                                                   fork=c_fork)
         release.set()
         self.assertTrue(self.sender.flush(5))
-        self.assertEqual(child_stats['sent'], 2, child_stats)
-        by_name = self.received_by_name(3)
-        self.assertEqual(len(by_name['queued_in_parent']), 2)
+        self.assertEqual(child_stats['sent'], 1, child_stats)
+        self.assertEqual(child_stats['queued'], 0, child_stats)
+        by_name = self.received_by_name(2)
+        self.assertEqual(len(by_name['queued_in_parent']), 1)
+        self.assertEqual(by_name['queued_in_parent'][0].pid, os.getpid())
+        self.assertEqual([m.pid for m in by_name['child']], [child_pid])
+        self.assertEqual(self.sender.stats()['sent'], 1)
+
+    def test_only_messages_queued_after_the_last_pid_check_are_ambiguous(self):
+        # The parent checks its pid at the 1st and the 65th message of this
+        # backlog: the 5 queued after the 65th cannot be told from the
+        # child's, and the child sends them too (a documented limit).
+        release = gate_transport(self.sender)
+        for _ in range(70):
+            self.client.incr('queued_in_parent')
+        child_pid, child_stats = self.fork_worker(1, in_child=release.set,
+                                                  fork=c_fork)
+        release.set()
+        self.assertTrue(self.sender.flush(5))
+        self.assertEqual(child_stats['sent'], 6, child_stats)
+        by_name = self.received_by_name(77)
+        self.assertEqual(len(by_name['queued_in_parent']), 75)
         self.assertEqual([m.pid for m in by_name['child']], [child_pid])
 
     def test_messages_queued_in_the_parent_are_not_sent_twice(self):

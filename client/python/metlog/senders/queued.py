@@ -15,11 +15,15 @@ fork hooks (uWSGI without --py-call-uwsgi-fork-hooks) is noticed by the pid,
 which send_message() reads only where it is cheap: for the first message of
 a batch, every 64th message of a backlog, and when the lock is not free at
 once (a thread of the parent may have held it at the fork: it never frees
-in the child, which then replaces it).
+in the child, which then replaces it, dropping the parent's queue). The
+child drops the parent's queued messages that a pid check saw the parent
+queue; those queued after the parent's last check (at most 63) cannot be
+told from the child's own, and the child sends them too.
 """
 
 import atexit
 import collections
+import itertools
 import os
 import sys
 import threading
@@ -134,13 +138,16 @@ class QueuedSender:
 
     def _reset_process_state(self, lock, adopted=()):
         """Everything that belongs to one process (and its threads), guarded
-        by `lock`; the queue starts with the `adopted` entries."""
-        self._pid = _getpid()
-        self._lock = lock
+        by `lock`; the queue starts with the `adopted` entries. `lock` and
+        this pid are published last, so that another thread that finds them
+        finds the whole state (see _acquire_contended)."""
         self._drained = threading.Condition(lock)
         self._wake = threading.Event()
         self._queue = collections.deque(adopted)
         self._queued_bytes = sum(size for _, size in self._queue)
+        # The first this many queued messages are this process's for sure:
+        # a pid check made after they were queued still saw this pid.
+        self._known_ours = 0
         self._in_progress = 0
         self._idle = False
         self._stopping = False
@@ -157,6 +164,9 @@ class QueuedSender:
         self.dropped_oversized = 0
         self.dropped_unencodable = 0
         self.dropped_no_sender = 0
+        self.undelivered = 0
+        self._lock = lock
+        self._pid = _getpid()
 
     def status(self):
         """Why this sender drops everything (it was given an endpoint that
@@ -203,11 +213,14 @@ class QueuedSender:
                 elif self._stopping:
                     self.dropped_unsent += 1
                 else:
-                    if not waiting & 63 and self._pid != _getpid():
+                    if not waiting & 63:
                         # The first message of a batch, or the 64th of a
-                        # backlog nobody takes: a C-level fork.
-                        self._adopt_new_process(msg)
-                        queue = self._queue
+                        # backlog nobody takes: a C-level fork?
+                        if self._pid != _getpid():
+                            self._adopt_new_process(msg)
+                            queue = self._queue
+                        else:
+                            self._known_ours = waiting + 1
                     queue.append((msg, size))
                     self._queued_bytes += size
                     if self._idle:
@@ -230,7 +243,8 @@ class QueuedSender:
         C-level fork, by a thread of the parent that does not exist here and
         never releases it. That lock is replaced (once, by one thread), and
         what was queued under it is the parent's: nobody here could add to
-        it."""
+        it. The new lock is published already held by the thread that
+        builds the new state, so the others wait until it is whole."""
         while True:
             if lock.acquire(timeout=_LOCK_PATIENCE_SECONDS):
                 if lock is self._lock:
@@ -242,9 +256,12 @@ class QueuedSender:
                                                      token) is token:
                     parent_pid = self._pid
                     self._leave_parent_state()
-                    self._reset_process_state(threading.Lock())
+                    lock = threading.Lock()
+                    lock.acquire()
+                    self._reset_process_state(lock)
                     _restamp(msg, parent_pid, self._pid)
                     forks.notice_new_process()
+                    return lock
             lock = self._lock
 
     def _hold(self):
@@ -255,16 +272,22 @@ class QueuedSender:
             lock = self._acquire_contended(lock)
         if self._pid != _getpid():
             self._adopt_new_process(None)
+        else:
+            self._known_ours = len(self._queue)
         return lock
 
     def _adopt_new_process(self, msg):
         """Makes the state this process's after a C-level fork, under the
-        lock this thread holds (it is free here). The queue is kept: the
-        child's first messages may be in it, and after a fork that skips the
-        hooks they cannot be told from the parent's last ones (which the
-        parent sends too). Queued messages and `msg` get this pid."""
+        lock this thread holds (it is free here). The queued messages that
+        a pid check saw the parent queue are the parent's to send: they are
+        dropped here, and not counted, as they were never this process's.
+        The rest is kept: the child's first messages may be in it, and
+        after a fork that skips the hooks they cannot be told from the
+        parent's last (at most 63) ones, which the parent sends too. Kept
+        messages and `msg` get this pid."""
         parent_pid = self._pid
-        adopted = self._queue
+        adopted = collections.deque(
+            itertools.islice(self._queue, self._known_ours, None))
         self._leave_parent_state()
         self._reset_process_state(self._lock, adopted)
         pid = self._pid
@@ -280,7 +303,10 @@ class QueuedSender:
     def stats(self):
         """Counters since this process started using the sender: every
         message handed to send_message() is in exactly one of sent,
-        dropped_* or queued (still waiting or being sent)."""
+        dropped_* or queued (still waiting or being sent). `undelivered`
+        is apart from that: for a transport with several destinations
+        (UdpSender), it counts, once per destination missed, the sent
+        messages that some destination did not get."""
         lock = self._hold()
         try:
             return {
@@ -292,6 +318,7 @@ class QueuedSender:
                 'dropped_unencodable': self.dropped_unencodable,
                 'dropped_no_sender': self.dropped_no_sender,
                 'queued': len(self._queue) + self._in_progress,
+                'undelivered': self.undelivered,
             }
         finally:
             lock.release()
@@ -397,6 +424,7 @@ class QueuedSender:
             with self._lock:
                 batch = self._queue
                 self._queue = collections.deque()
+                self._known_ours = 0
                 # The batch's bytes stay counted until it is sent: the
                 # byte bound covers all the sender holds.
                 batch_bytes = self._queued_bytes
@@ -452,6 +480,9 @@ class QueuedSender:
         with self._lock:
             if accepted:
                 self.sent += packed
+                count_misses = getattr(self._transport, 'count_misses', None)
+                if count_misses is not None:
+                    self.undelivered += count_misses(packed)
             else:
                 self.dropped_unsent += packed
             self.dropped_oversized += oversized
